@@ -1,0 +1,143 @@
+"""Typed run configuration: defaults reproduce the tutorial; YAML in, resolved YAML out."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from radbank.errors import RadbankError
+from radbank.fsutil import write_text
+from radbank.io import DEFAULT_MAX_PIXELS
+from radbank.sources.folders import NIH_PATIENT_REGEX
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides a training run (saved as config.yaml in the run folder)."""
+
+    data: str = ""
+    out: str = "runs/latest"
+    source: str = "folders"
+    positive: str | None = None
+    patient_regex: str = NIH_PATIENT_REGEX
+    size: int = 100
+    fit: str = "stretch"
+    limit: int | None = 1000
+    val_fraction: float = 0.2
+    epochs: int = 20
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    lr_schedule: str = "cosine"
+    seed: int = 42
+    model: str = "seedcnn"
+    device: str = "auto"
+    augment: bool = False
+    threshold: float = 0.5
+    workers: int = 0
+    cache: str | None = None
+    max_pixels: int = DEFAULT_MAX_PIXELS
+
+    # Keys that do not change the result (a run may resume with other values).
+    RUNTIME_KEYS: typing.ClassVar[tuple[str, ...]] = ("out", "workers", "cache", "device", "data")
+
+    def validate(self, origin: str = "config") -> None:
+        """Raise RadbankError for values out of range, naming `origin` (the file or 'options')."""
+        checks = [
+            (8 <= self.size <= 2048, f"size must be 8..2048, not {self.size}"),
+            (self.limit is None or self.limit >= 4, f"limit must be at least 4, not {self.limit}"),
+            (0 < self.val_fraction < 1, f"val_fraction must be in (0, 1), not {self.val_fraction}"),
+            (self.epochs >= 1, f"epochs must be at least 1, not {self.epochs}"),
+            (self.batch_size >= 1, f"batch_size must be at least 1, not {self.batch_size}"),
+            (self.lr > 0, f"lr must be positive, not {self.lr}"),
+            (0 <= self.threshold <= 1, f"threshold must be in [0, 1], not {self.threshold}"),
+            (
+                self.lr_schedule in ("cosine", "constant"),
+                f"lr_schedule must be cosine or constant, not {self.lr_schedule!r}",
+            ),
+            (self.fit in ("stretch", "pad"), f"fit must be stretch or pad, not {self.fit!r}"),
+            (
+                self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:"),
+                f"device must be auto, cpu or cuda, not {self.device!r}",
+            ),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise RadbankError(f"{origin}: {message}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def identity(self) -> dict[str, Any]:
+        """The settings that decide the result (what a resumed run must share)."""
+        return {k: v for k, v in self.to_dict().items() if k not in self.RUNTIME_KEYS}
+
+
+def config_from_dict(data: dict[str, Any], origin: str = "config") -> TrainConfig:
+    """Build a TrainConfig from a mapping, naming any unknown key or wrong type."""
+    if not isinstance(data, dict):
+        raise RadbankError(f"{origin}: expected a mapping of settings, got {type(data).__name__}")
+    hints = typing.get_type_hints(TrainConfig)
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise RadbankError(f"{origin}: unknown setting(s) {', '.join(unknown)}")
+    values = {k: _coerce(v, hints[k], f"{origin}: {k}") for k, v in data.items()}
+    cfg = TrainConfig(**values)
+    cfg.validate(origin)
+    return cfg
+
+
+def load_config(path: str | Path) -> TrainConfig:
+    """Read a YAML config file (a run's config.yaml or a user's)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RadbankError(f"{p}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RadbankError(f"{p}: cannot read config ({exc})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise RadbankError(f"{p}: malformed YAML{where}") from None
+    return config_from_dict(data or {}, str(p))
+
+
+def save_config(cfg: TrainConfig, path: str | Path) -> None:
+    """Write the resolved config as YAML (atomically)."""
+    write_text(path, "# radbank resolved training configuration\n" + yaml.safe_dump(cfg.to_dict(), sort_keys=False))
+
+
+def _coerce(value: Any, hint: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(hint)
+        if value is None and type(None) in args:
+            return None
+        hint = next(a for a in args if a is not type(None))
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        raise RadbankError(f"{where} must be true or false, not {value!r}")
+    if hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise RadbankError(f"{where} must be an integer, not {value!r}")
+    if hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise RadbankError(f"{where} must be a number, not {value!r}")
+    if hint is str:
+        if isinstance(value, str):
+            return value
+        raise RadbankError(f"{where} must be a string, not {value!r}")
+    return value

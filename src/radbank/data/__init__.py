@@ -1,0 +1,1 @@
+"""Data layer: preprocessing, the uint8 cache, splits and tensor batches."""

@@ -1,0 +1,200 @@
+"""Evaluation: probabilities on the validation split -> metrics.json, predictions.csv, plots, report.html."""
+
+from __future__ import annotations
+
+import logging
+import platform
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from radbank import __version__
+from radbank.config import load_config
+from radbank.data.batches import TensorBatches
+from radbank.data.cache import load_images
+from radbank.data.preprocess import Preprocess
+from radbank.device import autocast, inference_batch_size, resolve_device
+from radbank.errors import RadbankError
+from radbank.fsutil import write_json
+from radbank.metrics import binary_metrics, format_confusion, multiclass_metrics, multilabel_metrics
+from radbank.models.checkpoint import load_checkpoint
+from radbank.runs import RunPaths, write_csv
+from radbank.sources import Records
+from radbank.tasks import probabilities
+
+log = logging.getLogger(__name__)
+
+# The tutorial this project reproduces: Keras CNN, 100x100 grayscale, 1000 NIH images, 80/20 split.
+TUTORIAL = {
+    "accuracy": 0.873,
+    "matrix": [[81, 13], [12, 91]],
+    "source": "chest X-ray tutorial on an NIH ChestX-ray14 subset (No Finding vs Pneumothorax)",
+}
+
+
+@torch.inference_mode()
+def predict_probs(
+    model: nn.Module, images: np.ndarray, meta: dict[str, Any], device: torch.device, batch_size: int | None = None
+) -> np.ndarray:
+    """Probabilities for uint8 images (n, size, size) preprocessed as the checkpoint says."""
+    batch_size = batch_size or inference_batch_size(device)
+    model.eval()
+    norm = meta["normalize"]
+    batches = TensorBatches(
+        images, torch.zeros(len(images)), batch_size, norm["mean"], norm["std"], device, channels_last=True
+    )
+    out = []
+    for x, _ in batches.iterate():
+        with autocast(device):
+            logits = model(x)
+        out.append(probabilities(meta["task"], logits).float().cpu())
+    if not out:
+        return np.zeros((0,) if meta["task"] == "binary" else (0, len(meta["label_names"])), np.float32)
+    return torch.cat(out).numpy()
+
+
+def compute_metrics(meta: dict[str, Any], records: Records, probs: np.ndarray) -> dict[str, Any]:
+    """Metrics for the task of the checkpoint."""
+    task = meta["task"]
+    if task == "binary":
+        return binary_metrics(records.targets(), probs, meta["threshold"], tuple(meta["class_names"]))
+    if task == "multiclass":
+        return multiclass_metrics(records.targets(), probs, meta["class_names"])
+    return multilabel_metrics(records.labels, probs, meta["label_names"], meta["threshold"])
+
+
+def predictions_table(meta: dict[str, Any], records: Records, probs: np.ndarray) -> pd.DataFrame:
+    """One row per image: truth, probabilities, predicted class."""
+    task = meta["task"]
+    table = records.table[["path", "patient"]].copy()
+    names = meta["class_names"]
+    if task == "binary":
+        truth = records.targets()
+        table["truth"] = [names[t] for t in truth]
+        table[f"prob_{names[1]}"] = probs
+        predicted = (probs >= meta["threshold"]).astype(int)
+        table["predicted"] = [names[p] for p in predicted]
+        table["correct"] = predicted == truth
+    elif task == "multiclass":
+        truth = records.targets()
+        table["truth"] = [names[t] for t in truth]
+        for j, n in enumerate(names):
+            table[f"prob_{n}"] = probs[:, j]
+        table["predicted"] = [names[p] for p in probs.argmax(axis=1)]
+        table["correct"] = probs.argmax(axis=1) == truth
+    else:
+        for j, n in enumerate(meta["label_names"]):
+            table[f"truth_{n}"] = records.labels[:, j]
+            table[f"prob_{n}"] = probs[:, j]
+    return table
+
+
+def write_evaluation(
+    run: RunPaths, meta: dict[str, Any], records: Records, probs: np.ndarray, split_summary: pd.DataFrame | None = None
+) -> dict[str, Any]:
+    """Write predictions.csv, metrics.json, the plots and report.html; return the metrics."""
+    from radbank.report.html import write_report
+    from radbank.report.plots import confusion_plot, roc_plot, training_curves
+
+    metrics = compute_metrics(meta, records, probs)
+    metrics["model"] = meta["model"]["name"]
+    metrics["trained"] = meta.get("trained", {})
+    if split_summary is not None:
+        metrics["split"] = split_summary.to_dict("records")
+    elif run.metrics.exists():
+        from radbank.fsutil import read_json
+
+        metrics["split"] = read_json(run.metrics).get("split", [])
+    metrics["environment"] = {"radbank": __version__, "torch": torch.__version__, "python": platform.python_version()}
+    if meta["task"] == "binary":
+        metrics["tutorial"] = TUTORIAL
+    write_csv(predictions_table(meta, records, probs), run.predictions)
+    write_json(run.metrics, metrics)
+    if run.history.exists():
+        training_curves(pd.read_csv(run.history), run.curves)
+    confusion_plot(metrics, run.confusion)
+    roc_plot(meta, records, probs, run.roc)
+    write_report(run, metrics)
+    return metrics
+
+
+def evaluate_run(run_dir: str, device: str = "auto") -> dict[str, Any]:
+    """Re-evaluate a finished run on its validation split (images read through the cache)."""
+    run = RunPaths.of(run_dir)
+    run.require()
+    cfg = load_config(run.config)
+    dev = resolve_device(device)
+    model, meta = load_checkpoint(run.checkpoint, dev)
+    if not run.split.exists():
+        raise RadbankError(f"{run.split}: split file not found")
+    try:
+        split = pd.read_csv(run.split, dtype={"patient": str, "study": str})
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise RadbankError(f"{run.split}: malformed split file ({exc})") from None
+    missing = [c for c in ["path", "patient", "split", *meta["label_names"]] if c not in split.columns]
+    if missing:
+        raise RadbankError(f"{run.split}: missing column(s) {', '.join(missing)}")
+    val = split[split["split"] == "val"].reset_index(drop=True)
+    records = Records(
+        val.drop(columns=["split", *meta["label_names"]]),
+        val[meta["label_names"]].to_numpy(np.float32),
+        list(meta["label_names"]),
+        meta["task"],
+        list(meta["class_names"]),
+    )
+    pp = Preprocess(**meta["preprocess"])
+    loaded = load_images(records.paths, pp, cfg.cache, cfg.workers, cfg.max_pixels)
+    for i, reason in loaded.errors.items():
+        log.warning("%s: %s (left out of the evaluation)", records.paths[i], reason)
+    if not loaded.ok.any():
+        raise RadbankError(
+            f"{run.root}: none of the {len(records)} validation images can be read (was the data moved?)"
+        )
+    records = records.subset(np.flatnonzero(loaded.ok))
+    probs = predict_probs(model, loaded.images, meta, dev)
+    return write_evaluation(run, meta, records, probs)
+
+
+def headline(metrics: dict[str, Any]) -> str:
+    """A few lines for the terminal: accuracy with its interval, AUC, and the confusion matrix."""
+    task = metrics["task"]
+    lines = []
+    if task in ("binary", "multiclass"):
+        acc = metrics["accuracy"]
+        lines.append(
+            f"validation accuracy {acc['value']:.3f}  (95% CI {acc['ci95'][0]:.3f}-{acc['ci95'][1]:.3f}, "
+            f"{acc['k']}/{acc['n']} images)"
+        )
+    if task == "binary":
+        auc = metrics["roc_auc"]
+        if auc["value"] is not None:
+            lines.append(f"ROC AUC {auc['value']:.3f}  (95% CI {auc['ci95'][0]:.3f}-{auc['ci95'][1]:.3f})")
+        lines.append(
+            f"sensitivity {_fmt(metrics['sensitivity'])}  specificity {_fmt(metrics['specificity'])}  "
+            f"PPV {_fmt(metrics['ppv'])}  NPV {_fmt(metrics['npv'])}"
+        )
+        names = [metrics["positive"], metrics["negative"]]
+        lines.append("confusion matrix (rows = predicted, columns = truth):")
+        lines.append(format_confusion(metrics["confusion_matrix"]["matrix"], names))
+        lines.append(f"tutorial: accuracy {TUTORIAL['accuracy']:.3f}, matrix 81 13 / 12 91")
+    elif task == "multiclass":
+        lines.append(f"macro ROC AUC {metrics['macro_roc_auc']:.3f}")
+        lines.append(format_confusion(metrics["confusion_matrix"]["matrix"], metrics["classes"]))
+    else:
+        mean = metrics["mean_roc_auc"]
+        lines.append(f"mean ROC AUC {mean:.3f}" if mean is not None else "mean ROC AUC: undefined")
+        for name, m in metrics["per_label"].items():
+            auc = m["roc_auc"]
+            if auc["value"] is not None:
+                lines.append(
+                    f"  {name:<20} AUC {auc['value']:.3f} ({auc['ci95'][0]:.3f}-{auc['ci95'][1]:.3f})"
+                    f"  n={m['n']} positives={m['positives']}"
+                )
+    return "\n".join(lines)
+
+
+def _fmt(p: dict[str, Any]) -> str:
+    return "n/a" if p["value"] is None else f"{p['value']:.3f}"

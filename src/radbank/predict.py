@@ -1,0 +1,105 @@
+"""Predict on new images (files or folders; PNG/JPEG/DICOM) with a trained run's checkpoint."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from radbank.data.preprocess import Preprocess, decode_task
+from radbank.device import resolve_device
+from radbank.errors import RadbankError
+from radbank.evaluate import predict_probs
+from radbank.fsutil import is_hidden
+from radbank.io import DEFAULT_MAX_PIXELS
+from radbank.models.checkpoint import load_checkpoint
+from radbank.parallel import map_parallel
+from radbank.progress import bar
+from radbank.runs import RunPaths
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Predictions:
+    """The table of predictions and what could not be read."""
+
+    table: pd.DataFrame
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def checkpoint_path(run_or_file: str | Path) -> Path:
+    """A run folder's checkpoint, or the checkpoint file itself."""
+    p = Path(run_or_file)
+    if p.is_dir():
+        RunPaths.of(p).require()
+        return RunPaths.of(p).checkpoint
+    if p.is_file():
+        return p
+    raise RadbankError(f"{p}: no such run folder or checkpoint")
+
+
+def collect_inputs(inputs: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Expand files and folders (recursively, hidden files skipped) into a sorted file list."""
+    files: list[Path] = []
+    missing: list[tuple[str, str]] = []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            files.extend(sorted(f for f in p.rglob("*") if f.is_file() and not is_hidden(f.relative_to(p))))
+        elif p.is_file():
+            files.append(p)
+        else:
+            missing.append((item, "no such file or folder"))
+    return files, missing
+
+
+def table_columns(meta: dict[str, Any], probs: np.ndarray) -> dict[str, Any]:
+    """Probability and predicted-class columns for the checkpoint's task."""
+    task, names = meta["task"], meta["class_names"]
+    if task == "binary":
+        return {f"prob_{names[1]}": probs, "predicted": [names[int(p >= meta["threshold"])] for p in probs]}
+    cols: dict[str, Any] = {f"prob_{n}": probs[:, j] for j, n in enumerate(names)}
+    if task == "multiclass":
+        cols["predicted"] = [names[j] for j in probs.argmax(axis=1)]
+    else:
+        cols["predicted"] = [
+            "|".join(n for j, n in enumerate(names) if row[j] >= meta["threshold"]) or "none" for row in probs
+        ]
+    return cols
+
+
+def predict(
+    run_or_file: str | Path,
+    inputs: list[str],
+    device: str = "auto",
+    workers: int = 0,
+    batch_size: int | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> Predictions:
+    """Decode inputs as the checkpoint's preprocessing says and return their predictions."""
+    dev = resolve_device(device)
+    model, meta = load_checkpoint(checkpoint_path(run_or_file), dev)
+    pp = Preprocess(**meta["preprocess"])
+    files, skipped = collect_inputs(inputs)
+    arrays, kept = [], []
+    with bar(len(files), "decoding") as pbar:
+        tasks = [(str(f), pp, max_pixels) for f in files]
+        for f, (arr, reason, _) in zip(files, map_parallel(decode_task, tasks, workers=workers), strict=True):
+            pbar.update(1)
+            if arr is None:
+                skipped.append((str(f), reason or "cannot decode"))
+            else:
+                arrays.append(arr)
+                kept.append(str(f))
+    for path, reason in skipped:
+        log.warning("%s: %s (skipped)", path, reason)
+    images = np.stack(arrays) if arrays else np.zeros((0, pp.size, pp.size), np.uint8)
+    probs = predict_probs(model, images, meta, dev, batch_size=batch_size)
+    table = pd.DataFrame({"file": kept, **table_columns(meta, probs)})
+    return Predictions(table, skipped, meta)

@@ -1,0 +1,157 @@
+"""report.html: one self-explaining page per run (every string HTML-escaped)."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from radbank.config import load_config
+from radbank.fsutil import write_text
+from radbank.runs import RunPaths
+
+CSS = """
+body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
+h1{font-size:1.5em} h2{font-size:1.15em;margin-top:1.8em;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:.6em 0} td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}
+th{background:#f3f3f3} td.l,th.l{text-align:left} img{max-width:100%;border:1px solid #eee}
+.figs{display:flex;flex-wrap:wrap;gap:1em} .note{color:#555;font-size:.9em}
+"""
+
+
+def esc(value: Any) -> str:
+    """HTML-escape anything (numbers formatted, None as an en dash)."""
+    if value is None:
+        return "&ndash;"
+    if isinstance(value, float):
+        return html.escape(f"{value:.4g}")
+    return html.escape(str(value))
+
+
+def _prop(p: dict[str, Any]) -> str:
+    if p.get("value") is None:
+        return "&ndash;"
+    lo, hi = p["ci95"]
+    return f"{p['value']:.3f} <span class=note>({lo:.3f}&ndash;{hi:.3f})</span>"
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "<p class=note>none</p>"
+    cols = list(rows[0])
+    head = "".join(f"<th>{esc(c)}</th>" for c in cols)
+    body = "".join("<tr>" + "".join(f"<td>{esc(r.get(c))}</td>" for c in cols) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _binary_section(m: dict[str, Any]) -> str:
+    pos, neg = esc(m["positive"]), esc(m["negative"])
+    (tp, fp), (fn, tn) = m["confusion_matrix"]["matrix"]
+    figures = [
+        ("Accuracy", m["accuracy"]),
+        ("Sensitivity (recall)", m["sensitivity"]),
+        ("Specificity", m["specificity"]),
+        ("PPV (precision)", m["ppv"]),
+        ("NPV", m["npv"]),
+        ("ROC AUC", m["roc_auc"]),
+    ]
+    rows = "".join(f"<tr><td class=l>{esc(k)}</td><td>{_prop(v)}</td></tr>" for k, v in figures)
+    tut = m.get("tutorial", {})
+    tut_row = ""
+    if tut:
+        tut_row = (
+            f"<p class=note>The tutorial this reproduces ({esc(tut['source'])}) reported accuracy "
+            f"{esc(tut['accuracy'])} with the matrix 81 13 / 12 91 on 197 validation images. "
+            "Figures on radbank's synthetic phantom are not comparable to figures on real radiographs.</p>"
+        )
+    return f"""
+<h2>Validation figures</h2>
+<p class=note>{esc(m["n"])} validation images, threshold {esc(m["threshold"])}; intervals are 95%
+(Wilson for proportions, {esc(m["roc_auc"].get("method"))} for the AUC).</p>
+<table><tr><th class=l>metric</th><th>value (95% CI)</th></tr>{rows}</table>
+<h2>Confusion matrix</h2>
+<table><tr><th></th><th colspan=2>truth</th></tr>
+<tr><th></th><th>{pos}</th><th>{neg}</th></tr>
+<tr><th class=l>predicted {pos}</th><td>{esc(tp)}</td><td>{esc(fp)}</td></tr>
+<tr><th class=l>predicted {neg}</th><td>{esc(fn)}</td><td>{esc(tn)}</td></tr></table>{tut_row}"""
+
+
+def _multiclass_section(m: dict[str, Any]) -> str:
+    rows = [
+        {
+            "class": k,
+            "sensitivity": v["sensitivity"]["value"],
+            "specificity": v["specificity"]["value"],
+            "ROC AUC": v["roc_auc"]["value"],
+        }
+        for k, v in m["per_class"].items()
+    ]
+    matrix = m["confusion_matrix"]["matrix"]
+    names = m["classes"]
+    head = "".join(f"<th>{esc(n)}</th>" for n in names)
+    body = "".join(
+        f"<tr><th class=l>predicted {esc(n)}</th>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>"
+        for n, row in zip(names, matrix, strict=True)
+    )
+    return (
+        f"<h2>Validation figures</h2><p>Accuracy {_prop(m['accuracy'])}; macro ROC AUC "
+        f"{esc(m['macro_roc_auc'])}</p>{_table(rows)}<h2>Confusion matrix</h2>"
+        f"<table><tr><th></th>{head}</tr>{body}</table><p class=note>columns = truth</p>"
+    )
+
+
+def _multilabel_section(m: dict[str, Any]) -> str:
+    rows = []
+    for name, v in m["per_label"].items():
+        auc = v["roc_auc"]
+        ci = "&ndash;" if auc["value"] is None else f"{auc['ci95'][0]:.3f}&ndash;{auc['ci95'][1]:.3f}"
+        rows.append(
+            f"<tr><td class=l>{esc(name)}</td><td>{esc(v['n'])}</td><td>{esc(v['positives'])}</td>"
+            f"<td>{esc(auc['value'])}</td><td>{ci}</td></tr>"
+        )
+    return (
+        f"<h2>Per-finding ROC AUC</h2><p>Mean AUC {esc(m['mean_roc_auc'])}</p><table><tr><th class=l>finding</th>"
+        f"<th>n</th><th>positives</th><th>AUC</th><th>95% CI</th></tr>{''.join(rows)}</table>"
+    )
+
+
+def write_report(run: RunPaths, metrics: dict[str, Any]) -> None:
+    """Write run/report.html from the metrics, the plots beside it and the resolved config."""
+    task = metrics["task"]
+    section = {"binary": _binary_section, "multiclass": _multiclass_section, "multilabel": _multilabel_section}[task](
+        metrics
+    )
+    try:
+        config_rows = "".join(
+            f"<tr><td class=l>{esc(k)}</td><td class=l>{esc(v)}</td></tr>"
+            for k, v in load_config(run.config).to_dict().items()
+        )
+    except Exception:
+        config_rows = "<tr><td class=l colspan=2>config.yaml unreadable</td></tr>"
+    figs = "".join(
+        f'<figure><img src="{esc(p.name)}" alt="{esc(alt)}"></figure>'
+        for p, alt in (
+            (run.curves, "training curves"),
+            (run.confusion, "confusion matrix"),
+            (run.roc, "ROC curve"),
+            (run.preview, "loaded images"),
+        )
+        if p.exists()
+    )
+    trained = metrics.get("trained", {})
+    env = metrics.get("environment", {})
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>radbank run {esc(run.root.name)}</title>
+<style>{CSS}</style></head><body>
+<h1>radbank run: {esc(run.root.name)}</h1>
+<p>Model <b>{esc(metrics.get("model"))}</b>, trained on {esc(trained.get("images"))} images of
+{esc(trained.get("patients"))} patients from <code>{esc(trained.get("data"))}</code>
+({esc(trained.get("source"))}), finished {esc(trained.get("finished"))}.</p>
+{section}
+<h2>Split (patient-grouped, stratified)</h2>{_table(metrics.get("split", []))}
+<h2>Plots</h2><div class=figs>{figs}</div>
+<h2>Configuration</h2><table>{config_rows}</table>
+<p class=note>radbank {esc(env.get("radbank"))}, torch {esc(env.get("torch"))},
+Python {esc(env.get("python"))}. Files: metrics.json, predictions.csv, history.csv, split.csv, skipped.csv.</p>
+</body></html>
+"""
+    write_text(run.report, page)

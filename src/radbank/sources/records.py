@@ -1,0 +1,85 @@
+"""One table for every dataset: metadata rows aligned with a label matrix (NaN = unknown).
+
+Modelled on torchxrayvision's datasets (`csv` + `labels` + `pathologies`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+TASKS = ("binary", "multiclass", "multilabel")
+META_COLUMNS = ("path", "patient", "study", "view", "age", "sex")
+
+
+@dataclass
+class Records:
+    """Images of a dataset and their labels.
+
+    - `table`: one row per image with at least `path` and `patient` (also `study`, `view`, `age`, `sex`).
+    - `labels`: float32 (n, L); 1 = present, 0 = absent, NaN = unknown.
+    - `label_names`: the L column names. Binary: one column, the positive class.
+    - `task`: "binary" (one column), "multiclass" (one-hot, exactly one 1 per row) or "multilabel".
+    - `class_names`: display names; binary: [negative, positive]; otherwise the label names.
+    - `skipped`: (path, reason) for files the reader itself rejected.
+    """
+
+    table: pd.DataFrame
+    labels: np.ndarray
+    label_names: list[str]
+    task: str
+    class_names: list[str]
+    source: str = ""
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {TASKS}")
+        if len(self.table) != len(self.labels):
+            raise ValueError("table and labels must have the same number of rows")
+        if self.labels.ndim != 2 or self.labels.shape[1] != len(self.label_names):
+            raise ValueError("labels must be (n, len(label_names))")
+        for col in META_COLUMNS:
+            if col not in self.table.columns:
+                self.table[col] = None if col not in ("patient", "study") else self.table["path"]
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    @property
+    def paths(self) -> list[str]:
+        return [str(p) for p in self.table["path"]]
+
+    def subset(self, index: np.ndarray | list[int]) -> Records:
+        """Rows `index` (integer positions or a boolean mask), in that order."""
+        idx = np.arange(len(self))[np.asarray(index)] if len(self) else np.asarray(index, dtype=int)
+        return replace(
+            self, table=self.table.iloc[idx].reset_index(drop=True), labels=self.labels[idx], skipped=list(self.skipped)
+        )
+
+    def targets(self) -> np.ndarray:
+        """Training targets: 0/1 (binary), class index (multiclass) or the label matrix (multilabel)."""
+        if self.task == "binary":
+            return self.labels[:, 0].astype(np.int64)
+        if self.task == "multiclass":
+            return np.nanargmax(self.labels, axis=1).astype(np.int64)
+        return self.labels
+
+    def strata(self) -> np.ndarray:
+        """An integer class per row for stratified sampling and splitting."""
+        if self.task != "multilabel":
+            return self.targets()
+        # Multi-label: stratify by the rarest positive label of each row (-1 when none).
+        pos = np.nan_to_num(self.labels, nan=0.0) > 0
+        freq = pos.sum(axis=0)
+        rank = np.where(pos, freq[None, :], np.inf)
+        return np.where(pos.any(axis=1), np.argmin(rank, axis=1), -1).astype(np.int64)
+
+    def counts(self) -> dict[str, int]:
+        """Images per class (binary, multiclass) or positives per label (multilabel)."""
+        if self.task == "binary":
+            t = self.targets()
+            return {self.class_names[0]: int((t == 0).sum()), self.class_names[1]: int((t == 1).sum())}
+        return {n: int(np.nansum(self.labels[:, j] == 1)) for j, n in enumerate(self.label_names)}
