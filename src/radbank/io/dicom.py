@@ -60,7 +60,8 @@ def dicom_to_float(ds: Any, path: str | Path, max_pixels: int) -> np.ndarray:
     values = apply_modality_lut(arr, ds).astype(np.float64)
     if "VOILUTSequence" in ds and len(ds.VOILUTSequence):
         lut_max = float(np.max(np.asarray(ds.VOILUTSequence[0].LUTData, dtype=np.float64)))
-        out = apply_voi(values, ds, index=0).astype(np.float64) / max(lut_max, 1.0)
+        # A LUT is indexed by the (integer) output of the modality transformation.
+        out = apply_voi(np.rint(values).astype(np.int64), ds, index=0).astype(np.float64) / max(lut_max, 1.0)
     elif "WindowCenter" in ds and "WindowWidth" in ds:
         out = window(values, _first(ds.WindowCenter), _first(ds.WindowWidth), str(ds.get("VOILUTFunction", "LINEAR")))
     else:
