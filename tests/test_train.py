@@ -82,7 +82,7 @@ def test_interrupted_run_resumes_to_the_same_result(
 ) -> None:
     reference = train(_cfg(phantom120, tmp_path / "ref", epochs=3, device="cpu"))
     calls = {"n": 0}
-    real = train_mod._validate
+    real = train_mod.validate
 
     def flaky(*args: object, **kwargs: object) -> tuple[float, float]:
         calls["n"] += 1
@@ -90,20 +90,20 @@ def test_interrupted_run_resumes_to_the_same_result(
             raise KeyboardInterrupt  # killed during epoch 2
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(train_mod, "_validate", flaky)
+    monkeypatch.setattr(train_mod, "validate", flaky)
     run = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
         train(_cfg(phantom120, run, epochs=3, device="cpu"))
     assert (run / ".train-state.pt").exists()
     assert not (run / "model.safetensors").exists() and not (run / "metrics.json").exists()
     assert not list(run.glob("*.part"))
-    monkeypatch.setattr(train_mod, "_validate", real)
+    monkeypatch.setattr(train_mod, "validate", real)
     resumed = train(_cfg(phantom120, run, epochs=3, device="cpu"))
     assert resumed.resumed_from == 1
     wr, wx = load_file(tmp_path / "ref" / "model.safetensors"), load_file(run / "model.safetensors")
     assert all(np.array_equal(wr[k].numpy(), wx[k].numpy()) for k in wr)
     assert [h["epoch"] for h in resumed.history] == [1, 2, 3]
-    assert reference.metrics["accuracy"] == resumed.metrics["accuracy"]
+    assert reference.metrics["val"]["accuracy"] == resumed.metrics["val"]["accuracy"]
 
 
 def test_finished_run_is_not_retrained_and_other_settings_refused(phantom120: Path, tmp_path: Path) -> None:
@@ -152,8 +152,9 @@ def test_multiclass_folders(phantom120: Path, tmp_path: Path) -> None:
         for f in chunk:
             shutil.copy(f, data / name / f.name)
     res = train(_cfg(data, tmp_path / "run", epochs=1))
-    assert res.metrics["task"] == "multiclass" and res.metrics["classes"] == ["Left", "No-Finding", "Right"]
-    assert np.array(res.metrics["confusion_matrix"]["matrix"]).sum() == res.metrics["n"]
+    val = res.metrics["val"]
+    assert val["task"] == "multiclass" and val["classes"] == ["Left", "No-Finding", "Right"]
+    assert np.array(val["confusion_matrix"]["matrix"]).sum() == val["n"]
 
 
 @pytest.mark.slow
@@ -162,5 +163,5 @@ def test_tutorial_defaults_reach_ninety_percent(tmp_path: Path) -> None:
     from radbank.demo import run_demo
 
     res = run_demo(tmp_path / "demo")
-    acc = res.result.metrics["accuracy"]
+    acc = res.result.metrics["val"]["accuracy"]
     assert acc["n"] >= 190 and acc["value"] >= 0.90

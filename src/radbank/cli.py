@@ -64,37 +64,28 @@ def cmd_phantom(args: argparse.Namespace) -> int:
     from radbank.phantom import PhantomSpec, generate
     from radbank.progress import bar
 
+    extra = args.findings == "all"
+    positive = args.positive_fraction if args.positive_fraction is not None else (0.2 if extra else 0.5)
     spec = PhantomSpec(
-        n=args.n, seed=args.seed, positive_fraction=args.positive_fraction, subtle_fraction=args.subtle_fraction
+        n=args.n,
+        seed=args.seed,
+        positive_fraction=positive,
+        subtle_fraction=args.subtle_fraction,
+        layout=args.layout,
+        extra_findings=extra,
     )
     with bar(args.n, "phantom") as pbar:
         out = generate(args.out, spec, workers=args.workers, progress=pbar.update)
-    print(f"{out}: {args.n} images in No-Finding/ and Pneumothorax/ (metadata: phantom.csv)")
+    where = "images_*/images/ with Data_Entry_2017.csv" if args.layout == "nih" else "No-Finding/ and Pneumothorax/"
+    print(f"{out}: {args.n} images in {where} (metadata: phantom.csv)")
     return 0
 
 
 TRAIN_OPTIONS = (
-    "source",
-    "positive",
-    "size",
-    "fit",
-    "limit",
-    "val_fraction",
-    "epochs",
-    "batch_size",
-    "lr",
-    "weight_decay",
-    "lr_schedule",
-    "seed",
-    "model",
-    "device",
-    "augment",
-    "threshold",
-    "workers",
-    "cache",
-    "max_pixels",
-    "patient_regex",
-)
+    "source", "positive", "labels", "view", "label_table", "modalities", "test_split", "size", "fit", "limit",
+    "val_fraction", "epochs", "batch_size", "lr", "weight_decay", "lr_schedule", "seed", "model", "weights",
+    "device", "augment", "threshold", "workers", "cache", "max_pixels", "patient_regex",
+)  # fmt: skip
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -119,8 +110,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from radbank.evaluate import evaluate_run, headline
 
-    metrics = evaluate_run(args.run, device=args.device)
-    print(headline(metrics))
+    results = evaluate_run(args.run, device=args.device)
+    print(headline(results))
     print(f"wrote {Path(args.run) / 'metrics.json'} and {Path(args.run) / 'report.html'}")
     return 0
 
@@ -144,6 +135,29 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0 if len(res.table) or not res.skipped else 1
 
 
+def cmd_subset(args: argparse.Namespace) -> int:
+    from radbank.subset import write_subset
+
+    res = write_subset(
+        args.nih_root,
+        args.out,
+        args.finding,
+        n=args.n or None,
+        view=args.view,
+        ratio=args.ratio,
+        seed=args.seed,
+        copy=args.copy,
+        exclude_test=args.exclude_test,
+    )
+    for cls, n in res.images.items():
+        print(f"{cls:<20} {n:6d} images  {res.patients[cls]:6d} patients")
+    print(
+        f"{res.out}: {res.linked} linked, {res.copied} copied; manifest.csv written"
+        + (f"; {res.missing} listed image(s) missing on disk" if res.missing else "")
+    )
+    return 0
+
+
 # --- parser -----------------------------------------------------------------------------------------
 
 
@@ -157,7 +171,23 @@ def _common(p: argparse.ArgumentParser) -> None:
 def _train_options(p: argparse.ArgumentParser) -> None:
     s = argparse.SUPPRESS  # only options given on the command line override the config file
     p.add_argument("--config", default=s, help="YAML config file (options given here override it)")
-    p.add_argument("--source", default=s, help="dataset kind (default: folders)")
+    p.add_argument(
+        "--source",
+        choices=["auto", "folders", "nih", "dicom"],
+        default=s,
+        help="dataset kind (default auto: nih if Data_Entry_2017.csv, dicom if DICOM, else folders)",
+    )
+    p.add_argument("--labels", default=s, help="multi-label sources: all, or a comma list of findings")
+    p.add_argument("--view", default=s, help="keep only this View Position (PA, AP)")
+    p.add_argument("--label-table", dest="label_table", default=s, help="DICOM folders: CSV of labels")
+    p.add_argument("--modalities", default=s, help="DICOM folders: accepted modalities (default CR,DX; any)")
+    p.add_argument(
+        "--test-split",
+        dest="test_split",
+        default=s,
+        help="none (default), official (NIH's test_list.txt) or a fraction of patients",
+    )
+    p.add_argument("--weights", default=s, help="start from this pretrained state_dict (.pt/.pth/.safetensors)")
     p.add_argument("--positive", default=s, help="the class that means disease (label 1), when names are unclear")
     p.add_argument("--size", type=int, default=s, help="working size in pixels (default 100)")
     p.add_argument("--fit", choices=["stretch", "pad"], default=s, help="resize: stretch (tutorial) or pad")
@@ -169,7 +199,9 @@ def _train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weight-decay", type=float, dest="weight_decay", default=s)
     p.add_argument("--lr-schedule", choices=["cosine", "constant"], dest="lr_schedule", default=s)
     p.add_argument("--seed", type=int, default=s, help="random seed (default 42)")
-    p.add_argument("--model", choices=["seedcnn", "tutorialcnn", "densenet121", "resnet18"], default=s)
+    p.add_argument(
+        "--model", choices=["seedcnn", "tutorialcnn", "densenet121", "resnet18"], default=s, help="default seedcnn"
+    )
     p.add_argument("--device", default=s, help="auto, cpu or cuda")
     p.add_argument(
         "--augment",
@@ -210,19 +242,52 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", help="output folder")
     p.add_argument("--n", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--positive-fraction", type=float, default=0.5, dest="positive_fraction")
+    p.add_argument(
+        "--layout",
+        choices=["folders", "nih"],
+        default="folders",
+        help="folders: the tutorial's class folders; nih: NIH ChestX-ray14's release layout",
+    )
+    p.add_argument(
+        "--findings",
+        choices=["pneumothorax", "all"],
+        default="pneumothorax",
+        help="all: also cardiomegaly, effusion and nodules (multi-label)",
+    )
+    p.add_argument(
+        "--positive-fraction",
+        type=float,
+        default=None,
+        dest="positive_fraction",
+        help="share of pneumothorax images (default 0.5; 0.2 with --findings all)",
+    )
     p.add_argument("--subtle-fraction", type=float, default=0.3, dest="subtle_fraction")
     p.add_argument("--workers", type=int, default=0)
     _common(p)
     p.set_defaults(func=cmd_phantom)
 
     p = sub.add_parser("train", help="train a CNN on a dataset and evaluate it")
-    p.add_argument("data", help="dataset folder (one sub-folder per class)")
+    p.add_argument("data", help="dataset: folder per class, NIH ChestX-ray14 folder, or DICOM folder")
     p.add_argument("--out", required=True, help="run folder to write")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     _train_options(p)
     _common(p)
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("subset", help="the tutorial's selection from NIH ChestX-ray14, as class folders")
+    p.add_argument("nih_root", help="NIH ChestX-ray14 folder (Data_Entry_2017.csv, images_*/images/)")
+    p.add_argument("--finding", required=True, help="e.g. Pneumothorax")
+    p.add_argument("--out", required=True, help="folder to write (No-Finding/ and FINDING/ + manifest.csv)")
+    p.add_argument("--n", type=int, default=1000, help="images in all (default 1000; 0 = all eligible)")
+    p.add_argument("--view", help="keep only this View Position (PA or AP)")
+    p.add_argument("--ratio", choices=["balanced", "natural"], default="balanced")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--copy", action="store_true", help="copy files instead of hard-linking")
+    p.add_argument(
+        "--exclude-test", action="store_true", dest="exclude_test", help="leave out images of NIH's official test list"
+    )
+    _common(p)
+    p.set_defaults(func=cmd_subset)
 
     p = sub.add_parser("evaluate", help="(re)compute metrics, plots and report of a run")
     p.add_argument("run", help="run folder")

@@ -23,8 +23,13 @@ class TrainConfig:
 
     data: str = ""
     out: str = "runs/latest"
-    source: str = "folders"
+    source: str = "auto"
     positive: str | None = None
+    labels: str | None = None  # multi-label sources: "all" or a comma list of findings
+    view: str | None = None  # keep only this View Position (e.g. PA)
+    label_table: str | None = None  # DICOM folders: CSV of labels
+    modalities: str = "CR,DX"  # DICOM folders: accepted modalities ("any" for all)
+    test_split: str = "none"  # "none", "official" (NIH's test_list.txt) or a fraction of patients
     patient_regex: str = NIH_PATIENT_REGEX
     size: int = 100
     fit: str = "stretch"
@@ -37,6 +42,7 @@ class TrainConfig:
     lr_schedule: str = "cosine"
     seed: int = 42
     model: str = "seedcnn"
+    weights: str | None = None  # a pretrained state_dict to start from (never downloaded)
     device: str = "auto"
     augment: bool = False
     threshold: float = 0.5
@@ -63,6 +69,14 @@ class TrainConfig:
             ),
             (self.fit in ("stretch", "pad"), f"fit must be stretch or pad, not {self.fit!r}"),
             (
+                self.source in ("auto", "folders", "nih", "dicom"),
+                f"source must be auto, folders, nih or dicom, not {self.source!r}",
+            ),
+            (
+                _valid_test_split(self.test_split),
+                f"test_split must be none, official or a fraction, not {self.test_split!r}",
+            ),
+            (
                 self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:"),
                 f"device must be auto, cpu or cuda, not {self.device!r}",
             ),
@@ -77,6 +91,15 @@ class TrainConfig:
     def identity(self) -> dict[str, Any]:
         """The settings that decide the result (what a resumed run must share)."""
         return {k: v for k, v in self.to_dict().items() if k not in self.RUNTIME_KEYS}
+
+
+def _valid_test_split(value: str) -> bool:
+    if value in ("none", "official"):
+        return True
+    try:
+        return 0.0 < float(value) < 1.0
+    except ValueError:
+        return False
 
 
 def config_from_dict(data: dict[str, Any], origin: str = "config") -> TrainConfig:

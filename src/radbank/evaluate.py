@@ -92,37 +92,52 @@ def predictions_table(meta: dict[str, Any], records: Records, probs: np.ndarray)
     return table
 
 
+SPLIT_NAMES = {"val": "validation", "test": "test"}
+
+
 def write_evaluation(
-    run: RunPaths, meta: dict[str, Any], records: Records, probs: np.ndarray, split_summary: pd.DataFrame | None = None
-) -> dict[str, Any]:
-    """Write predictions.csv, metrics.json, the plots and report.html; return the metrics."""
+    run: RunPaths,
+    meta: dict[str, Any],
+    parts: dict[str, tuple[Records, np.ndarray]],
+    split_summary: pd.DataFrame | None = None,
+) -> dict[str, dict[str, Any]]:
+    """For each split ("val", "test"): predictions, metrics and plots; then report.html. Returns the metrics."""
+    from radbank.fsutil import read_json
     from radbank.report.html import write_report
     from radbank.report.plots import confusion_plot, roc_plot, training_curves
 
-    metrics = compute_metrics(meta, records, probs)
-    metrics["model"] = meta["model"]["name"]
-    metrics["trained"] = meta.get("trained", {})
     if split_summary is not None:
-        metrics["split"] = split_summary.to_dict("records")
-    elif run.metrics.exists():
-        from radbank.fsutil import read_json
-
-        metrics["split"] = read_json(run.metrics).get("split", [])
-    metrics["environment"] = {"radbank": __version__, "torch": torch.__version__, "python": platform.python_version()}
-    if meta["task"] == "binary":
-        metrics["tutorial"] = TUTORIAL
-    write_csv(predictions_table(meta, records, probs), run.predictions)
-    write_json(run.metrics, metrics)
+        summary = split_summary.to_dict("records")
+    else:
+        summary = read_json(run.metrics).get("split", []) if run.metrics.exists() else []
+    results = {}
+    for split, (records, probs) in parts.items():
+        files = run.of_split(split)
+        metrics = compute_metrics(meta, records, probs)
+        metrics["evaluated_on"] = split
+        metrics["model"] = meta["model"]["name"]
+        metrics["trained"] = meta.get("trained", {})
+        metrics["split"] = summary
+        metrics["environment"] = {
+            "radbank": __version__,
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+        }
+        if meta["task"] == "binary":
+            metrics["tutorial"] = TUTORIAL
+        write_csv(predictions_table(meta, records, probs), files.predictions)
+        write_json(files.metrics, metrics)
+        confusion_plot(metrics, files.confusion, title=SPLIT_NAMES.get(split, split))
+        roc_plot(meta, records, probs, files.roc, title=SPLIT_NAMES.get(split, split))
+        results[split] = metrics
     if run.history.exists():
         training_curves(pd.read_csv(run.history), run.curves)
-    confusion_plot(metrics, run.confusion)
-    roc_plot(meta, records, probs, run.roc)
-    write_report(run, metrics)
-    return metrics
+    write_report(run, results)
+    return results
 
 
-def evaluate_run(run_dir: str, device: str = "auto") -> dict[str, Any]:
-    """Re-evaluate a finished run on its validation split (images read through the cache)."""
+def evaluate_run(run_dir: str, device: str = "auto") -> dict[str, dict[str, Any]]:
+    """Re-evaluate a finished run on its validation (and test) split, images read through the cache."""
     run = RunPaths.of(run_dir)
     run.require()
     cfg = load_config(run.config)
@@ -137,35 +152,48 @@ def evaluate_run(run_dir: str, device: str = "auto") -> dict[str, Any]:
     missing = [c for c in ["path", "patient", "split", *meta["label_names"]] if c not in split.columns]
     if missing:
         raise RadbankError(f"{run.split}: missing column(s) {', '.join(missing)}")
-    val = split[split["split"] == "val"].reset_index(drop=True)
-    records = Records(
-        val.drop(columns=["split", *meta["label_names"]]),
-        val[meta["label_names"]].to_numpy(np.float32),
-        list(meta["label_names"]),
-        meta["task"],
-        list(meta["class_names"]),
-    )
     pp = Preprocess(**meta["preprocess"])
-    loaded = load_images(records.paths, pp, cfg.cache, cfg.workers, cfg.max_pixels)
-    for i, reason in loaded.errors.items():
-        log.warning("%s: %s (left out of the evaluation)", records.paths[i], reason)
-    if not loaded.ok.any():
-        raise RadbankError(
-            f"{run.root}: none of the {len(records)} validation images can be read (was the data moved?)"
+    parts = {}
+    for name in ("val", "test"):
+        rows = split[split["split"] == name].reset_index(drop=True)
+        if rows.empty:
+            continue
+        records = Records(
+            rows.drop(columns=["split", *meta["label_names"]]),
+            rows[meta["label_names"]].to_numpy(np.float32),
+            list(meta["label_names"]),
+            meta["task"],
+            list(meta["class_names"]),
         )
-    records = records.subset(np.flatnonzero(loaded.ok))
-    probs = predict_probs(model, loaded.images, meta, dev)
-    return write_evaluation(run, meta, records, probs)
+        loaded = load_images(records.paths, pp, cfg.cache, cfg.workers, cfg.max_pixels)
+        for i, reason in loaded.errors.items():
+            log.warning("%s: %s (left out of the evaluation)", records.paths[i], reason)
+        if not loaded.ok.any():
+            raise RadbankError(
+                f"{run.root}: none of the {len(records)} {SPLIT_NAMES[name]} images can be read (was the data moved?)"
+            )
+        records = records.subset(np.flatnonzero(loaded.ok))
+        parts[name] = (records, predict_probs(model, loaded.images, meta, dev))
+    return write_evaluation(run, meta, parts)
 
 
-def headline(metrics: dict[str, Any]) -> str:
-    """A few lines for the terminal: accuracy with its interval, AUC, and the confusion matrix."""
+def headline(results: dict[str, dict[str, Any]]) -> str:
+    """A few lines per split for the terminal: accuracy with its interval, AUC, the confusion matrix."""
+    out = []
+    for split, metrics in results.items():
+        if len(results) > 1:
+            out.append(f"== {SPLIT_NAMES.get(split, split)} ({metrics['n']} images)")
+        out.append(_headline(metrics, SPLIT_NAMES.get(split, split)))
+    return "\n".join(out)
+
+
+def _headline(metrics: dict[str, Any], split: str) -> str:
     task = metrics["task"]
     lines = []
     if task in ("binary", "multiclass"):
         acc = metrics["accuracy"]
         lines.append(
-            f"validation accuracy {acc['value']:.3f}  (95% CI {acc['ci95'][0]:.3f}-{acc['ci95'][1]:.3f}, "
+            f"{split} accuracy {acc['value']:.3f}  (95% CI {acc['ci95'][0]:.3f}-{acc['ci95'][1]:.3f}, "
             f"{acc['k']}/{acc['n']} images)"
         )
     if task == "binary":

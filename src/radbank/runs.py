@@ -12,6 +12,16 @@ from radbank.fsutil import atomic_path
 
 
 @dataclass(frozen=True)
+class SplitFiles:
+    """The evaluation outputs of one split."""
+
+    metrics: Path
+    predictions: Path
+    confusion: Path
+    roc: Path
+
+
+@dataclass(frozen=True)
 class RunPaths:
     """Names of everything in a run folder."""
 
@@ -34,6 +44,16 @@ class RunPaths:
     confusion = property(lambda self: self.root / "confusion.png")
     roc = property(lambda self: self.root / "roc.png")
     report = property(lambda self: self.root / "report.html")
+
+    def of_split(self, split: str) -> SplitFiles:
+        """Evaluation files of a split: `metrics.json` etc. for val, `metrics_test.json` etc. for test."""
+        suffix = "" if split == "val" else f"_{split}"
+        return SplitFiles(
+            self.root / f"metrics{suffix}.json",
+            self.root / f"predictions{suffix}.csv",
+            self.root / f"confusion{suffix}.png",
+            self.root / f"roc{suffix}.png",
+        )
 
     def is_complete(self) -> bool:
         """A finished run has its checkpoint and metrics, and no resume state left."""

@@ -33,13 +33,18 @@ def probabilities(task: str, logits: torch.Tensor) -> torch.Tensor:
     return torch.sigmoid(logits)
 
 
-def correct_count(task: str, logits: torch.Tensor, target: torch.Tensor, threshold: float = 0.5) -> tuple[float, int]:
-    """(number correct, number judged): images for binary/multi-class, known labels for multi-label."""
+def correct_count(
+    task: str, logits: torch.Tensor, target: torch.Tensor, threshold: float = 0.5
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(number correct, number judged) as tensors on the logits' device, so no host sync is forced:
+    images for binary/multi-class, known labels for multi-label."""
     prob = probabilities(task, logits)
     if task == "binary":
-        return float(((prob >= threshold).long() == target.long()).sum()), int(target.numel())
+        hits = (prob >= threshold).long() == target.long()
+        return hits.sum().float(), torch.tensor(float(target.numel()), device=logits.device)
     if task == "multiclass":
-        return float((prob.argmax(dim=1) == target.long()).sum()), int(target.numel())
+        hits = prob.argmax(dim=1) == target.long()
+        return hits.sum().float(), torch.tensor(float(target.numel()), device=logits.device)
     known = ~torch.isnan(target)
     hit = ((prob >= threshold).float() == torch.nan_to_num(target, nan=-1.0)) & known
-    return float(hit.sum()), int(known.sum())
+    return hit.sum().float(), known.sum().float()

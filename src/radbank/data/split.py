@@ -58,11 +58,11 @@ def split_grouped(
 
 
 def describe_split(
-    strata: np.ndarray, groups: np.ndarray, train: np.ndarray, val: np.ndarray, class_names: list[str]
+    strata: np.ndarray, groups: np.ndarray, parts: dict[str, np.ndarray], class_names: list[str]
 ) -> pd.DataFrame:
-    """Images and patients per split and per class, for the log and the report."""
+    """Images and patients per split (e.g. {"train": idx, "val": idx}) and per class."""
     rows = []
-    for name, idx in (("train", train), ("val", val)):
+    for name, idx in parts.items():
         row: dict[str, object] = {"split": name, "images": len(idx), "patients": len(set(groups[idx]))}
         for j, cname in enumerate(class_names):
             row[cname] = int((strata[idx] == j).sum())

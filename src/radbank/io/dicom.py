@@ -32,7 +32,7 @@ def read_dicom(path: str | Path, max_pixels: int, force: bool = False) -> tuple[
 
 def dicom_to_float(ds: Any, path: str | Path, max_pixels: int) -> np.ndarray:
     """Convert a dataset's pixel data to float32 in [0, 1] (see module docstring)."""
-    from pydicom.pixels import apply_modality_lut, apply_voi
+    from pydicom.pixels import apply_modality_lut
 
     if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
         raise BadInput(path, "DICOM file has no pixel data")
@@ -59,9 +59,7 @@ def dicom_to_float(ds: Any, path: str | Path, max_pixels: int) -> np.ndarray:
 
     values = apply_modality_lut(arr, ds).astype(np.float64)
     if "VOILUTSequence" in ds and len(ds.VOILUTSequence):
-        lut_max = float(np.max(np.asarray(ds.VOILUTSequence[0].LUTData, dtype=np.float64)))
-        # A LUT is indexed by the (integer) output of the modality transformation.
-        out = apply_voi(np.rint(values).astype(np.int64), ds, index=0).astype(np.float64) / max(lut_max, 1.0)
+        out = voi_lut(values, ds.VOILUTSequence[0], _little_endian(ds))
     elif "WindowCenter" in ds and "WindowWidth" in ds:
         out = window(values, _first(ds.WindowCenter), _first(ds.WindowWidth), str(ds.get("VOILUTFunction", "LINEAR")))
     else:
@@ -71,6 +69,30 @@ def dicom_to_float(ds: Any, path: str | Path, max_pixels: int) -> np.ndarray:
     if pi == "MONOCHROME1" or shape == "INVERSE":
         out = 1.0 - out
     return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def voi_lut(values: np.ndarray, item: Any, little_endian: bool = True) -> np.ndarray:
+    """Look values up in a VOI LUT item (PS3.3 C.11.2.1.1), output scaled to [0, 1] by the LUT's maximum.
+
+    Values below the first mapped value take the first entry, above the last the last. (pydicom 3.0.2's
+    `apply_voi` keeps the indices in the LUT's output type, which overflows for an 8-bit LUT of more
+    than 256 entries, the usual case for 12-bit radiographs; hence this lookup.)
+    """
+    n_entries, first, _bits = (int(v) for v in item.LUTDescriptor)
+    n_entries = n_entries or 65536
+    raw = item.LUTData
+    if isinstance(raw, bytes):  # VR OW: 16-bit words in the dataset's byte order
+        data = np.frombuffer(raw, dtype="<u2" if little_endian else ">u2")[:n_entries]
+    else:
+        data = np.asarray(raw if not isinstance(raw, int) else [raw], dtype=np.float64)
+    data = data.astype(np.float64)
+    index = np.clip(np.rint(values).astype(np.int64) - first, 0, len(data) - 1)
+    return data[index] / max(float(data.max()), 1.0)
+
+
+def _little_endian(ds: Any) -> bool:
+    meta = getattr(ds, "file_meta", None)
+    return str(getattr(meta, "TransferSyntaxUID", "")) != "1.2.840.10008.1.2.2"  # Explicit VR Big Endian
 
 
 def window(values: np.ndarray, center: float, width: float, function: str = "LINEAR") -> np.ndarray:

@@ -12,6 +12,7 @@ from radbank.runs import RunPaths
 CSS = """
 body{font-family:system-ui,sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222}
 h1{font-size:1.5em} h2{font-size:1.15em;margin-top:1.8em;border-bottom:1px solid #ddd}
+h2.split{font-size:1.3em;background:#f4f7fb;padding:.2em .4em}
 table{border-collapse:collapse;margin:.6em 0} td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}
 th{background:#f3f3f3} td.l,th.l{text-align:left} img{max-width:100%;border:1px solid #eee}
 .figs{display:flex;flex-wrap:wrap;gap:1em} .note{color:#555;font-size:.9em}
@@ -64,11 +65,11 @@ def _binary_section(m: dict[str, Any]) -> str:
             "Figures on radbank's synthetic phantom are not comparable to figures on real radiographs.</p>"
         )
     return f"""
-<h2>Validation figures</h2>
+<h3>Figures</h3>
 <p class=note>{esc(m["n"])} validation images, threshold {esc(m["threshold"])}; intervals are 95%
 (Wilson for proportions, {esc(m["roc_auc"].get("method"))} for the AUC).</p>
 <table><tr><th class=l>metric</th><th>value (95% CI)</th></tr>{rows}</table>
-<h2>Confusion matrix</h2>
+<h3>Confusion matrix</h3>
 <table><tr><th></th><th colspan=2>truth</th></tr>
 <tr><th></th><th>{pos}</th><th>{neg}</th></tr>
 <tr><th class=l>predicted {pos}</th><td>{esc(tp)}</td><td>{esc(fp)}</td></tr>
@@ -93,13 +94,15 @@ def _multiclass_section(m: dict[str, Any]) -> str:
         for n, row in zip(names, matrix, strict=True)
     )
     return (
-        f"<h2>Validation figures</h2><p>Accuracy {_prop(m['accuracy'])}; macro ROC AUC "
-        f"{esc(m['macro_roc_auc'])}</p>{_table(rows)}<h2>Confusion matrix</h2>"
+        f"<h3>Figures</h3><p>Accuracy {_prop(m['accuracy'])}; macro ROC AUC "
+        f"{esc(m['macro_roc_auc'])}</p>{_table(rows)}<h3>Confusion matrix</h3>"
         f"<table><tr><th></th>{head}</tr>{body}</table><p class=note>columns = truth</p>"
     )
 
 
 def _multilabel_section(m: dict[str, Any]) -> str:
+    from radbank.report.published import published_rows
+
     rows = []
     for name, v in m["per_label"].items():
         auc = v["roc_auc"]
@@ -109,17 +112,27 @@ def _multilabel_section(m: dict[str, Any]) -> str:
             f"<td>{esc(auc['value'])}</td><td>{ci}</td></tr>"
         )
     return (
-        f"<h2>Per-finding ROC AUC</h2><p>Mean AUC {esc(m['mean_roc_auc'])}</p><table><tr><th class=l>finding</th>"
-        f"<th>n</th><th>positives</th><th>AUC</th><th>95% CI</th></tr>{''.join(rows)}</table>"
+        f"<h3>Per-finding ROC AUC</h3><p>Mean AUC {esc(m['mean_roc_auc'])}</p><table><tr><th class=l>finding</th>"
+        f"<th>n</th><th>positives</th><th>AUC</th><th>95% CI</th></tr>{''.join(rows)}</table>" + published_rows(m)
     )
 
 
-def write_report(run: RunPaths, metrics: dict[str, Any]) -> None:
-    """Write run/report.html from the metrics, the plots beside it and the resolved config."""
-    task = metrics["task"]
-    section = {"binary": _binary_section, "multiclass": _multiclass_section, "multilabel": _multilabel_section}[task](
-        metrics
-    )
+def write_report(run: RunPaths, results: dict[str, dict[str, Any]]) -> None:
+    """Write run/report.html: one section per evaluated split, the plots, the split and the config."""
+    first = next(iter(results.values()))
+    sections = []
+    for split, metrics in results.items():
+        name = {"val": "Validation", "test": "Test"}.get(split, split)
+        files = run.of_split(split)
+        body = {"binary": _binary_section, "multiclass": _multiclass_section, "multilabel": _multilabel_section}[
+            metrics["task"]
+        ](metrics)
+        figs = "".join(
+            f'<figure><img src="{esc(p.name)}" alt="{esc(alt)}"></figure>'
+            for p, alt in ((files.confusion, f"confusion matrix, {name}"), (files.roc, f"ROC, {name}"))
+            if p.exists()
+        )
+        sections.append(f"<h2 class=split>{esc(name)} split</h2>{body}<div class=figs>{figs}</div>")
     try:
         config_rows = "".join(
             f"<tr><td class=l>{esc(k)}</td><td class=l>{esc(v)}</td></tr>"
@@ -129,29 +142,24 @@ def write_report(run: RunPaths, metrics: dict[str, Any]) -> None:
         config_rows = "<tr><td class=l colspan=2>config.yaml unreadable</td></tr>"
     figs = "".join(
         f'<figure><img src="{esc(p.name)}" alt="{esc(alt)}"></figure>'
-        for p, alt in (
-            (run.curves, "training curves"),
-            (run.confusion, "confusion matrix"),
-            (run.roc, "ROC curve"),
-            (run.preview, "loaded images"),
-        )
+        for p, alt in ((run.curves, "training curves"), (run.preview, "loaded images"))
         if p.exists()
     )
-    trained = metrics.get("trained", {})
-    env = metrics.get("environment", {})
+    trained = first.get("trained", {})
+    env = first.get("environment", {})
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>radbank run {esc(run.root.name)}</title>
 <style>{CSS}</style></head><body>
 <h1>radbank run: {esc(run.root.name)}</h1>
-<p>Model <b>{esc(metrics.get("model"))}</b>, trained on {esc(trained.get("images"))} images of
+<p>Model <b>{esc(first.get("model"))}</b>, trained on {esc(trained.get("images"))} images of
 {esc(trained.get("patients"))} patients from <code>{esc(trained.get("data"))}</code>
 ({esc(trained.get("source"))}), finished {esc(trained.get("finished"))}.</p>
-{section}
-<h2>Split (patient-grouped, stratified)</h2>{_table(metrics.get("split", []))}
-<h2>Plots</h2><div class=figs>{figs}</div>
+{"".join(sections)}
+<h2>Split (patient-grouped, stratified)</h2>{_table(first.get("split", []))}
+<h2>Training</h2><div class=figs>{figs}</div>
 <h2>Configuration</h2><table>{config_rows}</table>
 <p class=note>radbank {esc(env.get("radbank"))}, torch {esc(env.get("torch"))},
-Python {esc(env.get("python"))}. Files: metrics.json, predictions.csv, history.csv, split.csv, skipped.csv.</p>
+Python {esc(env.get("python"))}. Files: metrics*.json, predictions*.csv, history.csv, split.csv, skipped.csv.</p>
 </body></html>
 """
     write_text(run.report, page)

@@ -57,7 +57,7 @@ def training_curves(history: pd.DataFrame, path: str | Path) -> None:
     save_figure(fig, path)
 
 
-def confusion_plot(metrics: dict[str, Any], path: str | Path) -> None:
+def confusion_plot(metrics: dict[str, Any], path: str | Path, title: str = "validation") -> None:
     """Confusion matrix as the tutorial lays it out: rows = predicted, columns = truth."""
     if metrics["task"] == "binary":
         names = [metrics["positive"], metrics["negative"]]
@@ -75,11 +75,13 @@ def confusion_plot(metrics: dict[str, Any], path: str | Path) -> None:
     ax.set_yticks(range(len(names)), names)
     ax.set_xlabel("truth")
     ax.set_ylabel("predicted")
-    ax.set_title("Confusion matrix (validation)")
+    ax.set_title(f"Confusion matrix ({title})")
     save_figure(fig, path)
 
 
-def roc_plot(meta: dict[str, Any], records: Records, probs: np.ndarray, path: str | Path) -> None:
+def roc_plot(
+    meta: dict[str, Any], records: Records, probs: np.ndarray, path: str | Path, title: str = "validation"
+) -> None:
     """ROC curve(s): one for binary, one per class/finding otherwise."""
     task = meta["task"]
     curves: list[tuple[str, np.ndarray, np.ndarray]] = []
@@ -105,7 +107,7 @@ def roc_plot(meta: dict[str, Any], records: Records, probs: np.ndarray, path: st
     ax.plot([0, 1], [0, 1], "--", color="grey", lw=1)
     ax.set_xlabel("1 - specificity (false positive rate)")
     ax.set_ylabel("sensitivity (true positive rate)")
-    ax.set_title("ROC (validation)")
+    ax.set_title(f"ROC ({title})")
     if curves:
         ax.legend(fontsize=7 if len(curves) > 4 else 9, loc="lower right")
     ax.grid(alpha=0.3)

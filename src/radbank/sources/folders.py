@@ -12,47 +12,19 @@ import logging
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from radbank.errors import RadbankError
 from radbank.fsutil import is_hidden
-from radbank.sources.records import Records
+from radbank.sources.records import Records, from_class_names
 
 log = logging.getLogger(__name__)
 
 NIH_PATIENT_REGEX = r"^(\d{8})_(\d{3})\."
-HEALTHY_NAMES = {
-    "nofinding",
-    "nofindings",
-    "normal",
-    "normals",
-    "healthy",
-    "negative",
-    "control",
-    "controls",
-    "sano",
-    "sanos",
-    "sinhallazgos",
-    "nohallazgos",
-    "normales",
-}
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
-def is_healthy_name(name: str) -> bool:
-    """True for class names that mean 'no finding' (any case or separator, English or Spanish)."""
-    return _norm(name) in HEALTHY_NAMES
-
-
-def read_class_folders(
-    root: str | Path, positive: str | None = None, patient_regex: str = NIH_PATIENT_REGEX
-) -> Records:
-    """Index a folder-per-class tree (files are checked later, when decoded)."""
-    base = Path(root)
+def class_folders(base: Path) -> dict[str, list[Path]]:
+    """Non-empty first-level sub-folders of `base` and their files (recursively, hidden ones left out)."""
     if not base.exists():
         raise RadbankError(f"{base}: folder not found")
     if not base.is_dir():
@@ -68,35 +40,22 @@ def read_class_folders(
         raise RadbankError(f"{base}: no class folders with files (expected e.g. No-Finding/ and Pneumothorax/)")
     if len(classes) == 1:
         raise RadbankError(f"{base}: only one class folder with files ({next(iter(classes))}); need at least two")
-    names = list(classes)
+    return classes
+
+
+def read_class_folders(
+    root: str | Path, positive: str | None = None, patient_regex: str = NIH_PATIENT_REGEX
+) -> Records:
+    """Index a folder-per-class tree (files are checked later, when decoded)."""
+    base = Path(root)
+    classes = class_folders(base)
     pattern = re.compile(patient_regex) if patient_regex else None
-    rows = []
-    for k, name in enumerate(names):
-        for f in classes[name]:
+    rows, names = [], []
+    for name, files in classes.items():
+        for f in files:
             m = pattern.match(f.name) if pattern else None
-            rel = f.relative_to(base).as_posix()
-            patient = m.group(1) if m else rel
-            rows.append({"path": str(f), "patient": patient, "study": f.stem, "class_index": k})
-    table = pd.DataFrame(rows)
-    k = table.pop("class_index").to_numpy()
-    if len(names) == 2:
-        neg, pos = _binary_roles(names, positive, base)
-        labels = (k == names.index(pos)).astype(np.float32)[:, None]
-        return Records(table, labels, [pos], "binary", [neg, pos], source="folders")
-    if positive is not None:
-        raise RadbankError(f"{base}: --positive applies to two classes, found {len(names)}: {', '.join(names)}")
-    onehot = np.eye(len(names), dtype=np.float32)[k]
-    return Records(table, onehot, names, "multiclass", names, source="folders")
-
-
-def _binary_roles(names: list[str], positive: str | None, base: Path) -> tuple[str, str]:
-    if positive is not None:
-        if positive not in names:
-            raise RadbankError(f"{base}: --positive {positive!r} is not one of the classes {', '.join(names)}")
-        return next(n for n in names if n != positive), positive
-    healthy = [n for n in names if is_healthy_name(n)]
-    if len(healthy) == 1:
-        return healthy[0], next(n for n in names if n != healthy[0])
-    neg, pos = names
-    log.warning("%s: cannot tell which class is healthy; taking %r as 0 and %r as 1 (use --positive)", base, neg, pos)
-    return neg, pos
+            rows.append(
+                {"path": str(f), "patient": m.group(1) if m else f.relative_to(base).as_posix(), "study": f.stem}
+            )
+            names.append(name)
+    return from_class_names(pd.DataFrame(rows), names, list(classes), positive, str(base), source="folders")

@@ -5,10 +5,16 @@ Modelled on torchxrayvision's datasets (`csv` + `labels` + `pathologies`).
 
 from __future__ import annotations
 
+import logging
+import re
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
+
+from radbank.errors import RadbankError
+
+log = logging.getLogger(__name__)
 
 TASKS = ("binary", "multiclass", "multilabel")
 META_COLUMNS = ("path", "patient", "study", "view", "age", "sex")
@@ -83,3 +89,56 @@ class Records:
             t = self.targets()
             return {self.class_names[0]: int((t == 0).sum()), self.class_names[1]: int((t == 1).sum())}
         return {n: int(np.nansum(self.labels[:, j] == 1)) for j, n in enumerate(self.label_names)}
+
+
+HEALTHY_NAMES = {
+    "nofinding",
+    "nofindings",
+    "normal",
+    "normals",
+    "healthy",
+    "negative",
+    "control",
+    "controls",
+    "sano",
+    "sanos",
+    "sinhallazgos",
+    "nohallazgos",
+    "normales",
+}
+
+
+def is_healthy_name(name: str) -> bool:
+    """True for class names that mean 'no finding' (any case or separator, English or Spanish)."""
+    return re.sub(r"[^a-z0-9]", "", name.lower()) in HEALTHY_NAMES
+
+
+def from_class_names(
+    table: pd.DataFrame, classes: list[str], names: list[str], positive: str | None, origin: str, source: str
+) -> Records:
+    """Records from one class name per row: binary for two classes (1 = not healthy), else multi-class."""
+    index = {n: k for k, n in enumerate(names)}
+    k = np.array([index[c] for c in classes], dtype=np.int64)
+    if len(names) == 2:
+        neg, pos = binary_roles(names, positive, origin)
+        labels = (k == names.index(pos)).astype(np.float32)[:, None]
+        return Records(table, labels, [pos], "binary", [neg, pos], source=source)
+    if positive is not None:
+        raise RadbankError(f"{origin}: --positive applies to two classes, found {len(names)}: {', '.join(names)}")
+    return Records(
+        table, np.eye(len(names), dtype=np.float32)[k], list(names), "multiclass", list(names), source=source
+    )
+
+
+def binary_roles(names: list[str], positive: str | None, origin: str) -> tuple[str, str]:
+    """(healthy, sick) of two class names: `positive` is sick; else the non-healthy-sounding one."""
+    if positive is not None:
+        if positive not in names:
+            raise RadbankError(f"{origin}: --positive {positive!r} is not one of the classes {', '.join(names)}")
+        return next(n for n in names if n != positive), positive
+    healthy = [n for n in names if is_healthy_name(n)]
+    if len(healthy) == 1:
+        return healthy[0], next(n for n in names if n != healthy[0])
+    neg, pos = names
+    log.warning("%s: cannot tell which class is healthy; taking %r as 0 and %r as 1 (use --positive)", origin, neg, pos)
+    return neg, pos

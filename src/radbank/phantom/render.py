@@ -1,85 +1,29 @@
-"""Synthetic chest radiographs: the embedded demo and test data (never a stand-in for real data).
+"""Drawing one synthetic chest radiograph (bright = dense), deterministically.
 
-Each image is drawn from simple anatomy: body outline, two lung fields with vessel-like markings
-branching from the hila, posterior ribs, spine/mediastinum, heart shadow and diaphragm domes, then
-exposure, blur and noise. A pneumothorax case shows, on one side, a rim of air free of lung markings
-at the apex and lateral wall, bounded by a thin bright visceral pleural line; its size and side vary
-and a share of cases is subtle (thin rim, faint line, noisier film). Healthy cases sometimes carry a
-skin fold, a line that mimics the pleural edge but with markings continuing beyond it.
+Anatomy: body outline, two lung fields with vessel-like markings branching from the hila, posterior
+ribs, clavicles, spine, mediastinum and trachea, heart shadow and diaphragm domes; then exposure,
+blur and noise. A pneumothorax shows, on one side, a rim of air free of lung markings at the apex and
+lateral wall, bounded by a thin bright visceral pleural line; a subtle one has a thin rim, a faint line
+and a noisier film. Healthy films sometimes carry a skin fold, a line that mimics the pleural edge
+but with markings continuing beyond it. Cardiomegaly enlarges the heart shadow; an effusion fills a
+costophrenic angle with a meniscus; nodules are small round opacities.
 
-Patients have one or more follow-up images sharing their anatomy, named like NIH ChestX-ray14's
-`Image Index` (`00000001_000.png`), so a patient-grouped split matters here as it does there.
+Anatomy is drawn per patient (follow-ups share it), the film per exposure, and each finding from its
+own random stream, so the same film with and without a finding differs only by the finding.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw
 from scipy.ndimage import distance_transform_edt, gaussian_filter
 
-from radbank.fsutil import atomic_path, write_json
+from radbank.phantom.cases import Case
 
-POSITIVE = "Pneumothorax"
-NEGATIVE = "No-Finding"
-GENERATOR_VERSION = 4
 SIZE = 256
-
-
-@dataclass(frozen=True)
-class Case:
-    """One synthetic image: who, which follow-up, and what it shows."""
-
-    index: int
-    patient: int
-    followup: int
-    label: int  # 1 = pneumothorax, 0 = no finding
-    age: int
-    sex: str
-    view: str
-    side: str  # "left"/"right" (patient's side) for pneumothorax, "" otherwise
-    extent: float  # rim width as a fraction of the lung half-width (0 when healthy)
-    subtle: bool
-
-    @property
-    def image_index(self) -> str:
-        """NIH-style file name."""
-        return f"{self.patient:08d}_{self.followup:03d}.png"
-
-    @property
-    def class_name(self) -> str:
-        return POSITIVE if self.label else NEGATIVE
-
-
-def plan_cases(n: int, seed: int = 0, positive_fraction: float = 0.5, subtle_fraction: float = 0.3) -> list[Case]:
-    """Decide, deterministically, the n cases: patients, follow-ups, labels and lesion parameters."""
-    rng = np.random.default_rng([seed, 7919])
-    cases: list[Case] = []
-    patient = 0
-    n_pos = round(n * positive_fraction)
-    labels = np.array([1] * n_pos + [0] * (n - n_pos))
-    rng.shuffle(labels)
-    i = 0
-    while i < n:
-        patient += 1
-        visits = int(min(rng.geometric(0.7), 4, n - i))  # mostly 1, sometimes 2-4 follow-ups
-        age = int(np.clip(rng.normal(52, 18), 1, 95))
-        sex = "M" if rng.random() < 0.55 else "F"
-        side = "left" if rng.random() < 0.5 else "right"
-        for f in range(visits):
-            label = int(labels[i])
-            subtle = bool(label and rng.random() < subtle_fraction)
-            extent = float(rng.uniform(0.05, 0.11) if subtle else rng.uniform(0.15, 0.5)) if label else 0.0
-            view = "PA" if rng.random() < 0.8 else "AP"
-            cases.append(Case(i, patient, f, label, min(age + f, 95), sex, view, side if label else "", extent, subtle))
-            i += 1
-    return cases
 
 
 @dataclass(frozen=True)
@@ -169,12 +113,14 @@ def render(case: Case, seed: int = 0) -> np.ndarray:
     img = img + 0.06 * _ramp(v - 0.45, 0.2) * body  # abdomen below the diaphragm
     medw = 0.13 + 0.05 * np.clip(v + 0.2, 0, 1)
     mediastinum = _ramp(medw - np.abs(u - 0.02), 0.04) * body
-    heart = _ramp(1.0 - np.sqrt(((u - 0.12) / 0.27) ** 2 + ((v - 0.3) / 0.2) ** 2), 0.25)
+    grow = 1.35 if case.cardiomegaly else 1.0  # cardiothoracic ratio above 0.5
+    heart = _ramp(1.0 - np.sqrt(((u - 0.12 * grow) / (0.27 * grow)) ** 2 + ((v - 0.3) / (0.2 * grow)) ** 2), 0.25)
     img = img + 0.14 * np.maximum(mediastinum, heart)
     img = img + 0.05 * _ramp(0.05 - np.abs(u), 0.015) * (1 + 0.3 * np.cos(v * 60)) * body  # spine
     img = img - 0.09 * _ramp(0.028 - np.abs(u + 0.01), 0.01) * _ramp(-0.28 - v, 0.05)  # trachea
 
-    lungs = [_Lung(*anat.lungs[k], sgn, u, v) for k, sgn in enumerate((-1.0, 1.0))]  # image left = patient right
+    notch = 0.30 if case.cardiomegaly else 0.16
+    lungs = [_Lung(*anat.lungs[k], sgn, u, v, notch) for k, sgn in enumerate((-1.0, 1.0))]  # image left = pt right
     lung_mask = np.maximum(lungs[0].mask, lungs[1].mask)
     density = 0.30 + 0.08 * np.clip(-v, 0, 1)  # apices a little darker
     img = img - density * lung_mask
@@ -196,6 +142,8 @@ def render(case: Case, seed: int = 0) -> np.ndarray:
         lung = lungs[film.fold_side]
         inner = _distance_inside(lung.mask)
         line = 0.8 * np.exp(-(((inner - film.fold_depth) / 1.2) ** 2)) * lung.mask * (np.abs(v) < 0.45)
+    if case.effusion or case.nodules:
+        img, markings = _other_findings(case, seed, lungs, img, markings)
     img = img + film.marking_gain * markings
     contrast = (0.04, 0.07) if case.subtle else (0.10, 0.16)
     img = img + (contrast[0] + film.line_level * (contrast[1] - contrast[0])) * line
@@ -231,7 +179,9 @@ class _Frame:
 class _Lung:
     """One lung field: dome-shaped apex, lateral wall, diaphragm dome, heart notch on the left."""
 
-    def __init__(self, top: float, base: float, width: float, sgn: float, u: np.ndarray, v: np.ndarray) -> None:
+    def __init__(
+        self, top: float, base: float, width: float, sgn: float, u: np.ndarray, v: np.ndarray, notch: float = 0.16
+    ) -> None:
         self.sgn = sgn
         self.top, self.base, self.width = top, base, width
         su = sgn * u
@@ -240,7 +190,7 @@ class _Lung:
         apex = np.sqrt(np.clip(1 - (1 - np.clip(b / 0.42, 0, 1)) ** 2, 0, 1))
         medial = 0.10 + 0.04 * np.clip(b, 0, 1)
         if sgn > 0:  # the heart on the patient's left pushes the lower medial border out
-            medial = medial + 0.16 * np.clip((b - 0.55) / 0.3, 0, 1) ** 0.7
+            medial = medial + notch * np.clip((b - 0.55) / 0.3, 0, 1) ** 0.7
         x_med = medial + 0.3 * self.width * (1 - apex)
         x_lat = 0.10 + self.width * (0.3 + 0.7 * apex) * (0.94 + 0.06 * np.clip(b, 0, 1))
         a = (su - x_med) / np.maximum(x_lat - x_med, 1e-3)  # 0 medial, 1 at the chest wall
@@ -318,62 +268,26 @@ def _draw_vessel_tree(draw: ImageDraw.ImageDraw, tree_seed: int, lung: _Lung, fr
         length, width, level = length * 0.74, width * 0.7, level * 0.8
 
 
-@dataclass(frozen=True)
-class PhantomSpec:
-    """What a phantom folder was generated with; a folder with the same spec is reused."""
-
-    n: int
-    seed: int = 0
-    positive_fraction: float = 0.5
-    subtle_fraction: float = 0.3
-    version: int = GENERATOR_VERSION
-
-    def digest(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
-
-
-MANIFEST = "phantom.json"
-
-
-def generate(
-    out: str | Path, spec: PhantomSpec, workers: int = 0, progress: Callable[[int], None] | None = None
-) -> Path:
-    """Write the phantom as 8-bit PNGs in the tutorial's layout (`No-Finding/`, `Pneumothorax/`).
-
-    Resumable: files already present are kept; a finished folder with the same spec is reused.
-    Also writes `phantom.csv` (one row per image: patient, follow-up, age, sex, view, lesion).
-    """
-    import pandas as pd
-
-    from radbank.parallel import map_parallel
-
-    root = Path(out)
-    manifest = root / MANIFEST
-    if manifest.exists():
-        try:
-            if json.loads(manifest.read_text()).get("digest") == spec.digest():
-                return root
-        except (OSError, json.JSONDecodeError):
-            pass
-    cases = plan_cases(spec.n, spec.seed, spec.positive_fraction, spec.subtle_fraction)
-    for name in (NEGATIVE, POSITIVE):
-        (root / name).mkdir(parents=True, exist_ok=True)
-    todo = [c for c in cases if not (root / c.class_name / c.image_index).exists()]
-    if progress:
-        progress(len(cases) - len(todo))
-    for _ in map_parallel(_write_case, [(c, root, spec.seed) for c in todo], workers=workers):
-        if progress:
-            progress(1)
-    table = pd.DataFrame(
-        [{**asdict(c), "path": f"{c.class_name}/{c.image_index}", "finding": c.class_name} for c in cases]
-    )
-    with atomic_path(root / "phantom.csv") as tmp:
-        table.to_csv(tmp, index=False)
-    write_json(manifest, {"generator": "radbank.phantom", **asdict(spec), "digest": spec.digest()})
-    return root
-
-
-def _write_case(args: tuple[Case, Path, int]) -> None:
-    case, root, seed = args
-    with atomic_path(root / case.class_name / case.image_index) as tmp:
-        Image.fromarray(render(case, seed), mode="L").save(tmp, format="PNG")
+def _other_findings(
+    case: Case, seed: int, lungs: list[_Lung], img: np.ndarray, markings: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Effusion (fluid in a costophrenic angle, meniscus higher laterally) and nodules."""
+    rng = np.random.default_rng([seed, case.patient, case.followup, 3])  # the findings' own stream
+    if case.effusion:
+        lung = lungs[0 if case.effusion == "right" else 1]
+        height = rng.uniform(0.15, 0.35)
+        level = 1.0 - height * (0.55 + 0.45 * np.clip(lung.a, 0, 1))  # meniscus: higher at the chest wall
+        fluid = _ramp(lung.b - level, 0.04) * lung.mask
+        img = img + 0.26 * fluid
+        markings = markings * (1.0 - fluid)
+    for _ in range(case.nodules):
+        lung = lungs[int(rng.integers(0, 2))]
+        inside = np.flatnonzero((lung.mask > 0.95) & (lung.b > 0.15) & (lung.b < 0.8))
+        if inside.size == 0:
+            continue
+        y, x = divmod(int(rng.choice(inside)), SIZE)
+        radius = rng.uniform(3.0, 6.0)
+        yy, xx = _GRID
+        disk = np.exp(-((((yy - y) ** 2 + (xx - x) ** 2) / radius**2) ** 2))
+        img = img + rng.uniform(0.12, 0.2) * disk
+    return img, markings

@@ -1,0 +1,180 @@
+"""A folder tree of DICOM radiographs (CR/DX), labelled by class folders or by a label table.
+
+Headers are read in parallel with `stop_before_pixels=True` (pixels are decoded later, once, into the
+cache). Patient, study, view, age and sex come from the header. Labels come from:
+- a label table (CSV) keyed by `path` (relative to the root), `SOPInstanceUID`, `AccessionNumber` or
+  `StudyInstanceUID`, with either `Finding Labels` (NIH style, `|`-separated: multi-label), `label`
+  (one class name per image: binary or multi-class), or one numeric column per finding (1 present,
+  0 absent, blank or -1 unknown: multi-label);
+- or else the first folder level under the root, one folder per class (as the `folders` source).
+Files that are not DICOM, or not of the accepted modalities, are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from radbank.errors import RadbankError
+from radbank.fsutil import is_hidden
+from radbank.parallel import map_parallel
+from radbank.sources.records import Records, from_class_names
+
+log = logging.getLogger(__name__)
+
+FIELDS = (
+    "SOPInstanceUID",
+    "StudyInstanceUID",
+    "AccessionNumber",
+    "PatientID",
+    "Modality",
+    "ViewPosition",
+    "PatientAge",
+    "PatientSex",
+    "BodyPartExamined",
+)
+KEYS = ("path", "SOPInstanceUID", "AccessionNumber", "StudyInstanceUID")
+RADIOGRAPHS = ("CR", "DX")
+
+
+def header_task(path: str) -> tuple[dict[str, str] | None, str | None]:
+    """Read the header fields of one file (worker side; never raises)."""
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=list(FIELDS))
+    except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError) as exc:
+        return None, f"not a readable DICOM file ({str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__})"
+    return {f: str(ds.get(f, "") or "").strip() for f in FIELDS}, None
+
+
+def dicom_age(value: str) -> float:
+    """DICOM Age String (nnnD/W/M/Y) in years; NaN when absent or malformed."""
+    value = value.strip().upper()
+    if len(value) != 4 or not value[:3].isdigit() or value[3] not in "DWMY":
+        return float("nan")
+    return int(value[:3]) / {"D": 365.25, "W": 52.18, "M": 12.0, "Y": 1.0}[value[3]]
+
+
+def read_dicom_dir(
+    root: str | Path,
+    label_table: str | Path | None = None,
+    labels: str | None = None,
+    positive: str | None = None,
+    modalities: str = "CR,DX",
+    workers: int = 0,
+) -> Records:
+    """Index a DICOM folder tree into Records (see the module docstring)."""
+    base = Path(root)
+    if not base.is_dir():
+        raise RadbankError(f"{base}: folder not found")
+    files = sorted(str(f) for f in base.rglob("*") if f.is_file() and not is_hidden(f.relative_to(base)))
+    if not files:
+        raise RadbankError(f"{base}: no files")
+    accepted = {m.strip().upper() for m in modalities.split(",")} if modalities.lower() != "any" else None
+    rows, skipped = [], []
+    for path, (header, reason) in zip(files, map_parallel(header_task, files, workers=workers), strict=True):
+        if header is None:
+            skipped.append((path, reason or "not DICOM"))
+        elif accepted is not None and header["Modality"].upper() not in accepted:
+            skipped.append(
+                (path, f"modality {header['Modality'] or '(none)'} is not one of {', '.join(sorted(accepted))}")
+            )
+        else:
+            rel = Path(path).relative_to(base).as_posix()
+            rows.append(
+                {
+                    "path": path,
+                    "rel": rel,
+                    "patient": header["PatientID"] or rel,
+                    "study": header["StudyInstanceUID"] or rel,
+                    "view": header["ViewPosition"].upper(),
+                    "age": dicom_age(header["PatientAge"]),
+                    "sex": header["PatientSex"].upper()[:1],
+                    **{k: header[k] for k in ("SOPInstanceUID", "AccessionNumber", "StudyInstanceUID")},
+                }
+            )
+    if not rows:
+        raise RadbankError(f"{base}: no usable DICOM radiographs ({len(skipped)} file(s) skipped)")
+    table = pd.DataFrame(rows)
+    if label_table:
+        records = _from_label_table(table, Path(label_table), labels, positive, skipped)
+    else:
+        first = table["rel"].str.split("/").str[0]
+        if (~table["rel"].str.contains("/")).any():
+            raise RadbankError(
+                f"{base}: DICOM files directly in the folder have no label; "
+                "put them in class folders or give --label-table"
+            )
+        names = sorted(first.unique())
+        if len(names) < 2:
+            raise RadbankError(f"{base}: only one class folder ({names[0]}); need at least two or a --label-table")
+        records = from_class_names(table, first.tolist(), names, positive, str(base), source="dicom")
+    records.skipped = skipped + records.skipped
+    records.table = records.table.drop(columns=["rel"])
+    return records
+
+
+def _from_label_table(
+    table: pd.DataFrame, path: Path, labels: str | None, positive: str | None, skipped: list[tuple[str, str]]
+) -> Records:
+    try:
+        lab = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise RadbankError(f"{path}: not a readable CSV ({str(exc).splitlines()[0]})") from None
+    key = next((k for k in KEYS if k in lab.columns), None)
+    if key is None:
+        raise RadbankError(f"{path}: needs one key column of {', '.join(KEYS)}")
+    if lab[key].duplicated().any():
+        raise RadbankError(f"{path}: duplicate values in key column {key!r}")
+    lab = lab.set_index(key)
+    own = table["rel"] if key == "path" else table[key]
+    known = own.isin(lab.index)
+    for p in table.loc[~known, "path"]:
+        skipped.append((p, f"not in the label table {path.name}"))
+    table = table[known].reset_index(drop=True)
+    rows = lab.loc[(table["rel"] if key == "path" else table[key]).tolist()]
+    origin = str(path)
+    if "label" in lab.columns:
+        classes = rows["label"].str.strip().tolist()
+        return from_class_names(table, classes, sorted(set(classes)), positive, origin, source="dicom")
+    if "Finding Labels" in lab.columns:
+        from radbank.sources.nih import parse_labels
+
+        names = (
+            parse_labels(labels)
+            if labels
+            else sorted(
+                {f.strip() for cell in rows["Finding Labels"] for f in cell.split("|") if f.strip()} - {"No Finding"}
+            )
+        )
+        sets = [{f.strip() for f in cell.split("|")} for cell in rows["Finding Labels"]]
+        matrix = np.array([[1.0 if n in s else 0.0 for n in names] for s in sets], np.float32)
+        return Records(table, matrix.reshape(len(table), len(names)), names, "multilabel", names, source="dicom")
+    names = [c for c in lab.columns if c not in KEYS]
+    if labels:
+        wanted = [n.strip() for n in labels.split(",")]
+        missing = [n for n in wanted if n not in names]
+        if missing:
+            raise RadbankError(f"{path}: no column(s) {', '.join(missing)}")
+        names = wanted
+    if not names:
+        raise RadbankError(f"{path}: no label columns (expected label, Finding Labels, or one column per finding)")
+    matrix = np.vstack([rows[n].map(_cell).to_numpy(np.float32) for n in names]).T
+    return Records(table, matrix.reshape(len(table), len(names)), names, "multilabel", names, source="dicom")
+
+
+def _cell(value: Any) -> float:
+    text = str(value).strip()
+    if text in ("", "-1", "-1.0", "nan", "NaN"):
+        return float("nan")  # unknown or uncertain (CheXpert's -1)
+    try:
+        number = float(text)
+    except ValueError:
+        return float("nan")
+    return 1.0 if number >= 0.5 else 0.0

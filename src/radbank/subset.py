@@ -1,0 +1,169 @@
+"""`radbank subset`: the tutorial's selection from NIH ChestX-ray14, written as folder-per-class.
+
+Images labelled exactly "No Finding" versus images whose only label is the finding (rows with several
+findings are left out, so the finding class is unambiguous). Sampling goes patient by patient: a
+sampled patient brings all of his eligible follow-ups of that class, so a later patient-grouped split
+stays honest. Files are hard-linked (copied across file systems, or with `copy=True`); a manifest
+records where each came from. Reruns skip what is already there.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from radbank.errors import RadbankError
+from radbank.fsutil import atomic_path
+from radbank.sources.nih import NO_FINDING, find_csv, index_images, official_split, parse_labels, read_table
+
+log = logging.getLogger(__name__)
+
+NEGATIVE_FOLDER = "No-Finding"
+RATIOS = ("balanced", "natural")
+
+
+@dataclass
+class SubsetResult:
+    """What `write_subset` wrote."""
+
+    out: Path
+    images: dict[str, int] = field(default_factory=dict)  # class -> images
+    patients: dict[str, int] = field(default_factory=dict)  # class -> patients
+    linked: int = 0
+    copied: int = 0
+    missing: int = 0  # eligible rows whose image file is not on disk
+
+
+def eligible_rows(table: pd.DataFrame, finding: str, view: str | None = None) -> pd.DataFrame:
+    """Rows labelled exactly 'No Finding' or exactly `finding`, with a `class` column."""
+    labels = table["Finding Labels"].str.strip()
+    keep = (labels == NO_FINDING) | (labels == finding)
+    if view:
+        keep &= table["View Position"].str.strip().str.upper() == view.upper()
+    rows = table[keep].copy()
+    rows["class"] = np.where(rows["Finding Labels"].str.strip() == finding, finding, NEGATIVE_FOLDER)
+    return rows
+
+
+def sample_by_patient(rows: pd.DataFrame, target: int, seed: int) -> pd.DataFrame:
+    """About `target` rows, drawn patient by patient (all of a patient's rows or none)."""
+    if target >= len(rows):
+        return rows
+    rng = np.random.default_rng(seed)
+    groups = {pid: idx for pid, idx in rows.groupby("Patient ID").indices.items()}
+    order = list(groups)
+    rng.shuffle(order)
+    chosen: list[int] = []
+    for pid in order:
+        idx = groups[pid]
+        if len(chosen) + len(idx) <= target:
+            chosen.extend(idx.tolist())
+        if len(chosen) == target:
+            break
+    return rows.iloc[sorted(chosen)]
+
+
+def class_targets(n_pos: int, n_neg: int, n: int | None, ratio: str) -> tuple[int, int]:
+    """How many finding / no-finding images to take."""
+    if ratio == "balanced":
+        each = min(n_pos, n_neg) if not n else min(n_pos, n_neg, n // 2)
+        return each, each
+    total = n_pos + n_neg
+    if not n or n >= total:
+        return n_pos, n_neg
+    pos = round(n * n_pos / total)
+    return pos, n - pos
+
+
+def write_subset(
+    root: str | Path,
+    out: str | Path,
+    finding: str,
+    n: int | None = 1000,
+    view: str | None = None,
+    ratio: str = "balanced",
+    seed: int = 0,
+    copy: bool = False,
+    exclude_test: bool = False,
+) -> SubsetResult:
+    """Select and write the subset; see the module docstring."""
+    if ratio not in RATIOS:
+        raise RadbankError(f"--ratio must be one of {', '.join(RATIOS)}, not {ratio!r}")
+    base, dest = Path(root), Path(out)
+    csv_file = find_csv(base) if base.is_dir() else None
+    if csv_file is None:
+        raise RadbankError(f"{base}: no Data_Entry_2017.csv (expected NIH ChestX-ray14's layout)")
+    (name,) = parse_labels(finding)
+    table = read_table(csv_file)
+    files = index_images(base)
+    split = official_split(base)
+    table["official_split"] = table["Image Index"].map(split).fillna("")
+    if exclude_test:
+        if not split:
+            raise RadbankError(f"{base}: --exclude-test needs test_list.txt")
+        table = table[table["official_split"] != "test"]
+    rows = eligible_rows(table, name, view)
+    present = rows["Image Index"].isin(files)
+    result = SubsetResult(dest, missing=int((~present).sum()))
+    if result.missing:
+        log.warning("%s: %d eligible image(s) listed in the CSV are missing on disk, left out", base, result.missing)
+    rows = rows[present]
+    pos_rows, neg_rows = rows[rows["class"] == name], rows[rows["class"] == NEGATIVE_FOLDER]
+    if pos_rows.empty or neg_rows.empty:
+        raise RadbankError(
+            f"{base}: no images labelled only {name!r}"
+            if pos_rows.empty
+            else f"{base}: no images labelled {NO_FINDING!r}"
+        )
+    n_pos, n_neg = class_targets(len(pos_rows), len(neg_rows), n, ratio)
+    picked = pd.concat([sample_by_patient(pos_rows, n_pos, seed), sample_by_patient(neg_rows, n_neg, seed + 1)])
+    for cls, folder in ((name, dest / name), (NEGATIVE_FOLDER, dest / NEGATIVE_FOLDER)):
+        folder.mkdir(parents=True, exist_ok=True)
+        part = picked[picked["class"] == cls]
+        result.images[cls] = len(part)
+        result.patients[cls] = int(part["Patient ID"].nunique())
+        for image in part["Image Index"]:
+            target = folder / image
+            if target.exists():
+                continue
+            if _link_or_copy(Path(files[image]), target, copy):
+                result.linked += 1
+            else:
+                result.copied += 1
+    manifest = picked.assign(source=[os.path.relpath(files[i], base) for i in picked["Image Index"]])
+    columns = [
+        "Image Index",
+        "class",
+        "Patient ID",
+        "Follow-up #",
+        "Patient Age",
+        "Patient Gender",
+        "View Position",
+        "Finding Labels",
+        "official_split",
+        "source",
+    ]
+    with atomic_path(dest / "manifest.csv") as tmp:
+        manifest[columns].to_csv(tmp, index=False)
+    return result
+
+
+def _link_or_copy(src: Path, dst: Path, copy: bool) -> bool:
+    """Hard-link src to dst (True), or copy it atomically (False) when asked or across file systems."""
+    if not copy:
+        try:
+            os.link(src, dst)
+            return True
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                raise RadbankError(f"{dst}: cannot link ({exc.strerror})") from None
+    with atomic_path(dst) as tmp:
+        shutil.copy2(src, tmp)
+    return False
