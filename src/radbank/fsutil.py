@@ -31,8 +31,11 @@ def atomic_path(path: str | Path, mode: int = FILE_MODE) -> Iterator[Path]:
     The file gets `mode` (default: 0666 less the umask; pass 0o600 for secrets) before any byte is written.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except FileNotFoundError:  # the folder is missing: create it (only then, to save a system call per file)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     os.fchmod(fd, mode)
     os.close(fd)
     tmp_path = Path(tmp)

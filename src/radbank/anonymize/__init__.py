@@ -1,0 +1,1 @@
+"""De-identification: DICOM headers and pixels, free-text reports, tables; keyed pseudonyms; audit."""
