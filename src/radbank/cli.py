@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from radbank import __version__
+from radbank import __version__, cli_text
 from radbank.errors import RadbankError
 
 log = logging.getLogger("radbank")
@@ -471,6 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-audit", action="store_true", dest="no_audit", help="skip the leak audit afterwards")
     _common(p)
     p.set_defaults(func=cmd_anonymize_dicom)
+    cli_text.add_parsers(sub, anon_sub, _common)
 
     p = sub.add_parser("audit", help="search every output for the identifying values of the inputs")
     p.add_argument("input", help="the original DICOM tree")

@@ -78,7 +78,7 @@ def _parse(m: re.Match[str], form: str, lang: str) -> dt.date | None:
                 day, month = month, day
             return dt.date(_year(g["year"]), month, day)
         month = _MONTH_NUMBER[g["month"].lower()]
-        return dt.date(int(g["year"]), month, int(g["d"]) if "d" in g and g["d"] else 1)
+        return dt.date(int(g["year"]), month, int(g["d"]) if g.get("d") else 1)
     except (ValueError, KeyError):
         return None
 
@@ -101,8 +101,8 @@ def write_like(found: FoundDate, day: dt.date, lang: str) -> str:
     if g.get("month"):
         replacements.append((m.start("month"), m.end("month"), _month_like(g["month"], day.month, lang)))
     text, offset = m.group(0), m.start()
-    for start, end, value in sorted(replacements, reverse=True):
-        text = text[: start - offset] + value + text[end - offset :]
+    for start, end, new in sorted(replacements, reverse=True):
+        text = text[: start - offset] + new + text[end - offset :]
     return text
 
 

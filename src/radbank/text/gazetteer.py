@@ -1,0 +1,61 @@
+"""Word lists: first names and surnames (Faker's es_ES and en_US data), cities, clinical words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """Lower-cased word sets; `clinical` words are never a name on their own (eponyms, anatomy)."""
+
+    first_female: frozenset[str]
+    first_male: frozenset[str]
+    last: frozenset[str]
+    cities: dict[str, tuple[str, ...]]  # language -> city names as written
+    clinical: frozenset[str]
+
+    @property
+    def first(self) -> frozenset[str]:
+        return self.first_female | self.first_male
+
+    def is_name_word(self, word: str) -> bool:
+        low = word.lower()
+        return low in self.first_female or low in self.first_male or low in self.last
+
+
+def _lower(words: object) -> frozenset[str]:
+    out = set()
+    for w in words:  # type: ignore[attr-defined]
+        for part in str(w).replace("-", " ").split():
+            out.add(part.lower())
+    return frozenset(out)
+
+
+@cache
+def load_gazetteer() -> Gazetteer:
+    """The packaged lists (built once per process)."""
+    from faker.providers.person.en_US import Provider as English
+    from faker.providers.person.es_ES import Provider as Spanish
+
+    sections: dict[str, list[str]] = {}
+    current = ""
+    text = resources.files("radbank.resources").joinpath("text_gazetteer.txt").read_text("utf-8")
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("["):
+            current = line.strip("[]")
+            sections[current] = []
+        else:
+            sections[current].append(line)
+    return Gazetteer(
+        first_female=_lower([*Spanish.first_names_female, *English.first_names_female]),
+        first_male=_lower([*Spanish.first_names_male, *English.first_names_male]),
+        last=_lower([*Spanish.last_names, *English.last_names]),
+        cities={"es": tuple(sections["city_es"]), "en": tuple(sections["city_en"])},
+        clinical=frozenset(w.lower() for w in sections["clinical"]),
+    )

@@ -1,0 +1,57 @@
+"""Pseudonymising one report: detect identifiers, replace them by surrogates (or tags), return both."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from radbank.anonymize.keys import Keyed
+from radbank.errors import RadbankError
+from radbank.text.detect import Detector
+from radbank.text.spans import Span
+from radbank.text.surrogates import Surrogates
+
+_ES_HINTS = re.compile(r"\b(?:el|la|los|las|de|del|con|sin|que|se|y|en|por|para|paciente|hallazgos|derrame|"
+                       r"pulmonar|tórax|izquierd[oa]|derech[oa]|informe)\b", re.I)  # fmt: skip
+_EN_HINTS = re.compile(r"\b(?:the|of|and|with|without|is|are|no|in|for|patient|findings|effusion|lung|chest|"
+                       r"left|right|impression|report)\b", re.I)  # fmt: skip
+
+
+def guess_language(text: str) -> str:
+    """'es' or 'en', by counting frequent function and radiology words of each."""
+    return "es" if len(_ES_HINTS.findall(text)) >= len(_EN_HINTS.findall(text)) else "en"
+
+
+@cache
+def default_detector(ner: str | None = None) -> Detector:
+    """The rules + gazetteer detector, with an NER model when `ner` names one (see ner.py)."""
+    from radbank.text.ner import load_ner
+
+    return Detector(load_ner(ner) if ner else None)
+
+
+def pseudonymize(text: str, lang: str = "auto", key: Keyed | None = None, patient: str = "", mode: str = "surrogate",
+                 detector: Detector | None = None) -> tuple[str, list[Span]]:  # fmt: skip
+    """(new text, spans found in the ORIGINAL text).
+
+    `mode='surrogate'` replaces each identifier with a synthetic one of the same kind (needs `key`; the
+    same value of the same `patient` always gets the same surrogate, dates move by the patient's offset);
+    `mode='redact'` writes `[NAME]`, `[DATE]`... instead.
+    """
+    if mode not in ("surrogate", "redact"):
+        raise RadbankError(f"unknown mode {mode!r}; choose surrogate or redact")
+    if mode == "surrogate" and key is None:
+        raise RadbankError("surrogate mode needs a key (radbank keygen KEYFILE); or use mode='redact'")
+    if lang == "auto":
+        lang = guess_language(text)
+    if lang not in ("es", "en"):
+        raise RadbankError(f"unsupported language {lang!r}; choose es, en or auto")
+    spans = (detector or default_detector()).detect(text, lang)
+    surrogates = Surrogates(key, patient, lang) if key is not None and mode == "surrogate" else None
+    out, last = [], 0
+    for span in spans:
+        out.append(text[last : span.start])
+        out.append(surrogates.replace(text, span) if surrogates else f"[{span.label}]")
+        last = span.end
+    out.append(text[last:])
+    return "".join(out), spans
