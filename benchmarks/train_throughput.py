@@ -31,10 +31,9 @@ import torch
 from PIL import Image
 
 from radbank.data.batches import TensorBatches
-from radbank.device import autocast, configure, resolve_device
-from radbank.engine import train_one_epoch
+from radbank.device import configure, resolve_device
+from radbank.engine import train_one_epoch, train_step
 from radbank.models import build_model
-from radbank.tasks import loss_fn
 
 CONFIGS = [("seedcnn", 100), ("densenet121", 224)]
 
@@ -69,12 +68,7 @@ def compute_bound(name: str, size: int, batch: int, device: torch.device, second
     y = torch.randint(0, 2, (batch,), device=device)
 
     def step() -> int:
-        with autocast(device):
-            logits = model(x)
-        loss = loss_fn("binary", logits, y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        train_step(model, opt, "binary", x, y, device)
         return batch
 
     return _timed(step, seconds, device)
@@ -137,12 +131,7 @@ def decoding_loader(
             x, y = next(it)
         x = x.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
         y = y.to(device, non_blocking=True)
-        with autocast(device):
-            logits = model(x)
-        loss = loss_fn("binary", logits, y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        train_step(model, opt, "binary", x, y, device)
         return len(y)
 
     return _timed(step, seconds, device, warmup=2)

@@ -37,6 +37,24 @@ def cosine_lr(base: float, step: int, total: int, schedule: str = "cosine") -> f
     return base * 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))
 
 
+def train_step(
+    model: nn.Module,
+    optimiser: torch.optim.Optimizer,
+    task: str,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    device: torch.device,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimisation step (forward under autocast, loss, backward, update); returns (logits, loss)."""
+    with autocast(device):
+        logits = model(x)
+    loss = loss_fn(task, logits, y)
+    optimiser.zero_grad(set_to_none=True)
+    loss.backward()
+    optimiser.step()
+    return logits, loss
+
+
 def train_one_epoch(
     model: nn.Module,
     optimiser: torch.optim.Optimizer,
@@ -57,12 +75,7 @@ def train_one_epoch(
         lr = lr_of_step(first_step + i)
         for group in optimiser.param_groups:
             group["lr"] = lr
-        with autocast(device):
-            logits = model(x)
-        loss = loss_fn(task, logits, y)
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
+        logits, loss = train_step(model, optimiser, task, x, y, device)
         with torch.no_grad():
             correct, judged = correct_count(task, logits.detach(), y, threshold)
             sums += torch.stack(

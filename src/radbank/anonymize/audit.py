@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from radbank.anonymize.identifiers import IdentifierSet
+from radbank.anonymize.identifiers import IdentifierSet, value_text
 from radbank.fsutil import is_hidden, write_json, write_text
 
 
@@ -134,10 +134,8 @@ def _element_texts(ds: Any, prefix: str = "") -> list[tuple[str, str]]:
             continue
         if isinstance(value, bytes):
             out.append((where, value.decode("latin-1")))
-        elif isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
-            out.append((where, "\\".join(str(v) for v in value)))
         else:
-            out.append((where, str(value)))
+            out.append((where, value_text(value)))
     return out
 
 

@@ -120,6 +120,7 @@ def _deidentify(job: DeidJob, path: str, source: str) -> FileResult:
         return FileResult(source, "resumed", "already de-identified", target)
     decision = decide(ds, rules, job.ocr, job.strict_pixels)
     redacted = redact(ds, decision.boxes) if decision.status == "redact" else 0
+    identifiers = None
     if redacted and job.ocr:  # verify: redaction must leave nothing identifying legible, else do not publish
         identifiers = IdentifierSet()
         identifiers.add_dataset(ds)
@@ -127,7 +128,7 @@ def _deidentify(job: DeidJob, path: str, source: str) -> FileResult:
         if left:
             decision.status = "quarantine"
             decision.reasons.append(f"{len(left)} possibly identifying word(s) still legible after redaction")
-    deid.deidentify(ds, pixels_cleaned=redacted > 0)
+    deid.deidentify(ds, pixels_cleaned=redacted > 0, identifiers=identifiers)
     if decision.status == "quarantine":
         with atomic_path(Path(job.quarantine) / target) as tmp:
             save(ds, tmp)

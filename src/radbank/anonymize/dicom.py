@@ -30,7 +30,7 @@ from pydicom.sequence import Sequence
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian, UID_dictionary
 
 from radbank import __version__
-from radbank.anonymize.identifiers import IdentifierSet
+from radbank.anonymize.identifiers import IdentifierSet, is_multi, value_text
 from radbank.anonymize.keys import Keyed
 from radbank.anonymize.profile import METHOD_CODES, Options, load_table, resolve
 from radbank.anonymize.safe_private import is_safe_private
@@ -92,11 +92,14 @@ class Deidentifier:
     def patient_pseudonym(self, ds: Dataset) -> str:
         return self.keyed.pseudonym("patient", self.patient_key(ds))
 
-    def deidentify(self, ds: Dataset, plan: list[Step] | None = None, pixels_cleaned: bool = False) -> Dataset:
-        """De-identify `ds` in place (and return it); append the steps to `plan` when given."""
+    def deidentify(self, ds: Dataset, plan: list[Step] | None = None, pixels_cleaned: bool = False,
+                   identifiers: IdentifierSet | None = None) -> Dataset:  # fmt: skip
+        """De-identify `ds` in place (and return it); append the steps to `plan` when given. `identifiers`:
+        those of `ds` when the caller has already collected them (else they are collected here)."""
         patient = self.patient_key(ds)
-        identifiers = IdentifierSet()
-        identifiers.add_dataset(ds)
+        if identifiers is None:
+            identifiers = IdentifierSet()
+            identifiers.add_dataset(ds)
         ctx = _Context(patient, self.keyed.date_offset_days(patient), identifiers, plan)
         self._walk(ds, ctx, "")
         self._finalise(ds, ctx, pixels_cleaned)
@@ -185,7 +188,7 @@ class Deidentifier:
             return "K" if self.options.retain_uids else "U"
         if vr == "UN":
             return "X"  # an attribute this dictionary does not know: unknown content
-        text = _text(elem.value) if vr in TEXT_VRS and elem.value not in (None, "") else ""
+        text = value_text(elem.value) if vr in TEXT_VRS and elem.value not in (None, "") else ""
         if text and (ctx.identifiers.find(text) or self.cleaner(text, ctx.identifiers) != text):
             return "C" if self.options.clean_descriptors else "X"
         return "K"
@@ -217,7 +220,7 @@ class Deidentifier:
             elem.value = _dummy(vr)
             self._record(ctx, where, elem, "D", f"dummy value ({why})")
         elif action == "C" and vr in TEXT_VRS | {"PN"}:
-            cleaned = self.cleaner(_text(elem.value), ctx.identifiers) if vr != "PN" else ""
+            cleaned = self.cleaner(value_text(elem.value), ctx.identifiers) if vr != "PN" else ""
             elem.value = cleaned[: MAX_LENGTH.get(vr, len(cleaned))]
             self._record(ctx, where, elem, "C", f"cleaned of identifying text ({why})")
         else:  # K (and C on numbers): keep
@@ -256,7 +259,7 @@ class Deidentifier:
     def _uids(self, value: Any) -> Any:
         if self.options.retain_uids:
             return value
-        if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+        if is_multi(value):
             return [self._uid(str(v)) for v in value]
         return self._uid(str(value)) if value else value
 
@@ -358,12 +361,6 @@ def _method_codes(names: tuple[str, ...]) -> Sequence:
     return Sequence(items)
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
-        return "\\".join(str(v) for v in value)
-    return str(value)
-
-
 def _dummy(vr: str) -> Any:
     if vr in DUMMY:
         return DUMMY[vr]
@@ -383,7 +380,7 @@ def _age_years(value: Any) -> float:
 
 def _shift(value: Any, vr: str, days: int) -> Any:
     """Shift DA/DT value(s) by `days`; None if any is not a full date (partial or malformed: removed)."""
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+    if is_multi(value):
         out = [_shift(v, vr, days) for v in value]
         return None if any(v is None for v in out) else out
     text = str(value or "").strip()

@@ -145,7 +145,7 @@ class IdentifierSet:
 
     def add_value(self, value: Any, kind: str, source: str) -> None:
         """Add a DICOM value of a given kind, with the variants that kind needs."""
-        values = value if _is_multi(value) else [value]
+        values = value if is_multi(value) else [value]
         for item in values:
             text = str(item).strip()
             if not text:
@@ -192,7 +192,7 @@ class IdentifierSet:
             if vr == "UI":
                 if uids:
                     value = ds[tag].value
-                    for v in value if _is_multi(value) else [value]:
+                    for v in value if is_multi(value) else [value]:
                         if v and str(v) not in UID_dictionary and len(str(v)) >= MIN_UID:
                             self.add(str(v), "uid", _keyword(int(tag)), whole_word=True)
                 continue
@@ -226,8 +226,14 @@ class IdentifierSet:
         return out
 
 
-def _is_multi(value: Any) -> bool:
+def is_multi(value: Any) -> bool:
+    """True for a multi-valued DICOM value (pydicom MultiValue, list or tuple)."""
     return isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue"
+
+
+def value_text(value: Any) -> str:
+    """A DICOM value as text, values of a multi-valued one joined by backslashes as DICOM encodes them."""
+    return "\\".join(str(v) for v in value) if is_multi(value) else str(value)
 
 
 @lru_cache(maxsize=8192)

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from radbank.anonymize.identifiers import value_text
 from radbank.errors import RadbankError
 
 PACKAGED = ("deid.dicom", "radbank.pixels")
@@ -160,15 +161,7 @@ def _clause(ds: Any, clause: Any) -> bool:
         return elem is None
     if clause.action == "present":
         return elem is not None
-    value = (
-        ""
-        if elem is None or elem.value is None
-        else (
-            "\\".join(str(v) for v in elem.value)
-            if isinstance(elem.value, (list, tuple)) or type(elem.value).__name__ == "MultiValue"
-            else str(elem.value)
-        )
-    )
+    value = "" if elem is None or elem.value is None else value_text(elem.value)
     if clause.action == "empty":
         return elem is not None and value.strip() == ""
     if elem is None:

@@ -21,6 +21,7 @@ _MONTH_NUMBER = {name: i + 1 for names in (MONTHS_ES, MONTHS_EN) for i, name in 
 _MONTH_NUMBER.update({name[:3]: i + 1 for i, name in enumerate(MONTHS_EN)})
 _MONTH_NUMBER.update({"sept": 9, "setiembre": 9, "ene": 1, "abr": 4, "ago": 8, "dic": 12})
 _MONTH_NUMBER.update({name[:3]: i + 1 for i, name in enumerate(MONTHS_ES) if name[:3] not in _MONTH_NUMBER})
+_ES_ONLY_ABBREVS = {n[:3] for n in MONTHS_ES} - {n[:3] for n in MONTHS_EN}
 _MONTH_WORD = "|".join(sorted(_MONTH_NUMBER, key=len, reverse=True))
 _M = rf"(?P<month>{_MONTH_WORD})\.?"
 _Y = r"(?P<year>(?:19|20)\d{2})"
@@ -109,16 +110,12 @@ def write_like(found: FoundDate, day: dt.date, lang: str) -> str:
 def _month_like(word: str, month: int, lang: str) -> str:
     """Month `month` named in the language, length (full or 3-letter) and case of `word`."""
     low = word.lower()
-    spanish = low in MONTHS_ES or low in _es_abbrevs() or (lang == "es" and low not in MONTHS_EN)
+    spanish = low in MONTHS_ES or low in _ES_ONLY_ABBREVS or (lang == "es" and low not in MONTHS_EN)
     names = MONTHS_ES if spanish else MONTHS_EN
     name = names[month - 1]
     if low not in MONTHS_ES and low not in MONTHS_EN:  # an abbreviation
         name = name[:3]
     return _same_case(word, name)
-
-
-def _es_abbrevs() -> set[str]:
-    return {n[:3] for n in MONTHS_ES} - {n[:3] for n in MONTHS_EN}
 
 
 def _same_case(model: str, word: str) -> str:

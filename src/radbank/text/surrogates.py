@@ -58,14 +58,13 @@ class Surrogates:
     # --- per label ----------------------------------------------------------------------------------------------
 
     def _name(self, value: str, span: Span) -> str:
-        first_word = re.match(r"[^\W\d_]+", value)
+        several_words = " " in value.strip()
 
         def word(m: re.Match[str]) -> str:
             token = m.group(0)
             low = token.lower()
-            given = low in self.gaz.first and (
-                low not in self.gaz.last or (m.start() == 0 and first_word is not None and " " in value.strip())
-            )
+            # a listed first name; one that is also a surname counts as given only leading a multi-word name
+            given = low in self.gaz.first and (low not in self.gaz.last or (m.start() == 0 and several_words))
             if low in PARTICLES:
                 return token
             if re.fullmatch(r"[A-ZÁÉÍÓÚÑ]\.", token):  # an initial
