@@ -46,8 +46,14 @@ def parse_markup(text: str) -> list[dict[str, Any]]:
 
 def read_gold(path: str | Path) -> list[dict[str, Any]]:
     """Records of a gold JSONL file, checked (offsets inside the text, labels present)."""
+    try:
+        text = Path(path).read_text("utf-8")
+    except FileNotFoundError:
+        raise RadbankError(f"{path}: gold corpus not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RadbankError(f"{path}: not a UTF-8 JSONL file ({type(exc).__name__})") from None
     records = []
-    for n, line in enumerate(Path(path).read_text("utf-8").splitlines(), 1):
+    for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
