@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -11,32 +12,6 @@ import pytest
 from helpers import write_dicom, write_png8
 from radbank.cli import main
 from radbank.fsutil import read_json
-
-
-@pytest.fixture(scope="module")
-def trained_run(phantom120: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    run = tmp_path_factory.mktemp("cli") / "run"
-    assert (
-        main(
-            [
-                "train",
-                str(phantom120),
-                "--out",
-                str(run),
-                "--size",
-                "32",
-                "--epochs",
-                "2",
-                "--workers",
-                "1",
-                "--cache",
-                str(run.parent / "cache"),
-                "-q",
-            ]
-        )
-        == 0
-    )
-    return run
 
 
 def _one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
@@ -100,8 +75,15 @@ def test_demo_small_and_rerun(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     assert "report:" in out and "validation accuracy" in out and "tutorial: accuracy 0.873" in out
     assert (tmp_path / "demo" / "run" / "report.html").exists()
-    assert main(args) == 0  # reuses data and run
-    assert "validation accuracy" in capsys.readouterr().out
+    assert "mids:" in out and "60 images written" in out and "risk:" in out
+    from radbank.mids.validate import validate_mids
+
+    assert not [i for i in validate_mids(tmp_path / "demo" / "mids") if i.level == "error"]
+    risk = json.loads((tmp_path / "demo" / "risk.json").read_text())
+    assert risk["after"]["k"] >= 5 and risk["validation"]["errors"] == 0
+    assert main(args) == 0  # reuses data and run; the MIDS images are already there
+    out = capsys.readouterr().out
+    assert "validation accuracy" in out and "0 images written, 60 already there" in out
 
 
 @pytest.mark.parametrize(

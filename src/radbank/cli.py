@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from radbank import __version__, cli_text
+from radbank import __version__, cli_mids, cli_serve, cli_text
 from radbank.errors import RadbankError
 
 log = logging.getLogger("radbank")
@@ -57,6 +57,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"run:    {run}")
     print(f"report: {run / 'report.html'}")
     print(headline(res.result.metrics))
+    if res.mids is not None:
+        print(f"mids:   {res.mids.summary()}")
+        print(f"risk:   {Path(args.out) / 'risk.txt'}  (k-anonymity of participants.tsv on age, sex)")
     print(f"total {res.seconds:.1f}s (phantom {res.phantom_seconds:.1f}s)")
     return 0
 
@@ -121,7 +124,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from radbank.predict import predict
     from radbank.runs import write_csv, write_skipped
 
-    res = predict(args.run, args.images, device=args.device, workers=args.workers, batch_size=args.batch_size)
+    res = predict(args.run, args.images, device=args.device, workers=args.workers, batch_size=args.batch_size,
+                  cam_dir=args.cam)  # fmt: skip
     if args.out:
         write_csv(res.table, args.out)
         if res.skipped:
@@ -278,9 +282,10 @@ def _train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", default=s, help="YAML config file (options given here override it)")
     p.add_argument(
         "--source",
-        choices=["auto", "folders", "nih", "dicom"],
+        choices=["auto", "folders", "nih", "dicom", "mids"],
         default=s,
-        help="dataset kind (default auto: nih if Data_Entry_2017.csv, dicom if DICOM, else folders)",
+        help="dataset kind (default auto: mids if dataset_description.json, nih if Data_Entry_2017.csv, "
+        "dicom if DICOM, else folders)",
     )
     p.add_argument("--labels", default=s, help="multi-label sources: all, or a comma list of findings")
     p.add_argument("--view", default=s, help="keep only this View Position (PA, AP)")
@@ -472,6 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_anonymize_dicom)
     cli_text.add_parsers(sub, anon_sub, _common)
+    cli_mids.add_parsers(sub, _common)
 
     p = sub.add_parser("audit", help="search every output for the identifying values of the inputs")
     p.add_argument("input", help="the original DICOM tree")
@@ -500,8 +506,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--workers", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=None, dest="batch_size", help="default: 32 on CPU, 256 on GPU")
+    p.add_argument("--cam", metavar="DIR", help="also write a Grad-CAM heatmap overlay per image into DIR")
     _common(p)
     p.set_defaults(func=cmd_predict)
+    cli_serve.add_parsers(sub, _common)
     return parser
 
 

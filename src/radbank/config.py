@@ -69,8 +69,8 @@ class TrainConfig:
             ),
             (self.fit in ("stretch", "pad"), f"fit must be stretch or pad, not {self.fit!r}"),
             (
-                self.source in ("auto", "folders", "nih", "dicom"),
-                f"source must be auto, folders, nih or dicom, not {self.source!r}",
+                self.source in ("auto", "folders", "nih", "dicom", "mids"),
+                f"source must be auto, folders, nih, dicom or mids, not {self.source!r}",
             ),
             (
                 _valid_test_split(self.test_split),

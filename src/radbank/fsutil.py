@@ -58,6 +58,18 @@ def write_text(path: str | Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
+def write_text_if_changed(path: str | Path, text: str) -> bool:
+    """Write UTF-8 text atomically unless the file already holds exactly it (reruns touch nothing)."""
+    data = text.encode("utf-8")
+    try:
+        if Path(path).read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    write_bytes(path, data)
+    return True
+
+
 def write_json(path: str | Path, obj: Any) -> None:
     """Write JSON (indented, UTF-8, NaN rejected) atomically."""
     write_text(path, json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n")

@@ -81,8 +81,10 @@ def predict(
     workers: int = 0,
     batch_size: int | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    cam_dir: str | Path | None = None,
 ) -> Predictions:
-    """Decode inputs as the checkpoint's preprocessing says and return their predictions."""
+    """Decode inputs as the checkpoint's preprocessing says and return their predictions; with `cam_dir`,
+    also write a Grad-CAM overlay per image there (column `cam`)."""
     dev = resolve_device(device)
     model, meta = load_checkpoint(checkpoint_path(run_or_file), dev)
     pp = Preprocess(**meta["preprocess"])
@@ -102,4 +104,33 @@ def predict(
     images = np.stack(arrays) if arrays else np.zeros((0, pp.size, pp.size), np.uint8)
     probs = predict_probs(model, images, meta, dev, batch_size=batch_size)
     table = pd.DataFrame({"file": kept, **table_columns(meta, probs)})
+    if cam_dir is not None:
+        table["cam"] = write_cams(model, meta, images, probs, kept, Path(cam_dir), dev)
     return Predictions(table, skipped, meta)
+
+
+CAM_BATCH = 64
+
+
+def write_cams(model: Any, meta: dict[str, Any], images: np.ndarray, probs: np.ndarray, names: list[str],
+               out: Path, device: Any) -> list[str]:  # fmt: skip
+    """Grad-CAM overlays as `<stem>_cam.png` in `out` (a number is added when two inputs share a stem)."""
+    from radbank.explain import explained_class, gradcam, overlay
+    from radbank.fsutil import atomic_path
+
+    classes = explained_class(meta, probs)
+    stems: dict[str, int] = {}
+    paths = []
+    for name in names:
+        stem = Path(name).stem
+        stems[stem] = stems.get(stem, 0) + 1
+        paths.append(out / (f"{stem}_cam.png" if stems[stem] == 1 else f"{stem}_{stems[stem]}_cam.png"))
+    with bar(len(images), "heatmaps") as pbar:
+        for start in range(0, len(images), CAM_BATCH):
+            sl = slice(start, start + CAM_BATCH)
+            heat = gradcam(model, meta, images[sl], classes[sl], device)
+            for img, h, path in zip(images[sl], heat, paths[sl], strict=True):
+                with atomic_path(path) as tmp:
+                    overlay(img, h).save(tmp, format="PNG")
+            pbar.update(len(heat))
+    return [str(p) for p in paths]

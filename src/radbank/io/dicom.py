@@ -30,6 +30,20 @@ def read_dicom(path: str | Path, max_pixels: int, force: bool = False) -> tuple[
     return dicom_to_float(ds, path, max_pixels), ds
 
 
+def read_dicom_bytes(data: bytes, name: str, max_pixels: int) -> tuple[np.ndarray, Any]:
+    """`read_dicom` for a file held in memory (an upload); `name` only labels errors."""
+    import io
+
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    try:
+        ds = pydicom.dcmread(io.BytesIO(data), force=True)
+    except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError) as exc:
+        raise BadInput(name, f"not a readable DICOM file ({_short(exc)})") from None
+    return dicom_to_float(ds, name, max_pixels), ds
+
+
 def dicom_to_float(ds: Any, path: str | Path, max_pixels: int) -> np.ndarray:
     """Convert a dataset's pixel data to float32 in [0, 1] (see module docstring)."""
     from pydicom.pixels import apply_modality_lut

@@ -6,9 +6,11 @@ The format is sniffed from the content, never trusted from the extension. Every 
 
 from __future__ import annotations
 
+import io
 import struct
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -31,15 +33,34 @@ def sniff_format(path: str | Path) -> str:
         raise BadInput(p, "is a folder, not an image") from None
     except OSError as exc:
         raise BadInput(p, f"cannot open ({exc.strerror or exc})") from None
+    return sniff_head(head, p)
+
+
+def sniff_head(head: bytes, name: str | Path) -> str:
+    """'dicom', 'pil' or 'unknown' from a file's first 132 bytes (and a .dcm suffix of its name)."""
     if not head:
-        raise BadInput(p, "empty file (0 bytes)")
+        raise BadInput(name, "empty file (0 bytes)")
     if len(head) >= 132 and head[128:132] == b"DICM":
         return "dicom"
     if head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM")):
         return "pil"
-    if p.suffix.lower() in {".dcm", ".dicom", ".dic"}:
+    if Path(name).suffix.lower() in {".dcm", ".dicom", ".dic"}:
         return "dicom"  # DICOM without the 128-byte preamble (read with force=True)
     return "unknown"
+
+
+def load_gray_bytes(data: bytes, name: str, max_pixels: int = DEFAULT_MAX_PIXELS, draft: int | None = None
+                    ) -> tuple[Image.Image, object | None]:  # fmt: skip
+    """`load_gray` for an image held in memory (an upload); also returns the DICOM dataset, if it is one."""
+    kind = sniff_head(data[:132], name)
+    if kind == "dicom":
+        from radbank.io.dicom import read_dicom_bytes
+
+        arr, ds = read_dicom_bytes(data, name, max_pixels)
+        return Image.fromarray(arr, mode="F"), ds
+    if kind != "pil":
+        raise BadInput(name, "not an image (unrecognised content; expected PNG, JPEG, TIFF, BMP or DICOM)")
+    return _load_pil(io.BytesIO(data), Path(name), max_pixels, draft), None
 
 
 def load_gray(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS, draft: int | None = None) -> Image.Image:
@@ -55,7 +76,7 @@ def load_gray(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS, draft: int
         return Image.fromarray(arr, mode="F")
     if kind != "pil":
         raise BadInput(path, "not an image (unrecognised content; expected PNG, JPEG, TIFF, BMP or DICOM)")
-    return _load_pil(Path(path), max_pixels, draft)
+    return _load_pil(Path(path), Path(path), max_pixels, draft)
 
 
 def read_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
@@ -65,11 +86,11 @@ def read_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.nda
     return arr / 255.0 if img.mode == "L" else arr
 
 
-def _load_pil(path: Path, max_pixels: int, draft: int | None) -> Image.Image:
+def _load_pil(source: Path | BinaryIO, path: Path, max_pixels: int, draft: int | None) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(path)
+            img = Image.open(source)
             if img.format not in PIL_FORMATS:
                 raise BadInput(path, f"unsupported image format {img.format}")
             w, h = img.size
@@ -89,16 +110,16 @@ def _load_pil(path: Path, max_pixels: int, draft: int | None) -> Image.Image:
         if "truncated" in reason or "broken" in reason or isinstance(exc, (SyntaxError, struct.error)):
             reason = f"truncated or corrupt image ({reason})"
         raise BadInput(path, reason) from None
-    return _to_gray(img, path)
+    return _to_gray(img, source)
 
 
-def _to_gray(img: Image.Image, path: Path) -> Image.Image:
+def _to_gray(img: Image.Image, source: Path | BinaryIO) -> Image.Image:
     mode = img.mode
     if mode == "L":
         return img
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
         arr = np.asarray(img).astype(np.float32)
-        bits = _png_significant_bits(path) if img.format == "PNG" else None
+        bits = _png_significant_bits(source) if img.format == "PNG" else None
         if bits is None:
             bits = 16 if mode.startswith("I;16") or arr.max() > 255 else 8
         return Image.fromarray(np.clip(arr / float(2**bits - 1), 0.0, 1.0), mode="F")
@@ -112,10 +133,15 @@ def _to_gray(img: Image.Image, path: Path) -> Image.Image:
     return img.convert("L")  # 1, P, RGB, RGBA, CMYK, YCbCr: ITU-R 601-2 luma
 
 
-def _png_significant_bits(path: Path) -> int | None:
+def _rewound(fh: BinaryIO) -> BinaryIO:
+    fh.seek(0)
+    return fh
+
+
+def _png_significant_bits(source: Path | BinaryIO) -> int | None:
     """The sBIT chunk of a grayscale PNG (e.g. 12 for 12-bit data stored in 16 bits), if any."""
     try:
-        with open(path, "rb") as fh:
+        with open(source, "rb") if isinstance(source, Path) else _rewound(source) as fh:
             fh.read(8)
             while True:
                 header = fh.read(8)

@@ -188,6 +188,10 @@ def _pixels(ds: Dataset, pixels: np.ndarray, modality: str, person: Person, burn
         ds.BitsAllocated, ds.BitsStored, ds.HighBit = 16, 12, 11
         ds.BurnedInAnnotation = "NO"
         ds.WindowCenter, ds.WindowWidth = 2048, 4096
+        ds.BodyPartExamined = "CHEST"
+        ds.ViewPosition = "PA"
+        ds.KVP, ds.ExposureTime, ds.XRayTubeCurrent, ds.Exposure = "125", "8", "320", "3"
+        ds.ImagerPixelSpacing = [0.143 * 1024 / pixels.shape[1]] * 2
     ds.Rows, ds.Columns = arr.shape
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = "MONOCHROME2"

@@ -96,6 +96,8 @@ def read_dicom_dir(
                     "view": header["ViewPosition"].upper(),
                     "age": dicom_age(header["PatientAge"]),
                     "sex": header["PatientSex"].upper()[:1],
+                    "modality": header["Modality"].upper(),
+                    "body_part": header["BodyPartExamined"].upper(),
                     **{k: header[k] for k in ("SOPInstanceUID", "AccessionNumber", "StudyInstanceUID")},
                 }
             )

@@ -115,6 +115,16 @@ def read_table(csv_path: Path) -> pd.DataFrame:
     return table
 
 
+def _spacing(table: pd.DataFrame) -> dict[str, tuple[float, float]]:
+    """Image Index -> (OriginalImagePixelSpacing x in mm, OriginalImage width); the header splits both names."""
+    xs, ws = "OriginalImagePixelSpacing[x", "OriginalImage[Width"
+    if xs not in table.columns or ws not in table.columns:
+        return {}
+    x = pd.to_numeric(table[xs], errors="coerce")
+    w = pd.to_numeric(table[ws], errors="coerce")
+    return {i: (float(a), float(b)) for i, a, b in zip(table["Image Index"], x, w, strict=True)}
+
+
 def parse_age(value: object) -> float:
     """Patient Age: an integer (2017 release) or '058Y' (earlier files); implausible values -> NaN."""
     text = str(value).strip().upper()
@@ -161,6 +171,7 @@ def read_nih(
     rows, label_rows = [], []
     split = official_split(base)
     wanted_view = view.upper() if view else None
+    spacing = _spacing(table)
     for image, findings_cell, followup, patient, age, sex, view_pos in table[list(REQUIRED)].itertuples(
         index=False, name=None
     ):
@@ -190,6 +201,8 @@ def read_nih(
                 "sex": str(sex).strip().upper()[:1],
                 "finding_labels": findings_cell,
                 "official_split": split.get(image, ""),
+                "pixel_spacing": spacing.get(image, (np.nan, np.nan))[0],
+                "original_width": spacing.get(image, (np.nan, np.nan))[1],
             }
         )
         label_rows.append([1.0 if n in findings else 0.0 for n in names])
@@ -202,7 +215,9 @@ def read_nih(
             len(skipped) - missing,
         )
     frame = pd.DataFrame(
-        rows, columns=["path", "patient", "study", "followup", "view", "age", "sex", "finding_labels", "official_split"]
-    )
+        rows,
+        columns=["path", "patient", "study", "followup", "view", "age", "sex", "finding_labels", "official_split",
+                 "pixel_spacing", "original_width"],
+    )  # fmt: skip
     matrix = np.array(label_rows, dtype=np.float32).reshape(len(rows), len(names))
     return Records(frame, matrix, names, "multilabel", names, source="nih", skipped=skipped)

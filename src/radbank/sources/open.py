@@ -9,15 +9,18 @@ from radbank.errors import RadbankError
 from radbank.io import sniff_format
 from radbank.sources.records import Records
 
-SOURCES = ("auto", "folders", "nih", "dicom")
+SOURCES = ("auto", "folders", "nih", "dicom", "mids")
 
 
 def detect_source(data: str | Path, label_table: str | None = None) -> str:
-    """nih when Data_Entry_2017.csv is there, dicom when a label table is given or the first file is
-    DICOM, else folders (one sub-folder per class)."""
+    """mids when dataset_description.json and sub- folders are there, nih when Data_Entry_2017.csv is,
+    dicom when a label table is given or the first file is DICOM, else folders (one sub-folder per class)."""
+    from radbank.sources.mids import is_mids
     from radbank.sources.nih import find_csv
 
     base = Path(data)
+    if base.is_dir() and is_mids(base):
+        return "mids"
     if base.is_dir() and find_csv(base):
         return "nih"
     if label_table:
@@ -49,4 +52,8 @@ def open_source(cfg: TrainConfig) -> Records:
         from radbank.sources.dicom_dir import read_dicom_dir
 
         return read_dicom_dir(cfg.data, cfg.label_table, cfg.labels, cfg.positive, cfg.modalities, cfg.workers)
+    if kind == "mids":
+        from radbank.sources.mids import read_mids
+
+        return read_mids(cfg.data, cfg.labels, cfg.positive)
     raise RadbankError(f"unknown source {cfg.source!r}; choose one of {', '.join(SOURCES)}")

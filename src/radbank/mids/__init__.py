@@ -1,0 +1,1 @@
+"""MIDS (Medical Imaging Data Structure, BIMCV's BIDS extension): export, read, validate; UMLS-coded findings."""

@@ -1,0 +1,269 @@
+"""MIDS export from a de-identified DICOM set, validation (and its breakages), reading back, training."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pydicom
+import pytest
+
+from radbank.anonymize.batch import run_batch
+from radbank.anonymize.keys import keygen
+from radbank.cli import main
+from radbank.mids.export import export_mids
+from radbank.mids.naming import parse_name
+from radbank.mids.report_findings import report_findings
+from radbank.mids.sidecar import RECOMMENDED_FIELDS, REQUIRED_FIELDS, SPACING, TECHNIQUE, TEXT
+from radbank.mids.umls import concepts, is_cui, lookup
+from radbank.mids.validate import validate_mids
+from radbank.phantom.cases import plan_cases
+from radbank.phantom.dicom import planted_identifiers, write_phi_set
+from radbank.sources.folders import read_class_folders
+from radbank.sources.mids import read_mids
+
+NIH = ["Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass", "Nodule", "Pneumonia", "Pneumothorax",
+       "Consolidation", "Edema", "Emphysema", "Fibrosis", "Pleural_Thickening", "Hernia", "No Finding"]  # fmt: skip
+SIDECAR_KEYS = set(TEXT + TECHNIQUE + SPACING + REQUIRED_FIELDS + RECOMMENDED_FIELDS) | {
+    "SourcePhotometricInterpretation",
+    "SourceBitsStored",
+}
+
+
+def _pixels_hash(path: Path) -> str:
+    return hashlib.sha256(pydicom.dcmread(path).PixelData).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def deid_set(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A de-identified DICOM set (made here), its label table keyed by output path, and reports."""
+    root = tmp_path_factory.mktemp("mids_dicom")
+    originals = write_phi_set(root / "in", patients=10, studies=2, images=1, seed=5)
+    keygen(root / "key")
+    run_batch(root / "in", root / "deid", root / "key", workers=1)
+    cases = plan_cases(len(originals), seed=5)
+    label_of = {_pixels_hash(p): ("Pneumothorax" if cases[k].label else "No-Finding") for k, p in enumerate(originals)}
+    rows, reports = [], []
+    for f in sorted((root / "deid").rglob("*.dcm")):
+        rel = f.relative_to(root / "deid").as_posix()
+        rows.append({"path": rel, "label": label_of[_pixels_hash(f)]})
+        study = str(pydicom.dcmread(f, stop_before_pixels=True).StudyInstanceUID)
+        reports.append(
+            {"StudyInstanceUID": study, "report": f"Paciente Juan García Pérez. Neumotórax derecho {rel[:4]}."}
+        )
+    pd.DataFrame(rows).to_csv(root / "labels.csv", index=False)
+    pd.DataFrame(reports).drop_duplicates("StudyInstanceUID").to_csv(root / "reports.csv", index=False)
+    return {"root": root, "deid": root / "deid", "in": root / "in"}
+
+
+@pytest.fixture(scope="module")
+def exported(deid_set: dict[str, Path]) -> Path:
+    out = deid_set["root"] / "mids"
+    args = ["mids", "export", str(deid_set["deid"]), str(out), "--label-table", str(deid_set["root"] / "labels.csv"),
+            "--reports", str(deid_set["root"] / "reports.csv"), "--workers", "1", "-q"]  # fmt: skip
+    assert main(args) == 0
+    return out
+
+
+def test_export_layout_sidecars_and_codes(exported: Path, deid_set: dict[str, Path]) -> None:
+    desc = json.loads((exported / "dataset_description.json").read_text())
+    assert desc["Name"] and desc["BIDSVersion"]
+    participants = pd.read_csv(exported / "participants.tsv", sep="\t", dtype=str)
+    assert list(participants.columns[:3]) == ["participant_id", "age", "sex"] and len(participants) == 10
+    images = sorted(exported.glob("sub-*/ses-*/mim-rx/*.png"))
+    assert len(images) == 20
+    for img in images:
+        name = parse_name(img.name)
+        assert name is not None and name.suffix in ("cr", "dx") and name.bp == "chest" and name.vp == "pa"
+        assert img.parts[-4] == f"sub-{name.sub}" and img.parts[-3] == f"ses-{name.ses}"
+        side = json.loads(img.with_suffix(".json").read_text())
+        assert set(side) <= SIDECAR_KEYS, set(side) - SIDECAR_KEYS  # nothing identifying, nothing else
+        assert side["Modality"] == name.suffix.upper() and side["ViewPosition"] == "PA" and side["KVP"] == 125
+        assert side["BitsStored"] == 16 and side["PixelSpacing"][0] > 0
+    # nothing planted in the original export survives anywhere in the tree
+    blob = b"".join(p.read_bytes() for p in exported.rglob("*") if p.is_file() and p.suffix != ".png")
+    for ident in planted_identifiers(deid_set["in"]):
+        assert ident.encode() not in blob, ident
+    findings = pd.concat(
+        pd.read_csv(f, sep="\t", dtype=str, keep_default_na=False) for f in exported.glob("sub-*/ses-*/*_findings.tsv")
+    )
+    curated = findings[findings["source"] == "curated"]
+    assert set(curated["label"]) == {"No Finding", "Pneumothorax"}
+    assert set(curated.loc[curated["label"] == "Pneumothorax", "umls_cui"]) == {"C0032326"}
+    nlp = findings[findings["source"] == "report-nlp"]
+    assert set(nlp["umls_cui"]) == {"C0032326"}  # "Neumotórax derecho" coded from the Spanish report
+    report = next(exported.glob("sub-*/ses-*/*_report.txt")).read_text()
+    assert "García" not in report and "Juan" not in report and "[NAME]" in report  # redacted by default
+
+
+def test_validate_clean_tree_and_bids_validator_second_opinion(exported: Path) -> None:
+    issues = validate_mids(exported)
+    assert [i for i in issues if i.level == "error"] == []
+    assert main(["mids", "validate", str(exported), "-q"]) == 0
+    bids = pytest.importorskip("bids_validator")
+    v = bids.BIDSValidator()
+    rel = ["/" + p.relative_to(exported).as_posix() for p in exported.rglob("*") if p.is_file()]
+    verdict = {r: v.is_bids(r) for r in rel}
+    # The BIDS validator accepts the BIDS parts (top-level files, sessions and scans tables) ...
+    for r in ("/dataset_description.json", "/participants.tsv", "/participants.json", "/README"):
+        assert verdict[r], r
+    assert all(ok for r, ok in verdict.items() if r.endswith("_sessions.tsv") or r.endswith("_scans.tsv"))
+    # ... and rejects what MIDS adds to BIDS: the mim-rx modality folders, and the findings/report files.
+    assert not any(ok for r, ok in verdict.items() if "/mim-rx/" in r)
+    assert not any(ok for r, ok in verdict.items() if r.endswith("_findings.tsv") or r.endswith("_report.txt"))
+
+
+def _first(root: Path, pattern: str) -> Path:
+    return sorted(root.glob(pattern))[0]
+
+
+def _drop_description(root: Path) -> None:
+    (root / "dataset_description.json").unlink()
+
+
+def _drop_participant_row(root: Path) -> None:
+    lines = (root / "participants.tsv").read_text().splitlines()
+    (root / "participants.tsv").write_text("\n".join(lines[:-1]) + "\n")
+
+
+def _misname_image(root: Path) -> None:
+    img = _first(root, "sub-*/ses-*/mim-rx/*.png")
+    img.rename(img.with_name("chest_xray.png"))
+
+
+def _drop_sidecar(root: Path) -> None:
+    _first(root, "sub-*/ses-*/mim-rx/*.json").unlink()
+
+
+def _orphan_sidecar(root: Path) -> None:
+    _first(root, "sub-*/ses-*/mim-rx/*.png").unlink()
+
+
+def _empty_cell(root: Path) -> None:
+    path = _first(root, "sub-*/sub-*_sessions.tsv")
+    lines = path.read_text().splitlines()
+    cells = lines[1].split("\t")
+    cells[1] = ""
+    path.write_text("\n".join([lines[0], "\t".join(cells), *lines[2:]]) + "\n")
+
+
+def _bad_cui(root: Path) -> None:
+    path = _first(root, "sub-*/ses-*/*_findings.tsv")
+    path.write_text(path.read_text().replace("C0", "X0", 1))
+
+
+def _wrong_subject(root: Path) -> None:
+    img = _first(root, "sub-*/ses-*/mim-rx/*.png")
+    name = parse_name(img.name)
+    assert name is not None
+    img.rename(img.with_name(img.name.replace(f"sub-{name.sub}", "sub-zzz")))
+
+
+def _drop_sidecar_field(root: Path) -> None:
+    path = _first(root, "sub-*/ses-*/mim-rx/*.json")
+    obj = json.loads(path.read_text())
+    del obj["Modality"]
+    path.write_text(json.dumps(obj))
+
+
+def _bad_modality_folder(root: Path) -> None:
+    folder = _first(root, "sub-*/ses-*/mim-rx")
+    folder.rename(folder.with_name("xray"))
+
+
+BREAKAGES = {
+    "no dataset_description": (_drop_description, "dataset_description.json", "required file missing"),
+    "participant without row": (_drop_participant_row, "participants.tsv", "has a folder but no row"),
+    "misnamed image": (_misname_image, "chest_xray.png", "name does not follow"),
+    "image without sidecar": (_drop_sidecar, ".png", "image without a JSON sidecar"),
+    "orphan sidecar": (_orphan_sidecar, ".json", "sidecar without an image"),
+    "empty cell": (_empty_cell, "_sessions.tsv", "empty cell"),
+    "malformed CUI": (_bad_cui, "_findings.tsv", "is not a UMLS CUI"),
+    "entities vs folders": (_wrong_subject, "sub-zzz", "do not match the folders"),
+    "sidecar field": (_drop_sidecar_field, ".json", "required field Modality missing"),
+    "modality folder": (_bad_modality_folder, "xray", "modality folders are named mim-<group>"),
+}
+
+
+@pytest.mark.parametrize("breakage", sorted(BREAKAGES))
+def test_validator_sees_each_breakage(breakage: str, exported: Path, tmp_path: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    tree = tmp_path / "tree"
+    shutil.copytree(exported, tree)
+    breaker, where, message = BREAKAGES[breakage]
+    breaker(tree)
+    errors = [i for i in validate_mids(tree) if i.level == "error"]
+    assert any(where in i.path and message in i.message for i in errors), errors
+    assert main(["mids", "validate", str(tree), "--errors-only"]) == 1
+    out = capsys.readouterr().out
+    assert message in out and "error(s)" in out.splitlines()[-1]
+
+
+def test_read_back_and_train_one_epoch(exported: Path, tmp_path: Path) -> None:
+    records = read_mids(exported)
+    assert records.task == "binary" and records.class_names == ["No Finding", "Pneumothorax"] and len(records) == 20
+    assert records.table["patient"].nunique() == 10 and set(records.table["view"]) == {"PA"}
+    args = ["train", str(exported), "--out", str(tmp_path / "run"), "--size", "32", "--epochs", "1",
+            "--val-fraction", "0.3", "--batch-size", "4", "--workers", "1", "-q"]  # fmt: skip
+    assert main(args) == 0
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics and (tmp_path / "run" / "model.safetensors").exists()
+
+
+def test_umls_table_covers_nih_and_lookup_variants() -> None:
+    for name in NIH:
+        concept = lookup(name)
+        assert concept is not None and concept.scheme == "nih", name
+    assert lookup("Pneumothorax").cui == "C0032326"  # type: ignore[union-attr]
+    assert lookup("pleural-thickening").label == "Pleural_Thickening"  # type: ignore[union-attr]
+    assert lookup("No-Finding").cui == lookup("No Finding").cui == "C0205307"  # type: ignore[union-attr]
+    assert lookup("neumotórax").label == "Pneumothorax"  # type: ignore[union-attr]
+    assert lookup("Weird-Thing") is None
+    assert all(is_cui(c.cui) for c in concepts()) and len(concepts()) > 80
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Small left apical pneumothorax. No pleural effusion.", {"Pneumothorax"}),
+        ("No pneumothorax, but cardiomegaly is present.", {"Cardiomegaly"}),
+        ("Sin neumotórax. Derrame pleural derecho. No se observan nódulos ni consolidación.", {"Effusion"}),
+        ("Without evidence of pneumothorax or effusion.", set()),
+        ("Atelectasia laminar basal izquierda.", {"Atelectasis"}),
+    ],
+)
+def test_report_findings_negation(text: str, found: set[str]) -> None:
+    assert {f.concept.label for f in report_findings(text)} == found
+
+
+def test_unknown_labels_reported_bad_image_skipped_and_resume(tmp_path: Path, phantom120: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(phantom120 / "No-Finding", data / "No-Finding")
+    shutil.copytree(phantom120 / "Pneumothorax", data / "Weird-Thing")
+    bad = data / "Weird-Thing" / "99999999_000.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    records = read_class_folders(data, positive="Weird-Thing")
+    rep = export_mids(records, tmp_path / "mids", workers=1)
+    assert rep.unknown_labels and "Weird-Thing" in rep.unknown_labels
+    assert [p for p, _ in rep.skipped] == [str(bad)] and rep.written == len(records) - 1
+    findings = pd.concat(
+        pd.read_csv(f, sep="\t", dtype=str, keep_default_na=False)
+        for f in (tmp_path / "mids").glob("sub-*/ses-*/*_findings.tsv")
+    )
+    assert set(findings.loc[findings["label"] == "Weird-Thing", "umls_cui"]) == {"n/a"}
+    warnings = [i for i in validate_mids(tmp_path / "mids") if "has no UMLS code" in i.message]
+    assert warnings and all(i.level == "warning" for i in warnings)
+    again = export_mids(records, tmp_path / "mids", workers=1)
+    assert again.written == 0 and again.resumed == rep.written
+
+
+def test_phantom_reports_code_back_to_their_findings() -> None:
+    from radbank.phantom.reports import report_text
+
+    cases = plan_cases(300, seed=2, extra_findings=True)
+    assert {c.patient % 2 for c in cases} == {0, 1}  # both languages
+    for c in cases:
+        assert sorted(f.concept.label for f in report_findings(report_text(c))) == sorted(c.findings), report_text(c)
