@@ -267,3 +267,19 @@ def test_phantom_reports_code_back_to_their_findings() -> None:
     assert {c.patient % 2 for c in cases} == {0, 1}  # both languages
     for c in cases:
         assert sorted(f.concept.label for f in report_findings(report_text(c))) == sorted(c.findings), report_text(c)
+
+
+def test_png_export_with_metadata_table(phantom120: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    meta = pd.read_csv(phantom120 / "phantom.csv", dtype=str).drop(columns=["patient"])
+    meta["pixel_spacing"] = "0.572"
+    meta.to_csv(tmp_path / "meta.csv", index=False)
+    out = tmp_path / "mids"
+    assert main(["mids", "export", str(phantom120), str(out), "--metadata", str(tmp_path / "meta.csv"),
+                 "--workers", "1"]) == 0  # fmt: skip
+    assert "metadata for 120 of 120 images" in capsys.readouterr().out
+    assert [i for i in validate_mids(out) if i.level == "error" or "recommended field" in i.message] == []
+    side = json.loads(next(out.rglob("*_cr.json")).read_text())
+    assert side["ViewPosition"] in ("PA", "AP") and side["PixelSpacing"] == [0.572, 0.572]
+    participants = pd.read_csv(out / "participants.tsv", sep="\t", dtype=str, keep_default_na=False)
+    assert participants["age"].ne("n/a").all() and set(participants["sex"]) <= {"M", "F"}
+    assert main(["mids", "export", str(phantom120), str(out), "--metadata", str(tmp_path / "nope.csv"), "-q"]) == 2

@@ -19,6 +19,11 @@ def cmd_mids_export(args: argparse.Namespace) -> int:
     cfg = TrainConfig(data=args.src, source=args.source, label_table=args.label_table, labels=args.labels,
                       positive=args.positive, modalities=args.modalities, workers=args.workers)  # fmt: skip
     records = open_source(cfg)
+    if args.metadata:
+        from radbank.mids.metadata import apply_metadata, read_metadata
+
+        matched = apply_metadata(records, read_metadata(args.metadata), args.src, args.metadata)
+        print(f"{args.metadata}: metadata for {matched} of {len(records)} images")
     reports = None
     if args.reports:
         reports = reports_by_study(records, read_report_table(args.reports), args.reports, args.reports_deidentified)
@@ -88,6 +93,8 @@ def add_parsers(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> 
     p.add_argument("--labels", help="multi-label sources: a comma list of findings (default all)")
     p.add_argument("--positive", help="the class that means disease, when names are unclear")
     p.add_argument("--modalities", default="CR,DX", help="DICOM: accepted modalities (default CR,DX)")
+    p.add_argument("--metadata", help="CSV/TSV of per-image metadata keyed by path or file name (patient, study, "
+                   "view, age, sex, pixel_spacing; NIH spellings too), for PNG/JPEG sources")  # fmt: skip
     p.add_argument("--reports", help="CSV/TSV/JSONL of reports: a key column (study, StudyInstanceUID, "
                    "AccessionNumber, path or Image Index) and a text column (report or text)")  # fmt: skip
     p.add_argument("--reports-deidentified", action="store_true", dest="reports_deidentified",

@@ -69,6 +69,7 @@ def publish(data: Path, root: Path, n: int, seed: int, workers: int) -> tuple[Ex
 
     from radbank.fsutil import write_json, write_text
     from radbank.mids.export import export_mids
+    from radbank.mids.metadata import apply_metadata
     from radbank.mids.validate import validate_mids
     from radbank.phantom.cases import plan_cases
     from radbank.phantom.layouts import PIXEL_SPACING
@@ -78,11 +79,8 @@ def publish(data: Path, root: Path, n: int, seed: int, workers: int) -> tuple[Ex
     from radbank.sources.folders import read_class_folders
 
     records = read_class_folders(data)
-    meta = pd.read_csv(data / "phantom.csv", dtype={"path": str}).set_index("path")
-    rel = [Path(p).relative_to(data).as_posix() for p in records.table["path"]]
-    for col in ("age", "sex", "view"):
-        records.table[col] = meta.loc[rel, col].to_numpy()
-    records.table["pixel_spacing"] = PIXEL_SPACING
+    meta = pd.read_csv(data / "phantom.csv", dtype=str).drop(columns=["patient"])  # keep NIH-style patient IDs
+    apply_metadata(records, meta.assign(pixel_spacing=f"{PIXEL_SPACING:.6f}"), data, "phantom.csv")
     cases = {c.image_index: c for c in plan_cases(n, seed)}
     reports = {s: report_text(cases[f"{s}.png"]) for s in records.table["study"]}
     with bar(len(records), "mids export") as pbar:
