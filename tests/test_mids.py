@@ -103,6 +103,8 @@ def test_validate_clean_tree_and_bids_validator_second_opinion(exported: Path) -
     issues = validate_mids(exported)
     assert [i for i in issues if i.level == "error"] == []
     assert main(["mids", "validate", str(exported), "-q"]) == 0
+    missing = validate_mids(exported / "nowhere")
+    assert [(i.level, i.path, i.message) for i in missing] == [("error", str(exported / "nowhere"), "not a folder")]
     bids = pytest.importorskip("bids_validator")
     v = bids.BIDSValidator()
     rel = ["/" + p.relative_to(exported).as_posix() for p in exported.rglob("*") if p.is_file()]

@@ -94,6 +94,8 @@ def test_cli_risk(tmp_path: Path, table: pd.DataFrame, capsys: pytest.CaptureFix
     result = json.loads(js.read_text())
     assert result["before"]["k"] == 1 and result["after"]["k"] >= 3
     assert assess(pd.read_csv(out, sep="\t", dtype=str), ["age", "sex"], ["finding"]).k >= 3
+    assert main(["risk", str(src), "--quasi", "age", "--target-k", "0", "-q"]) == 2
+    assert "--target-k must be at least 1" in capsys.readouterr().err
     assert main(["risk", str(src), "--quasi", "age,postcode"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no quasi-identifier column(s) postcode" in err[0]

@@ -62,7 +62,7 @@ def cmd_risk(args: argparse.Namespace) -> int:
     before = assess(table, quasi, sensitive, args.threshold)
     print(format_report(before, f"{args.table}: as released"))
     result: dict[str, Any] = {"before": before.to_dict()}
-    if args.target_k:
+    if args.target_k is not None:
         g = generalise(table, quasi, args.target_k, args.max_suppression)
         after = assess(g.table, quasi, sensitive, args.threshold) if len(g.table) else None
         levels = ", ".join(f"{q} {g.kinds[q]} level {g.levels[q]}/{g.top_levels[q]}" for q in quasi)

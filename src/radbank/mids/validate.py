@@ -92,7 +92,7 @@ def validate_mids(root: str | Path) -> list[Issue]:
     base = Path(root).resolve()
     c = _Checker(base)
     if not base.is_dir():
-        c.error(base, "not a folder")
+        c.issues.append(Issue("error", str(Path(root)), "not a folder"))
         return c.issues
     _root_files(c, base)
     subjects = sorted(p for p in base.iterdir() if p.is_dir() and p.name.startswith("sub-"))
