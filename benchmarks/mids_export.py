@@ -11,13 +11,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import pandas as pd
-
 from radbank.demo import QUASI, SENSITIVE, TARGET_K
 from radbank.mids.validate import validate_mids
 from radbank.phantom import PhantomSpec, generate
 from radbank.risk.generalize import generalise
 from radbank.risk.measures import assess
+from radbank.tables import read_table
 
 
 def main() -> None:
@@ -38,7 +37,7 @@ def main() -> None:
         t0 = time.perf_counter()
         issues = validate_mids(root / "mids")
         rows.append(("validate", time.perf_counter() - t0, f"{len(issues)} issue(s)"))
-        table = pd.read_csv(root / "mids" / "participants.tsv", sep="\t", dtype=str, keep_default_na=False)
+        table = read_table(root / "mids" / "participants.tsv")
         t0 = time.perf_counter()
         r = assess(table, QUASI, SENSITIVE)
         g = generalise(table, QUASI, TARGET_K)

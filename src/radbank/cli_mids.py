@@ -12,21 +12,22 @@ from typing import Any
 def cmd_mids_export(args: argparse.Namespace) -> int:
     from radbank.config import TrainConfig
     from radbank.mids.export import export_mids
-    from radbank.mids.reports import read_report_table, reports_by_study
+    from radbank.mids.reports import reports_by_study
     from radbank.progress import bar
     from radbank.sources.open import open_source
+    from radbank.tables import read_table
 
     cfg = TrainConfig(data=args.src, source=args.source, label_table=args.label_table, labels=args.labels,
                       positive=args.positive, modalities=args.modalities, workers=args.workers)  # fmt: skip
     records = open_source(cfg)
     if args.metadata:
-        from radbank.mids.metadata import apply_metadata, read_metadata
+        from radbank.mids.metadata import apply_metadata
 
-        matched = apply_metadata(records, read_metadata(args.metadata), args.src, args.metadata)
+        matched = apply_metadata(records, read_table(args.metadata), args.src, args.metadata)
         print(f"{args.metadata}: metadata for {matched} of {len(records)} images")
     reports = None
     if args.reports:
-        reports = reports_by_study(records, read_report_table(args.reports), args.reports, args.reports_deidentified)
+        reports = reports_by_study(records, read_table(args.reports), args.reports, args.reports_deidentified)
     with bar(len(records), "mids export") as pbar:
         rep = export_mids(records, args.out, reports, name=args.name, modality=args.modality, body_part=args.body_part,
                           prefix=args.folder_prefix, workers=args.workers, progress=pbar.update)  # fmt: skip
@@ -54,7 +55,7 @@ def cmd_risk(args: argparse.Namespace) -> int:
     from radbank.fsutil import atomic_path, write_json
     from radbank.risk.generalize import generalise
     from radbank.risk.measures import assess, format_report
-    from radbank.risk.table import read_table
+    from radbank.tables import read_table
 
     table = read_table(args.table)
     quasi = [c.strip() for c in args.quasi.split(",") if c.strip()]

@@ -65,8 +65,6 @@ TARGET_K = 5
 
 def publish(data: Path, root: Path, n: int, seed: int, workers: int) -> tuple[ExportReport, str]:
     """The open-dataset half of the demo: the phantom as MIDS (with reports), validated, and its risk report."""
-    import pandas as pd
-
     from radbank.fsutil import write_json, write_text
     from radbank.mids.export import export_mids
     from radbank.mids.metadata import apply_metadata
@@ -77,9 +75,10 @@ def publish(data: Path, root: Path, n: int, seed: int, workers: int) -> tuple[Ex
     from radbank.risk.generalize import generalise
     from radbank.risk.measures import assess, format_report
     from radbank.sources.folders import read_class_folders
+    from radbank.tables import read_table
 
     records = read_class_folders(data)
-    meta = pd.read_csv(data / "phantom.csv", dtype=str).drop(columns=["patient"])  # keep NIH-style patient IDs
+    meta = read_table(data / "phantom.csv").drop(columns=["patient"])  # keep NIH-style patient IDs
     apply_metadata(records, meta.assign(pixel_spacing=f"{PIXEL_SPACING:.6f}"), data, "phantom.csv")
     cases = {c.image_index: c for c in plan_cases(n, seed)}
     reports = {s: report_text(cases[f"{s}.png"]) for s in records.table["study"]}
@@ -90,7 +89,7 @@ def publish(data: Path, root: Path, n: int, seed: int, workers: int) -> tuple[Ex
     errors = [i for i in issues if i.level == "error"]
     if errors:
         log.warning("MIDS export has %d validation error(s), first: %s", len(errors), errors[0])
-    table = pd.read_csv(rep.out / "participants.tsv", sep="\t", dtype=str, keep_default_na=False)
+    table = read_table(rep.out / "participants.tsv")
     before = assess(table, QUASI, SENSITIVE)
     g = generalise(table, QUASI, TARGET_K)
     after = assess(g.table, QUASI, SENSITIVE)

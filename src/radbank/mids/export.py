@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -126,9 +126,7 @@ def plan(records: Records, modality: str, body_part: str, prefix: str) -> list[_
                          _age(t["age"].iat[i]), _sex(t["sex"].iat[i]), labels[i]))  # fmt: skip
     for idx in by_key.values():
         for run, i in enumerate(sorted(idx, key=lambda j: rows[j].src), start=1):
-            r = rows[i]
-            rows[i] = _Row(r.src, ImageName(r.name.sub, r.name.ses, r.name.suffix, ".png", run=run, bp=r.name.bp,
-                                             vp=r.name.vp), r.folder, r.view, r.age, r.sex, r.labels)  # fmt: skip
+            rows[i] = replace(rows[i], name=replace(rows[i].name, run=run))
     return rows
 
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import pandas as pd
 
 from radbank.errors import RadbankError
-from radbank.risk.table import read_table
 from radbank.sources.records import Records
 
 KEYS = ("path", "Image Index", "file", "filename")
@@ -45,8 +44,3 @@ def apply_metadata(records: Records, table: pd.DataFrame, root: str | Path, orig
         current = records.table[target] if target in records.table.columns else pd.Series([None] * len(own))
         records.table[target] = [v if v not in (None, "", "n/a") else c for v, c in zip(values, current, strict=True)]
     return sum(found)
-
-
-def read_metadata(path: str | Path) -> pd.DataFrame:
-    """The metadata table (CSV or TSV), as text."""
-    return read_table(path)

@@ -6,7 +6,6 @@ report de-identifier in redact mode (names, dates, IDs... become [NAME], [DATE],
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -16,22 +15,6 @@ from radbank.sources.records import Records
 
 KEYS = ("study", "StudyInstanceUID", "AccessionNumber", "path", "Image Index")
 TEXT_COLUMNS = ("report", "text", "Report")
-
-
-def read_report_table(path: str | Path) -> pd.DataFrame:
-    """The table of reports (.csv, .tsv or .jsonl), all values as text."""
-    p = Path(path)
-    try:
-        if p.suffix.lower() in (".jsonl", ".ndjson"):
-            return pd.DataFrame(
-                [json.loads(line) for line in p.read_text("utf-8").splitlines() if line.strip()]
-            ).astype(str)
-        sep = "\t" if p.suffix.lower() == ".tsv" else ","
-        return pd.read_csv(p, sep=sep, dtype=str, keep_default_na=False)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise RadbankError(
-            f"{p}: not a readable report table ({str(exc).splitlines()[0] if str(exc) else exc})"
-        ) from None
 
 
 def reports_by_study(records: Records, table: pd.DataFrame, origin: str, deidentified: bool = False) -> dict[str, str]:

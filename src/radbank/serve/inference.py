@@ -26,7 +26,7 @@ from radbank.explain import colorize, explained_class, gradcam, png_bytes
 from radbank.io import DEFAULT_MAX_PIXELS
 from radbank.io.images import load_gray_bytes
 from radbank.models.checkpoint import load_checkpoint
-from radbank.predict import checkpoint_path
+from radbank.predict import checkpoint_path, table_columns
 from radbank.serve.card import model_card
 
 log = logging.getLogger(__name__)
@@ -82,25 +82,16 @@ class Service:
             probs = predict_probs(self.model, images, self.meta, self.device)
             classes = explained_class(self.meta, probs)
             heat = gradcam(self.model, self.meta, images, classes, self.device)
+        columns = table_columns(self.meta, probs)  # the same probability/class columns as `radbank predict`
+        names = self.meta["class_names"]
         for i, res in enumerate(ok):
-            res.update(self._describe(probs[i], classes[i]))
+            res["probabilities"] = {k[5:]: float(v[i]) for k, v in columns.items() if k.startswith("prob_")}
+            res["predicted"] = columns["predicted"][i]
+            res["threshold"] = self.meta["threshold"]
+            res["explained"] = names[1] if self.meta["task"] == "binary" else names[classes[i]]
             res["image_png"] = _data_url(png_bytes(images[i]))
             res["heatmap_png"] = _data_url(png_bytes(colorize(heat[i])))
         return results
-
-    def _describe(self, p: np.ndarray | float, explained: int) -> dict[str, Any]:
-        names, threshold, task = self.meta["class_names"], self.meta["threshold"], self.meta["task"]
-        if task == "binary":
-            pos = float(p)
-            return {"probabilities": {names[1]: pos}, "predicted": names[int(pos >= threshold)],
-                    "threshold": threshold, "explained": names[1]}  # fmt: skip
-        row = np.asarray(p, dtype=float)
-        probs = {n: float(v) for n, v in zip(names, row, strict=True)}
-        if task == "multiclass":
-            predicted = names[int(row.argmax())]
-        else:
-            predicted = "|".join(n for n, v in probs.items() if v >= threshold) or "none"
-        return {"probabilities": probs, "predicted": predicted, "threshold": threshold, "explained": names[explained]}
 
     def _header(self, ds: Any) -> dict[str, str]:
         """The fields that matter, after de-identification in memory (removed fields are left out)."""
