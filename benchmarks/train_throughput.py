@@ -33,7 +33,7 @@ from PIL import Image
 from radbank.data.batches import TensorBatches
 from radbank.device import configure, resolve_device
 from radbank.engine import train_one_epoch, train_step
-from radbank.models import build_model
+from radbank.models import create_model
 
 CONFIGS = [("seedcnn", 100), ("densenet121", 224)]
 
@@ -45,7 +45,7 @@ def _sync(device: torch.device) -> None:
 
 def _make(name: str, size: int, device: torch.device) -> tuple[torch.nn.Module, torch.optim.Optimizer]:
     torch.manual_seed(0)
-    model = build_model(name, num_outputs=1, size=size).to(device=device, memory_format=torch.channels_last)
+    model = create_model(name, num_outputs=1, size=size).to(device=device, memory_format=torch.channels_last)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, fused=device.type == "cuda")
     return model, opt
 

@@ -25,6 +25,7 @@ def test_round_trip(tmp_path: Path) -> None:
         ("epochs: three\n", "epochs must be an integer"),
         ("augment: 1\n", "augment must be true or false"),
         ("lr: -1\n", "lr must be positive"),
+        ("model: densenet12\n", "model must be one of seedcnn, tutorialcnn, densenet121, resnet18, not 'densenet12'"),
     ],
 )
 def test_bad_config_files(tmp_path: Path, text: str, message: str) -> None:
@@ -32,7 +33,8 @@ def test_bad_config_files(tmp_path: Path, text: str, message: str) -> None:
     path.write_text(text)
     with pytest.raises(RadbankError) as info:
         load_config(path)
-    assert message in str(info.value) and str(path) in str(info.value)
+    assert message in str(info.value)
+    assert str(path) in str(info.value)
 
 
 def test_missing_config_file(tmp_path: Path) -> None:

@@ -10,14 +10,14 @@ import torch
 from safetensors.torch import save_file
 
 from radbank.errors import RadbankError
-from radbank.models import build_model
+from radbank.models import create_model
 from radbank.models.pretrained import load_pretrained
 
 
 def test_rgb_resnet_adapted_to_one_channel(tmp_path: Path) -> None:
-    rgb = build_model("resnet18", num_outputs=1000, in_channels=3)  # an "ImageNet-like" donor
+    rgb = create_model("resnet18", num_outputs=1000, in_channels=3)  # an "ImageNet-like" donor
     torch.save({"state_dict": {f"module.{k}": v for k, v in rgb.state_dict().items()}}, tmp_path / "r.pth")
-    model = build_model("resnet18", num_outputs=2)
+    model = create_model("resnet18", num_outputs=2)
     report = load_pretrained(model, tmp_path / "r.pth")
     torch.testing.assert_close(model.conv1.weight, rgb.conv1.weight.sum(dim=1, keepdim=True))
     torch.testing.assert_close(model.layer1[0].conv1.weight, rgb.layer1[0].conv1.weight)
@@ -25,7 +25,7 @@ def test_rgb_resnet_adapted_to_one_channel(tmp_path: Path) -> None:
 
 
 def test_torchvision_densenet_names(tmp_path: Path) -> None:
-    donor = build_model("densenet121", num_outputs=1000, in_channels=3)
+    donor = create_model("densenet121", num_outputs=1000, in_channels=3)
     # torchvision spells MONAI's "denselayer1.layers.norm1.weight" as "denselayer1.norm.1.weight"
     renamed = {
         re.sub(r"(denselayer\d+)\.layers\.(norm|relu|conv)(\d)", r"\1.\2.\3", k): v
@@ -33,7 +33,7 @@ def test_torchvision_densenet_names(tmp_path: Path) -> None:
     }
     assert any(".norm.1." in k for k in renamed)
     save_file({k: v.contiguous() for k, v in renamed.items()}, str(tmp_path / "d.safetensors"))
-    model = build_model("densenet121", num_outputs=3)
+    model = create_model("densenet121", num_outputs=3)
     report = load_pretrained(model, tmp_path / "d.safetensors")
     block = "features.denseblock1.denselayer1.layers.conv1.weight"
     torch.testing.assert_close(model.state_dict()[block], donor.state_dict()[block])
@@ -41,7 +41,7 @@ def test_torchvision_densenet_names(tmp_path: Path) -> None:
 
 
 def test_bad_weight_files(tmp_path: Path) -> None:
-    model = build_model("seedcnn", num_outputs=1)
+    model = create_model("seedcnn", num_outputs=1)
     with pytest.raises(RadbankError, match="weights file not found"):
         load_pretrained(model, tmp_path / "none.pt")
     (tmp_path / "junk.pt").write_bytes(b"junk")

@@ -63,8 +63,10 @@ def test_run_folder_is_complete(phantom120: Path, tmp_path: Path) -> None:
     split = pd.read_csv(tmp_path / "run" / "split.csv", dtype={"patient": str})
     assert not set(split.patient[split.split == "train"]) & set(split.patient[split.split == "val"])
     meta = read_metadata(tmp_path / "run" / "model.safetensors")
-    assert meta["preprocess"]["size"] == 32 and meta["class_names"] == ["No-Finding", "Pneumothorax"]
-    assert meta["task"] == "binary" and meta["normalize"]["std"] > 0
+    assert meta.preprocess.size == 32
+    assert meta.class_names == ("No-Finding", "Pneumothorax")
+    assert meta.task == "binary"
+    assert meta.normalize.std > 0
 
 
 def test_deterministic_on_cpu(phantom120: Path, tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     app = create_app(service, max_bytes=int(args.max_mb * 2**20), max_files=args.max_files)
     if not is_loopback(args.host):
         log.warning("listening on %s: reachable from other machines; put it behind TLS and authentication", args.host)
-    print(f"radbank serve: http://{args.host}:{args.port}/  (model {service.meta['model']['name']}; Ctrl-C to stop)")
+    print(f"radbank serve: http://{args.host}:{args.port}/  (model {service.meta.model.name}; Ctrl-C to stop)")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if args.quiet else "info",
                 access_log=not args.quiet)  # fmt: skip
     return 0

@@ -14,6 +14,7 @@ import yaml
 from radbank.errors import RadbankError
 from radbank.fsutil import write_text
 from radbank.io import DEFAULT_MAX_PIXELS
+from radbank.models.registry import model_names
 from radbank.sources.folders import NIH_PATIENT_REGEX
 
 
@@ -68,6 +69,7 @@ class TrainConfig:
                 f"lr_schedule must be cosine or constant, not {self.lr_schedule!r}",
             ),
             (self.fit in ("stretch", "pad"), f"fit must be stretch or pad, not {self.fit!r}"),
+            (self.model in model_names(), f"model must be one of {', '.join(model_names())}, not {self.model!r}"),
             (
                 self.source in ("auto", "folders", "nih", "dicom", "mids"),
                 f"source must be auto, folders, nih, dicom or mids, not {self.source!r}",

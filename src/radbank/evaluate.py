@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import platform
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -15,12 +16,12 @@ from radbank import __version__
 from radbank.config import load_config
 from radbank.data.batches import TensorBatches
 from radbank.data.cache import load_images
-from radbank.data.preprocess import Preprocess
 from radbank.device import autocast, inference_batch_size, resolve_device
 from radbank.errors import RadbankError
 from radbank.fsutil import write_json
 from radbank.metrics import binary_metrics, format_confusion, multiclass_metrics, multilabel_metrics
 from radbank.models.checkpoint import load_checkpoint
+from radbank.runmeta import RunMeta
 from radbank.runs import RunPaths, write_csv
 from radbank.sources import Records
 from radbank.tasks import probabilities
@@ -37,45 +38,45 @@ TUTORIAL = {
 
 @torch.inference_mode()
 def predict_probs(
-    model: nn.Module, images: np.ndarray, meta: dict[str, Any], device: torch.device, batch_size: int | None = None
+    model: nn.Module, images: np.ndarray, meta: RunMeta, device: torch.device, batch_size: int | None = None
 ) -> np.ndarray:
     """Probabilities for uint8 images (n, size, size) preprocessed as the checkpoint says."""
     batch_size = batch_size or inference_batch_size(device)
     model.eval()
-    norm = meta["normalize"]
+    norm = meta.normalize
     batches = TensorBatches(
-        images, torch.zeros(len(images)), batch_size, norm["mean"], norm["std"], device, channels_last=True
+        images, torch.zeros(len(images)), batch_size, norm.mean, norm.std, device, channels_last=True
     )
     out = []
     for x, _ in batches.iterate():
         with autocast(device):
             logits = model(x)
-        out.append(probabilities(meta["task"], logits).float().cpu())
+        out.append(probabilities(meta.task, logits).float().cpu())
     if not out:
-        return np.zeros((0,) if meta["task"] == "binary" else (0, len(meta["label_names"])), np.float32)
+        return np.zeros((0,) if meta.task == "binary" else (0, len(meta.label_names)), np.float32)
     return torch.cat(out).numpy()
 
 
-def compute_metrics(meta: dict[str, Any], records: Records, probs: np.ndarray) -> dict[str, Any]:
+def compute_metrics(meta: RunMeta, records: Records, probs: np.ndarray) -> dict[str, Any]:
     """Metrics for the task of the checkpoint."""
-    task = meta["task"]
-    if task == "binary":
-        return binary_metrics(records.targets(), probs, meta["threshold"], tuple(meta["class_names"]))
-    if task == "multiclass":
-        return multiclass_metrics(records.targets(), probs, meta["class_names"])
-    return multilabel_metrics(records.labels, probs, meta["label_names"], meta["threshold"])
+    if meta.task == "binary":
+        neg, pos = meta.class_names
+        return binary_metrics(records.targets(), probs, meta.threshold, (neg, pos))
+    if meta.task == "multiclass":
+        return multiclass_metrics(records.targets(), probs, list(meta.class_names))
+    return multilabel_metrics(records.labels, probs, list(meta.label_names), meta.threshold)
 
 
-def predictions_table(meta: dict[str, Any], records: Records, probs: np.ndarray) -> pd.DataFrame:
+def predictions_table(meta: RunMeta, records: Records, probs: np.ndarray) -> pd.DataFrame:
     """One row per image: truth, probabilities, predicted class."""
-    task = meta["task"]
+    task = meta.task
     table = records.table[["path", "patient"]].copy()
-    names = meta["class_names"]
+    names = meta.class_names
     if task == "binary":
         truth = records.targets()
         table["truth"] = [names[t] for t in truth]
         table[f"prob_{names[1]}"] = probs
-        predicted = (probs >= meta["threshold"]).astype(int)
+        predicted = (probs >= meta.threshold).astype(int)
         table["predicted"] = [names[p] for p in predicted]
         table["correct"] = predicted == truth
     elif task == "multiclass":
@@ -86,7 +87,7 @@ def predictions_table(meta: dict[str, Any], records: Records, probs: np.ndarray)
         table["predicted"] = [names[p] for p in probs.argmax(axis=1)]
         table["correct"] = probs.argmax(axis=1) == truth
     else:
-        for j, n in enumerate(meta["label_names"]):
+        for j, n in enumerate(meta.label_names):
             table[f"truth_{n}"] = records.labels[:, j]
             table[f"prob_{n}"] = probs[:, j]
     return table
@@ -97,7 +98,7 @@ SPLIT_NAMES = {"val": "validation", "test": "test"}
 
 def write_evaluation(
     run: RunPaths,
-    meta: dict[str, Any],
+    meta: RunMeta,
     parts: dict[str, tuple[Records, np.ndarray]],
     split_summary: pd.DataFrame | None = None,
 ) -> dict[str, dict[str, Any]]:
@@ -115,15 +116,15 @@ def write_evaluation(
         files = run.of_split(split)
         metrics = compute_metrics(meta, records, probs)
         metrics["evaluated_on"] = split
-        metrics["model"] = meta["model"]["name"]
-        metrics["trained"] = meta.get("trained", {})
+        metrics["model"] = meta.model.name
+        metrics["trained"] = asdict(meta.trained)
         metrics["split"] = summary
         metrics["environment"] = {
             "radbank": __version__,
             "torch": torch.__version__,
             "python": platform.python_version(),
         }
-        if meta["task"] == "binary":
+        if meta.task == "binary":
             metrics["tutorial"] = TUTORIAL
         write_csv(predictions_table(meta, records, probs), files.predictions)
         write_json(files.metrics, metrics)
@@ -149,21 +150,22 @@ def evaluate_run(run_dir: str, device: str = "auto") -> dict[str, dict[str, Any]
         split = pd.read_csv(run.split, dtype={"patient": str, "study": str})
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise RadbankError(f"{run.split}: malformed split file ({exc})") from None
-    missing = [c for c in ["path", "patient", "split", *meta["label_names"]] if c not in split.columns]
+    label_names = list(meta.label_names)
+    missing = [c for c in ["path", "patient", "split", *label_names] if c not in split.columns]
     if missing:
         raise RadbankError(f"{run.split}: missing column(s) {', '.join(missing)}")
-    pp = Preprocess(**meta["preprocess"])
+    pp = meta.preprocess
     parts = {}
     for name in ("val", "test"):
         rows = split[split["split"] == name].reset_index(drop=True)
         if rows.empty:
             continue
         records = Records(
-            rows.drop(columns=["split", *meta["label_names"]]),
-            rows[meta["label_names"]].to_numpy(np.float32),
-            list(meta["label_names"]),
-            meta["task"],
-            list(meta["class_names"]),
+            rows.drop(columns=["split", *label_names]),
+            rows[label_names].to_numpy(np.float32),
+            label_names,
+            meta.task,
+            list(meta.class_names),
         )
         loaded = load_images(records.paths, pp, cfg.cache, cfg.workers, cfg.max_pixels)
         for i, reason in loaded.errors.items():

@@ -8,31 +8,24 @@ probable finding for multi-label ones.
 from __future__ import annotations
 
 import io
-import threading
-from typing import Any
 
 import numpy as np
 import torch
 from PIL import Image
 from torch import nn
 
-CAM_LAYERS = {
-    "seedcnn": "features",
-    "tutorialcnn": "features",
-    "densenet121": "class_layers.relu",
-    "resnet18": "layer4",
-}
-_LOCK = threading.Lock()  # GradCAM hooks the model: one explanation at a time per process
+from radbank.models.registry import model_entry
+from radbank.runmeta import RunMeta
 
 
-def cam_layer(meta: dict[str, Any]) -> str:
-    """The module name Grad-CAM hooks for the checkpoint's architecture."""
-    return CAM_LAYERS[meta["model"]["name"]]
+def cam_layer(meta: RunMeta) -> str:
+    """The module name Grad-CAM hooks for the checkpoint's architecture (from the model registry)."""
+    return model_entry(meta.model.name).cam_layer
 
 
-def explained_class(meta: dict[str, Any], probs: np.ndarray) -> list[int]:
+def explained_class(meta: RunMeta, probs: np.ndarray) -> list[int]:
     """The output index to explain for each image (see the module docstring)."""
-    if meta["task"] == "binary":
+    if meta.task == "binary":
         return [0] * len(probs)
     return [int(j) for j in np.asarray(probs).reshape(len(probs), -1).argmax(axis=1)]
 
@@ -45,16 +38,16 @@ def _unit_range(x: torch.Tensor) -> torch.Tensor:
     return (x - lo) / (hi - lo).clamp_min(1e-8)
 
 
-def gradcam(model: nn.Module, meta: dict[str, Any], images: np.ndarray, classes: list[int],
+def gradcam(model: nn.Module, meta: RunMeta, images: np.ndarray, classes: list[int],
             device: torch.device | str = "cpu") -> np.ndarray:  # fmt: skip
     """Heatmaps in [0, 1], shape (n, size, size), for uint8 images (n, size, size)."""
     from monai.visualize import GradCAM
 
-    norm = meta["normalize"]
-    x = (torch.from_numpy(images).float().div(255.0).unsqueeze(1) - norm["mean"]) / norm["std"]
+    norm = meta.normalize
+    x = (torch.from_numpy(images).float().div(255.0).unsqueeze(1) - norm.mean) / norm.std
     x = x.to(device).requires_grad_(True)  # so the full backward hooks see an input that needs gradients
     out = np.zeros(images.shape, np.float32)
-    with _LOCK, torch.enable_grad():
+    with torch.enable_grad():  # GradCAM hooks the model: callers sharing one model serialise (serve's lock)
         model.eval()
         cam = GradCAM(nn_module=model, target_layers=cam_layer(meta), postprocessing=_unit_range)
         for c in sorted(set(classes)):

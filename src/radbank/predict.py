@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radbank.data.preprocess import Preprocess, decode_task
+from radbank.data.preprocess import decode_task
 from radbank.device import resolve_device
 from radbank.errors import RadbankError
 from radbank.evaluate import predict_probs
@@ -19,6 +19,7 @@ from radbank.io import DEFAULT_MAX_PIXELS
 from radbank.models.checkpoint import load_checkpoint
 from radbank.parallel import map_parallel
 from radbank.progress import bar
+from radbank.runmeta import RunMeta
 from radbank.runs import RunPaths
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ class Predictions:
 
     table: pd.DataFrame
     skipped: list[tuple[str, str]] = field(default_factory=list)
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: RunMeta | None = None
 
 
 def checkpoint_path(run_or_file: str | Path) -> Path:
@@ -59,18 +60,27 @@ def collect_inputs(inputs: list[str]) -> tuple[list[Path], list[tuple[str, str]]
     return files, missing
 
 
-def table_columns(meta: dict[str, Any], probs: np.ndarray) -> dict[str, Any]:
-    """Probability and predicted-class columns for the checkpoint's task."""
-    task, names = meta["task"], meta["class_names"]
-    if task == "binary":
-        return {f"prob_{names[1]}": probs, "predicted": [names[int(p >= meta["threshold"])] for p in probs]}
-    cols: dict[str, Any] = {f"prob_{n}": probs[:, j] for j, n in enumerate(names)}
-    if task == "multiclass":
-        cols["predicted"] = [names[j] for j in probs.argmax(axis=1)]
-    else:
-        cols["predicted"] = [
-            "|".join(n for j, n in enumerate(names) if row[j] >= meta["threshold"]) or "none" for row in probs
-        ]
+def probability_columns(meta: RunMeta, probs: np.ndarray) -> dict[str, np.ndarray]:
+    """Output name -> probabilities: the finding (binary), each class, or each finding."""
+    names = meta.output_names()
+    matrix = probs.reshape(len(probs), len(names))
+    return {name: matrix[:, j] for j, name in enumerate(names)}
+
+
+def predicted_classes(meta: RunMeta, probs: np.ndarray) -> list[str]:
+    """The model's answer per image: a class, or the findings over the threshold joined by '|' ('none')."""
+    names = meta.class_names
+    if meta.task == "binary":
+        return [names[int(p >= meta.threshold)] for p in probs]
+    if meta.task == "multiclass":
+        return [names[j] for j in probs.argmax(axis=1)]
+    return ["|".join(n for j, n in enumerate(names) if row[j] >= meta.threshold) or "none" for row in probs]
+
+
+def table_columns(meta: RunMeta, probs: np.ndarray) -> dict[str, Any]:
+    """`prob_<name>` columns and the `predicted` column of `radbank predict`'s table."""
+    cols: dict[str, Any] = {f"prob_{n}": v for n, v in probability_columns(meta, probs).items()}
+    cols["predicted"] = predicted_classes(meta, probs)
     return cols
 
 
@@ -87,7 +97,7 @@ def predict(
     also write a Grad-CAM overlay per image there (column `cam`)."""
     dev = resolve_device(device)
     model, meta = load_checkpoint(checkpoint_path(run_or_file), dev)
-    pp = Preprocess(**meta["preprocess"])
+    pp = meta.preprocess
     files, skipped = collect_inputs(inputs)
     arrays, kept = [], []
     with bar(len(files), "decoding") as pbar:
@@ -112,7 +122,7 @@ def predict(
 CAM_BATCH = 64
 
 
-def write_cams(model: Any, meta: dict[str, Any], images: np.ndarray, probs: np.ndarray, names: list[str],
+def write_cams(model: Any, meta: RunMeta, images: np.ndarray, probs: np.ndarray, names: list[str],
                out: Path, device: Any) -> list[str]:  # fmt: skip
     """Grad-CAM overlays as `<stem>_cam.png` in `out` (a number is added when two inputs share a stem)."""
     from radbank.explain import explained_class, gradcam, overlay

@@ -1,4 +1,4 @@
-"""Progress bars on stderr (tqdm), silenced by --quiet."""
+"""Progress bars on stderr (tqdm), shown only while radbank's logger prints info messages (not under --quiet)."""
 
 from __future__ import annotations
 
@@ -8,22 +8,15 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-_QUIET = False
-
-
-def set_quiet(quiet: bool) -> None:
-    """Silence (or restore) every progress bar of this process; the CLI's --quiet calls this."""
-    global _QUIET
-    _QUIET = quiet
-
 
 def bar(total: int | None, desc: str, unit: str = "img", **kwargs: Any) -> tqdm:
-    """A progress bar on a terminal; a disabled one under --quiet or when stderr is not a terminal."""
+    """A progress bar on a terminal; a disabled one when info messages are off (--quiet) or stderr is no terminal."""
+    quiet = not logging.getLogger("radbank").isEnabledFor(logging.INFO)
     return tqdm(
         total=total,
         desc=desc,
         unit=unit,
-        disable=True if _QUIET else None,
+        disable=True if quiet else None,
         leave=False,
         dynamic_ncols=True,
         mininterval=0.5,

@@ -14,10 +14,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
+from radbank import __version__
 from radbank.config import TrainConfig, load_config, save_config
 from radbank.data.augment import RandomAffine
 from radbank.data.batches import TensorBatches, normalisation
@@ -28,9 +30,10 @@ from radbank.distributed import Dist, device_of, init_distributed
 from radbank.engine import cosine_lr, recalibrate_batchnorm, train_one_epoch, validate
 from radbank.errors import RadbankError
 from radbank.fsutil import atomic_path, read_json
-from radbank.models import build_model
+from radbank.models import create_model
 from radbank.models.checkpoint import save_checkpoint
 from radbank.progress import bar
+from radbank.runmeta import ModelSpec, Normalisation, RunMeta, TrainingInfo
 from radbank.runs import RunPaths, write_csv, write_skipped
 from radbank.tasks import num_outputs
 
@@ -90,11 +93,28 @@ def _already_done(run: RunPaths, cfg: TrainConfig) -> TrainResult | None:
 
 
 def train(cfg: TrainConfig, overwrite: bool = False) -> TrainResult:
-    """Train a model as `cfg` says, write the run folder, evaluate, and return the result."""
+    """Train a model as `cfg` says, write the run folder, evaluate, and return the result.
+
+    The steps: set up (processes, run folder), data (decode, split), model (network, optimiser, batches,
+    resume state), loop (epochs, per-epoch state), finish (checkpoint, evaluation).
+    """
     cfg.validate()
     dist = init_distributed(cfg.device)
+    started = time.perf_counter()
     try:
-        return _train(cfg, overwrite, dist)
+        run = RunPaths.of(cfg.out)
+        done = None if overwrite else _already_done(run, cfg)
+        if done is not None:
+            return done
+        data = _load_data(run, cfg, overwrite, dist)
+        device = device_of(dist, cfg.device)
+        configure(device)
+        fit = _make_fit(cfg, data, device, dist)
+        start_epoch, history = _resume(fit, run)
+        _loop(fit, cfg, run, start_epoch, history)
+        results = _finish(fit, run) if dist.is_main else {}
+        dist.barrier()
+        return TrainResult(run, results, history, data, start_epoch, time.perf_counter() - started)
     finally:
         dist.close()
 
@@ -115,179 +135,197 @@ def _write_inputs(run: RunPaths, data: PreparedData, summary: pd.DataFrame) -> N
         preview_grid(data.images, records.strata(), records.class_names, run.preview)
 
 
-def _build(cfg: TrainConfig, n_out: int, device: torch.device) -> tuple[nn.Module, dict[str, Any]]:
-    torch.manual_seed(cfg.seed)
-    args: dict[str, Any] = {"num_outputs": n_out, "in_channels": 1}
-    if cfg.model == "tutorialcnn":
-        args["size"] = cfg.size
-    model = build_model(cfg.model, **args)
+def _load_data(run: RunPaths, cfg: TrainConfig, overwrite: bool, dist: Dist) -> PreparedData:
+    """Rank 0 prepares the run folder and decodes into the cache; the others then read it warm."""
+    if not dist.is_main:
+        dist.barrier()
+        return prepare_data(cfg)
+    _start_or_resume(run, cfg, overwrite)
+    data = prepare_data(cfg)
+    dist.barrier()
+    _write_inputs(run, data, data.summary())
+    return data
+
+
+@dataclass
+class _Fit:
+    """What the loop works on: the model (and its DDP wrapper), optimiser, batches and schedule."""
+
+    cfg: TrainConfig
+    data: PreparedData
+    device: torch.device
+    dist: Dist
+    spec: ModelSpec
+    model: nn.Module
+    trained: nn.Module  # the model, or its DDP wrapper
+    optimiser: torch.optim.Optimizer
+    norm: Normalisation
+    train_batches: TensorBatches
+    val_batches: TensorBatches
+    clean_batches: TensorBatches  # for precise BN after augmented epochs
+    augment: RandomAffine | None
+    eval_batch: int
+
+    @property
+    def steps(self) -> int:
+        return len(self.train_batches)
+
+    def lr_of(self, step: int) -> float:
+        return cosine_lr(self.cfg.lr, step, self.cfg.epochs * self.steps, self.cfg.lr_schedule)
+
+
+def _build(cfg: TrainConfig, spec: ModelSpec, device: torch.device) -> nn.Module:
+    """The network, initialised from `cfg.seed` (the caller's random state is left as it was)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        model = create_model(spec.name, spec.num_outputs, spec.in_channels, spec.size)
     if cfg.weights:
         from radbank.models.pretrained import load_pretrained
 
         load_pretrained(model, cfg.weights)
-    return model.to(device=device, memory_format=torch.channels_last), args  # type: ignore[call-overload]
+    return model.to(device=device, memory_format=torch.channels_last)  # type: ignore[call-overload]
 
 
-def _train(cfg: TrainConfig, overwrite: bool, dist: Dist) -> TrainResult:
-    from radbank.evaluate import predict_probs, write_evaluation
-
-    started = time.perf_counter()
-    run = RunPaths.of(cfg.out)
-    done = None if overwrite else _already_done(run, cfg)
-    if done is not None:
-        return done
-    if dist.is_main:
-        _start_or_resume(run, cfg, overwrite)
-        data = prepare_data(cfg)  # decodes into the cache
-        dist.barrier()
-    else:
-        dist.barrier()  # wait for rank 0 to fill the cache, then read it warm
-        data = prepare_data(cfg)
+def _make_fit(cfg: TrainConfig, data: PreparedData, device: torch.device, dist: Dist) -> _Fit:
     records = data.records
-    summary = data.summary()
-    if dist.is_main:
-        _write_inputs(run, data, summary)
-    state = _resume_state(run)
-
-    device = device_of(dist, cfg.device)
-    configure(device)
-    model, model_args = _build(cfg, num_outputs(records.task, len(records.label_names)), device)
+    spec = ModelSpec(cfg.model, num_outputs(records.task, len(records.label_names)), 1, cfg.size)
+    model = _build(cfg, spec, device)
     optimiser = torch.optim.AdamW(
         model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=device.type == "cuda"
     )
-    start_epoch, history = 0, []
-    if state is not None:
-        model.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimizer"])
-        history = [dict(row) for row in state["history"]]
-        start_epoch = int(state["epoch"])
-        log.info("resuming %s at epoch %d of %d", run.root, start_epoch + 1, cfg.epochs)
     trained = model
     if dist.enabled:
-        ids = [device.index] if device.type == "cuda" else None
-        trained = nn.parallel.DistributedDataParallel(model, device_ids=ids)
-
-    mean, std = normalisation(data.images[data.train])
+        trained = nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    norm = Normalisation(*normalisation(data.images[data.train]))
     targets = torch.as_tensor(records.targets())
     eval_batch = inference_batch_size(device, cfg.batch_size)
     augment = RandomAffine(device=device, seed=cfg.seed + dist.rank) if cfg.augment else None
-    train_batches = TensorBatches(
-        data.images[data.train],
-        targets[data.train],
-        cfg.batch_size,
-        mean,
-        std,
-        device,
-        shuffle=True,
+    shard = {"rank": dist.rank, "world_size": dist.world_size}
+
+    def batches(idx: np.ndarray, size: int, **kw: Any) -> TensorBatches:
+        return TensorBatches(
+            data.images[idx], targets[idx], size, norm.mean, norm.std, device, channels_last=True, **kw
+        )
+
+    return _Fit(
+        cfg, data, device, dist, spec, model, trained, optimiser, norm,
+        train_batches=batches(data.train, cfg.batch_size, shuffle=True, augment=augment, **shard),
+        val_batches=batches(data.val, eval_batch, **shard),
+        clean_batches=batches(data.train[:PRECISE_BN_IMAGES], eval_batch),
         augment=augment,
-        channels_last=True,
-        rank=dist.rank,
-        world_size=dist.world_size,
-    )
-    val_batches = TensorBatches(
-        data.images[data.val],
-        targets[data.val],
-        eval_batch,
-        mean,
-        std,
-        device,
-        channels_last=True,
-        rank=dist.rank,
-        world_size=dist.world_size,
-    )
-    # Precise BN: statistics of augmented batches do not describe clean images; re-estimate them on these.
-    calib = data.train[:PRECISE_BN_IMAGES]
-    clean_batches = TensorBatches(data.images[calib], targets[calib], eval_batch, mean, std, device, channels_last=True)
-    steps = len(train_batches)
-    total_steps = cfg.epochs * steps
+        eval_batch=eval_batch,
+    )  # fmt: skip
 
-    def lr_of(step: int) -> float:
-        return cosine_lr(cfg.lr, step, total_steps, cfg.lr_schedule)
 
+def _resume(fit: _Fit, run: RunPaths) -> tuple[int, list[dict[str, float]]]:
+    """(first epoch to run, history so far) from the run's per-epoch state, if any."""
+    state = _resume_state(run)
+    if state is None:
+        return 0, []
+    fit.model.load_state_dict(state["model"])
+    fit.optimiser.load_state_dict(state["optimizer"])
+    log.info("resuming %s at epoch %d of %d", run.root, int(state["epoch"]) + 1, fit.cfg.epochs)
+    return int(state["epoch"]), [dict(row) for row in state["history"]]
+
+
+def _epoch(fit: _Fit, epoch: int) -> dict[str, float]:
+    """Train one epoch and validate; the history row."""
+    cfg, dist = fit.cfg, fit.dist
+    task = fit.data.records.task
+    rng_devices = [fit.device] if fit.device.type == "cuda" else []
+    with torch.random.fork_rng(devices=rng_devices):
+        torch.manual_seed(cfg.seed * 100_003 + epoch * 101 + dist.rank)  # dropout stream of this epoch
+        res = train_one_epoch(
+            fit.trained, fit.optimiser, fit.train_batches, task, cfg.threshold, fit.device,
+            seed=cfg.seed * 1_000 + epoch, lr_of_step=fit.lr_of, first_step=epoch * fit.steps, dist=dist,
+        )  # fmt: skip
+    if fit.augment is not None:
+        recalibrate_batchnorm(fit.model, fit.clean_batches, fit.device)
+    val_loss, val_acc = validate(fit.model, fit.val_batches, task, cfg.threshold, fit.device, dist)
+    return {
+        "epoch": epoch + 1,
+        "train_loss": res.loss,
+        "train_accuracy": res.accuracy,
+        "val_loss": val_loss,
+        "val_accuracy": val_acc,
+        "lr": fit.lr_of((epoch + 1) * fit.steps - 1),
+        "train_images": res.images,
+        "seconds": res.seconds,
+        "train_images_per_s": res.images / max(res.seconds, 1e-9),
+    }
+
+
+def _save_state(fit: _Fit, run: RunPaths, history: list[dict[str, float]]) -> None:
+    """history.csv and the resumable state after an epoch (rank 0)."""
+    write_csv(pd.DataFrame(history), run.history)
+    state = {
+        "epoch": len(history),
+        "model": fit.model.state_dict(),
+        "optimizer": fit.optimiser.state_dict(),
+        "history": history,
+    }
+    with atomic_path(run.state) as tmp:
+        torch.save(state, tmp)
+
+
+def _loop(fit: _Fit, cfg: TrainConfig, run: RunPaths, start_epoch: int, history: list[dict[str, float]]) -> None:
+    """Epochs `start_epoch`..`cfg.epochs`, appending to `history` and saving state after each."""
     with bar(cfg.epochs, "training", unit="epoch", initial=start_epoch) as pbar:
         for epoch in range(start_epoch, cfg.epochs):
-            torch.manual_seed(cfg.seed * 100_003 + epoch * 101 + dist.rank)  # dropout stream of this epoch
-            res = train_one_epoch(
-                trained,
-                optimiser,
-                train_batches,
-                records.task,
-                cfg.threshold,
-                device,
-                seed=cfg.seed * 1_000 + epoch,
-                lr_of_step=lr_of,
-                first_step=epoch * steps,
-                dist=dist,
-            )
-            if augment is not None:
-                recalibrate_batchnorm(model, clean_batches, device)
-            val_loss, val_acc = validate(model, val_batches, records.task, cfg.threshold, device, dist)
-            row = {
-                "epoch": epoch + 1,
-                "train_loss": res.loss,
-                "train_accuracy": res.accuracy,
-                "val_loss": val_loss,
-                "val_accuracy": val_acc,
-                "lr": lr_of((epoch + 1) * steps - 1),
-                "train_images": res.images,
-                "seconds": res.seconds,
-                "train_images_per_s": res.images / max(res.seconds, 1e-9),
-            }
+            row = _epoch(fit, epoch)
             history.append(row)
-            if dist.is_main:
-                write_csv(pd.DataFrame(history), run.history)
-                with atomic_path(run.state) as tmp:
-                    torch.save(
-                        {
-                            "epoch": epoch + 1,
-                            "model": model.state_dict(),
-                            "optimizer": optimiser.state_dict(),
-                            "history": history,
-                        },
-                        tmp,
-                    )
-            pbar.set_postfix(loss=f"{res.loss:.3f}", val_acc=f"{val_acc:.3f}")
+            if fit.dist.is_main:
+                _save_state(fit, run, history)
+            pbar.set_postfix(loss=f"{row['train_loss']:.3f}", val_acc=f"{row['val_accuracy']:.3f}")
             pbar.update(1)
             log.info(
                 "epoch %d/%d  loss %.4f  acc %.3f  val_loss %.4f  val_acc %.3f  (%.1fs, %.0f img/s)",
-                epoch + 1,
-                cfg.epochs,
-                res.loss,
-                res.accuracy,
-                val_loss,
-                val_acc,
-                res.seconds,
-                row["train_images_per_s"],
-            )
+                epoch + 1, cfg.epochs, row["train_loss"], row["train_accuracy"], row["val_loss"],
+                row["val_accuracy"], row["seconds"], row["train_images_per_s"],
+            )  # fmt: skip
 
-    results: dict[str, dict[str, Any]] = {}
-    if dist.is_main:
-        meta = {
-            "model": {"name": cfg.model, "args": model_args},
-            "preprocess": Preprocess(cfg.size, cfg.fit).to_dict(),
-            "normalize": {"mean": mean, "std": std},
-            "task": records.task,
-            "label_names": records.label_names,
-            "class_names": records.class_names,
-            "threshold": cfg.threshold,
-            "trained": {
-                "images": len(data.train),
-                "patients": int(records.table["patient"].iloc[data.train].nunique()),
-                "epochs": cfg.epochs,
-                "source": records.source,
-                "data": cfg.data,
-                "weights": cfg.weights,
-                "processes": dist.world_size,
-                "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            },
-        }
-        save_checkpoint(run.checkpoint, model, meta)
-        parts = {
-            name: (records.subset(idx), predict_probs(model, data.images[idx], meta, device, eval_batch))
-            for name, idx in (("val", data.val), ("test", data.test))
-            if len(idx)
-        }
-        results = write_evaluation(run, meta, parts, split_summary=summary)
-        run.state.unlink(missing_ok=True)
-    dist.barrier()
-    return TrainResult(run, results, history, data, start_epoch, time.perf_counter() - started)
+
+def run_meta(fit: _Fit) -> RunMeta:
+    """The checkpoint's metadata for the trained model."""
+    cfg, data = fit.cfg, fit.data
+    records = data.records
+    info = TrainingInfo(
+        images=len(data.train),
+        patients=int(records.table["patient"].iloc[data.train].nunique()),
+        epochs=cfg.epochs,
+        source=records.source,
+        data=cfg.data,
+        weights=cfg.weights,
+        processes=fit.dist.world_size,
+        finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    )
+    return RunMeta(
+        model=fit.spec,
+        preprocess=Preprocess(cfg.size, cfg.fit),
+        normalize=fit.norm,
+        task=records.task,
+        label_names=tuple(records.label_names),
+        class_names=tuple(records.class_names),
+        threshold=cfg.threshold,
+        trained=info,
+        radbank_version=__version__,
+    )
+
+
+def _finish(fit: _Fit, run: RunPaths) -> dict[str, dict[str, Any]]:
+    """Checkpoint, evaluation on validation (and test), and the resume state removed (rank 0)."""
+    from radbank.evaluate import predict_probs, write_evaluation
+
+    meta = run_meta(fit)
+    save_checkpoint(run.checkpoint, fit.model, meta)
+    data = fit.data
+    parts = {
+        name: (data.records.subset(idx), predict_probs(fit.model, data.images[idx], meta, fit.device, fit.eval_batch))
+        for name, idx in (("val", data.val), ("test", data.test))
+        if len(idx)
+    }
+    results = write_evaluation(run, meta, parts, split_summary=data.summary())
+    run.state.unlink(missing_ok=True)
+    return results

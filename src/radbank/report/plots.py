@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 from radbank.fsutil import atomic_path
 from radbank.metrics import roc_points
+from radbank.runmeta import RunMeta
 from radbank.sources import Records
 
 
@@ -79,18 +80,16 @@ def confusion_plot(metrics: dict[str, Any], path: str | Path, title: str = "vali
     save_figure(fig, path)
 
 
-def roc_plot(
-    meta: dict[str, Any], records: Records, probs: np.ndarray, path: str | Path, title: str = "validation"
-) -> None:
+def roc_plot(meta: RunMeta, records: Records, probs: np.ndarray, path: str | Path, title: str = "validation") -> None:
     """ROC curve(s): one for binary, one per class/finding otherwise."""
-    task = meta["task"]
+    task = meta.task
     curves: list[tuple[str, np.ndarray, np.ndarray]] = []
     if task == "binary":
         y = records.targets()
         if 0 < y.sum() < len(y):
-            curves.append((meta["class_names"][1], *roc_points(y, probs)))
+            curves.append((meta.positive, *roc_points(y, probs)))
     else:
-        names = meta["class_names"] if task == "multiclass" else meta["label_names"]
+        names = meta.output_names()
         for j, name in enumerate(names):
             if task == "multiclass":
                 y, p = records.targets() == j, probs[:, j]

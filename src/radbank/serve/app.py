@@ -104,7 +104,7 @@ def create_app(service: Service, max_bytes: int = DEFAULT_MAX_BYTES, max_files: 
     @app.get("/healthz")
     def healthz() -> dict[str, Any]:
         """Liveness: the model is loaded."""
-        return {"status": "ok", "model": service.meta["model"]["name"], "version": __version__}
+        return {"status": "ok", "model": service.meta.model.name, "version": __version__}
 
     @app.get("/api/model")
     def model() -> JSONResponse:
@@ -140,7 +140,7 @@ def create_app(service: Service, max_bytes: int = DEFAULT_MAX_BYTES, max_files: 
         if len(errors) == len(results):
             status = 415 if all(e.startswith(NOT_IMAGE) for e in errors) else 422
             return _error(f"upload #{results[0]['index']}: {errors[0]}", status, results=results)
-        return JSONResponse({"results": results, "model": service.meta["model"]["name"]}, headers=SECURITY_HEADERS)
+        return JSONResponse({"results": results, "model": service.meta.model.name}, headers=SECURITY_HEADERS)
 
     total = max_files * max_bytes + 1024 * 1024
     app.add_middleware(BodyLimit, limit=total)

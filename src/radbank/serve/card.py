@@ -8,6 +8,8 @@ from typing import Any
 
 from torch import nn
 
+from radbank.runmeta import RunMeta
+
 INTENDED_USE = (
     "Research and teaching. The model gives a second opinion on a chest radiograph for the findings listed; "
     "it is not a medical device, has not been validated on the population you serve, and must not replace "
@@ -25,31 +27,31 @@ def _intervals(metrics: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def model_card(meta: dict[str, Any], model: nn.Module, run: Path | None) -> dict[str, Any]:
+def model_card(meta: RunMeta, model: nn.Module, run: Path | None) -> dict[str, Any]:
     """The card as a JSON-ready dict (metrics from the run's metrics.json when there is one)."""
-    trained = meta.get("trained", {})
+    trained = meta.trained
     metrics: dict[str, Any] = {}
     if run is not None and (run / "metrics.json").is_file():
         metrics = json.loads((run / "metrics.json").read_text("utf-8"))
     return {
-        "model": meta["model"]["name"],
+        "model": meta.model.name,
         "parameters": sum(p.numel() for p in model.parameters()),
-        "task": meta["task"],
-        "classes": meta["class_names"],
-        "findings": meta["label_names"],
-        "threshold": meta["threshold"],
-        "input": {"size": meta["preprocess"]["size"], "fit": meta["preprocess"]["fit"], "channels": "grayscale"},
+        "task": meta.task,
+        "classes": list(meta.class_names),
+        "findings": list(meta.label_names),
+        "threshold": meta.threshold,
+        "input": {"size": meta.preprocess.size, "fit": meta.preprocess.fit, "channels": "grayscale"},
         "training_data": {
-            "source": trained.get("source"),
-            "images": trained.get("images"),
-            "patients": trained.get("patients"),
-            "epochs": trained.get("epochs"),
-            "pretrained_weights": bool(trained.get("weights")),
+            "source": trained.source,
+            "images": trained.images,
+            "patients": trained.patients,
+            "epochs": trained.epochs,
+            "pretrained_weights": bool(trained.weights),
         },
-        "date": trained.get("finished"),
+        "date": trained.finished,
         "evaluated_on": metrics.get("evaluated_on"),
         "validation_images": metrics.get("n"),
         "metrics": _intervals(metrics),
         "intended_use": INTENDED_USE,
-        "radbank_version": meta.get("radbank_version"),
+        "radbank_version": meta.radbank_version,
     }

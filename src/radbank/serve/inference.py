@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from radbank.data.preprocess import Preprocess, preprocess_image
+from radbank.data.preprocess import preprocess_image
 from radbank.device import resolve_device
 from radbank.errors import BadInput
 from radbank.evaluate import predict_probs
@@ -26,7 +26,7 @@ from radbank.explain import colorize, explained_class, gradcam, png_bytes
 from radbank.io import DEFAULT_MAX_PIXELS
 from radbank.io.images import load_gray_bytes
 from radbank.models.checkpoint import load_checkpoint
-from radbank.predict import checkpoint_path, table_columns
+from radbank.predict import checkpoint_path, predicted_classes, probability_columns
 from radbank.serve.card import model_card
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ class Service:
         self.device = resolve_device(device)
         path = checkpoint_path(run)
         self.model, self.meta = load_checkpoint(path, self.device)
-        self.pp = Preprocess(**self.meta["preprocess"])
+        self.pp = self.meta.preprocess
         self.max_pixels = max_pixels
         self.card = model_card(self.meta, self.model, path.parent if Path(run).is_dir() else None)
         self.deid = Deidentifier(Keyed(os.urandom(32)))  # in memory only: never written, never logged
@@ -82,13 +82,14 @@ class Service:
             probs = predict_probs(self.model, images, self.meta, self.device)
             classes = explained_class(self.meta, probs)
             heat = gradcam(self.model, self.meta, images, classes, self.device)
-        columns = table_columns(self.meta, probs)  # the same probability/class columns as `radbank predict`
-        names = self.meta["class_names"]
+        columns = probability_columns(self.meta, probs)  # the same columns and classes as `radbank predict`
+        predicted = predicted_classes(self.meta, probs)
+        names = self.meta.class_names
         for i, res in enumerate(ok):
-            res["probabilities"] = {k[5:]: float(v[i]) for k, v in columns.items() if k.startswith("prob_")}
-            res["predicted"] = columns["predicted"][i]
-            res["threshold"] = self.meta["threshold"]
-            res["explained"] = names[1] if self.meta["task"] == "binary" else names[classes[i]]
+            res["probabilities"] = {name: float(p[i]) for name, p in columns.items()}
+            res["predicted"] = predicted[i]
+            res["threshold"] = self.meta.threshold
+            res["explained"] = names[1] if self.meta.task == "binary" else names[classes[i]]
             res["image_png"] = _data_url(png_bytes(images[i]))
             res["heatmap_png"] = _data_url(png_bytes(colorize(heat[i])))
         return results

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field, replace
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,8 @@ from radbank.errors import RadbankError
 
 log = logging.getLogger(__name__)
 
-TASKS = ("binary", "multiclass", "multilabel")
+Task = Literal["binary", "multiclass", "multilabel"]  # what a label matrix means
+TASKS: tuple[Task, ...] = get_args(Task)
 META_COLUMNS = ("path", "patient", "study", "view", "age", "sex")
 
 
@@ -35,7 +37,7 @@ class Records:
     table: pd.DataFrame
     labels: np.ndarray
     label_names: list[str]
-    task: str
+    task: Task
     class_names: list[str]
     source: str = ""
     skipped: list[tuple[str, str]] = field(default_factory=list)
