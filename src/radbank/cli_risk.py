@@ -57,7 +57,7 @@ def cmd_risk(args: argparse.Namespace) -> int:
         after = assess(g.table, quasi, sensitive, args.threshold, subject)
         levels = ", ".join(f"{q} {g.kinds[q]} level {g.levels[q]}/{g.top_levels[q]}" for q in quasi)
         print(f"\ngeneralised to k >= {args.target_k} {g.unit}s: {levels}; {g.suppressed} record(s) of "
-              f"{g.subjects_suppressed} {g.unit}(s) suppressed ({g.subjects_removed} {g.unit}(s) entirely)")  # fmt: skip
+              f"{g.subjects_suppressed} {g.unit}(s) suppressed ({g.subjects_removed} of them entirely)")  # fmt: skip
         for q, odd in g.odd.items():
             print(describe_odd(q, g.kinds[q], odd))
         print("information loss: " + ", ".join(f"{k} {v}" for k, v in g.loss.items()))
@@ -89,7 +89,8 @@ def add_parsers(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> 
     p.add_argument("--threshold", type=int, default=5, help="classes smaller than this are at risk (default 5)")
     p.add_argument("--target-k", type=int, dest="target_k", help="generalise and suppress until k >= this")
     p.add_argument("--max-suppression", type=float, default=0.05, dest="max_suppression",
-                   help="largest share of persons (records with --per-record) who may lose records (default 0.05)")  # fmt: skip
+                   help="largest share of persons (of records with --per-record) who may lose records "
+                   "(default 0.05)")  # fmt: skip
     p.add_argument("--out", help="with --target-k: write the generalised table here (.tsv or .csv)")
     p.add_argument("--json", help="write all figures as JSON here")
     common(p)

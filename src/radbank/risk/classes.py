@@ -9,24 +9,30 @@ integer codes: memory grows with the rows, never with classes x values.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from radbank.errors import RadbankError
 
 SUBJECT_COLUMNS = ("participant_id", "PatientID", "Patient ID")
 AUTO = "<auto>"  # find the subject column among SUBJECT_COLUMNS
 MISSING = ("", "n/a", "nan", "NaN", "None")
+Ints = NDArray[np.int64]
+Flags = NDArray[np.bool_]
+Array = NDArray[Any]
 
 
 @dataclass
 class Subjects:
     """The person of each row as a code in 0..count-1."""
 
-    codes: np.ndarray
+    codes: Ints
     count: int
     column: str | None
     without_id: int = 0
@@ -64,52 +70,57 @@ def subjects(table: pd.DataFrame, subject: str | None = AUTO) -> Subjects:
     return Subjects(codes, count + int(missing.sum()), column, int(missing.sum()))
 
 
-def combine(codes: list[np.ndarray], n: int) -> np.ndarray:
+def codes_of(values: Any) -> Ints:
+    """pandas.factorize codes (0..distinct-1, -1 for missing) as int64."""
+    return np.asarray(pd.factorize(values)[0], dtype=np.int64)
+
+
+def combine(codes: list[Array], n: int) -> Ints:
     """One class id per row (0..classes-1) from several per-row integer codes."""
     if not codes:
         return np.zeros(n, dtype=np.int64)
     key = np.asarray(codes[0], dtype=np.int64)
     for c in codes[1:]:
         key = key * (int(c.max()) + 1) + c
-        key = pd.factorize(key)[0].astype(np.int64)  # keep the key below n x cardinality
-    return pd.factorize(key)[0].astype(np.int64)
+        key = codes_of(key)  # keep the key below n x cardinality
+    return codes_of(key)
 
 
-def class_ids(table: pd.DataFrame, quasi: list[str]) -> np.ndarray:
+def class_ids(table: pd.DataFrame, quasi: list[str]) -> Ints:
     """The equivalence class of each row (missing values form a value of their own)."""
-    return combine([pd.factorize(table[q].astype(str))[0] for q in quasi], len(table))
+    return combine([codes_of(table[q].astype(str)) for q in quasi], len(table))
 
 
-def pairs(a: np.ndarray, b: np.ndarray, b_count: int) -> tuple[np.ndarray, np.ndarray]:
+def pairs(a: Array, b: Array, b_count: int) -> tuple[Ints, Ints]:
     """The distinct (a, b) pairs of two per-row codes, sorted by a then b."""
     key = np.unique(a.astype(np.int64) * b_count + b)
     return key // b_count, key % b_count
 
 
-def persons_per_class(ids: np.ndarray, who: Subjects) -> np.ndarray:
+def persons_per_class(ids: Ints, who: Subjects) -> Ints:
     """The number of distinct persons in each class."""
     cls, _ = pairs(ids, who.codes, who.count)
     return np.bincount(cls, minlength=int(ids.max()) + 1 if len(ids) else 0)
 
 
-def worst_per_person(per_row: np.ndarray, who: Subjects) -> np.ndarray:
+def worst_per_person(per_row: Array, who: Subjects) -> Ints:
     """The smallest per-row value of each person (e.g. the size of the smallest class a person is in)."""
     out = np.full(who.count, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(out, who.codes, per_row.astype(np.int64))
     return out
 
 
-def any_per_person(flags: np.ndarray, who: Subjects) -> np.ndarray:
+def any_per_person(flags: Flags, who: Subjects) -> Flags:
     """Per person: whether any of their rows has the flag."""
     out = np.zeros(who.count, dtype=bool)
     out[who.codes[flags]] = True
     return out
 
 
-def unique_combinations(ids: np.ndarray, who: Subjects) -> int:
+def unique_combinations(ids: Ints, who: Subjects) -> int:
     """Persons whose set of classes (all their rows joined on the subject column) no other person has."""
     person, cls = pairs(who.codes, ids, int(ids.max()) + 1)  # sorted by person, then class
     bounds = np.r_[0, np.flatnonzero(np.diff(person)) + 1, len(person)] * cls.itemsize
     buf = cls.astype(np.int64).tobytes()
-    signatures = Counter(buf[a:b] for a, b in zip(bounds[:-1], bounds[1:]))  # exact: the bytes of the set
+    signatures = Counter(buf[a:b] for a, b in itertools.pairwise(bounds))  # exact: the bytes of the set
     return sum(1 for n in signatures.values() if n == 1)

@@ -21,10 +21,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from radbank.errors import RadbankError
 from radbank.risk.classes import (
     AUTO,
+    Flags,
+    Ints,
     Subjects,
     any_per_person,
     check_columns,
@@ -63,23 +66,23 @@ class _Column:
         codes, uniques = pd.factorize(values.astype(str))
         self.codes_ = codes.astype(np.int64)
         self.uniques = [str(u) for u in uniques]
-        self._cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._cache: dict[int, tuple[Ints, NDArray[np.object_]]] = {}
 
-    def _level(self, level: int) -> tuple[np.ndarray, np.ndarray]:
+    def _level(self, level: int) -> tuple[Ints, NDArray[np.object_]]:
         if level not in self._cache:
             labels, names = pd.factorize(pd.Series([self.hierarchy.apply(u, level) for u in self.uniques]))
             self._cache[level] = (labels.astype(np.int64), np.asarray(names, dtype=object))
         return self._cache[level]
 
-    def codes(self, level: int) -> np.ndarray:
-        return self._level(level)[0][self.codes_]
+    def codes(self, level: int) -> Ints:
+        return np.asarray(self._level(level)[0][self.codes_], dtype=np.int64)
 
-    def values(self, level: int) -> np.ndarray:
+    def values(self, level: int) -> NDArray[np.object_]:
         labels, names = self._level(level)
-        return names[labels][self.codes_]
+        return np.asarray(names[labels][self.codes_], dtype=object)
 
 
-def _risk(codes: list[np.ndarray], who: Subjects, k: int) -> tuple[int, np.ndarray]:
+def _risk(codes: list[Ints], who: Subjects, k: int) -> tuple[int, Flags]:
     """Persons at risk and, per record, whether its class holds fewer than k persons."""
     ids = combine(codes, len(who.codes))
     small = persons_per_class(ids, who)[ids] < k
@@ -136,7 +139,7 @@ def generalise(table: pd.DataFrame, quasi: list[str], k: int, max_suppression: f
     return g
 
 
-def information_loss(sizes: np.ndarray, levels: dict[str, int], top: dict[str, int], g: Generalised,
+def information_loss(sizes: Ints, levels: dict[str, int], top: dict[str, int], g: Generalised,
                      k: int) -> dict[str, Any]:  # fmt: skip
     """Generalisation intensity per column, precision (1 - mean intensity), suppression, DM and C_avg.
 

@@ -28,6 +28,7 @@ import pandas as pd
 from radbank.errors import RadbankError
 from radbank.risk.classes import (
     AUTO,
+    Ints,
     Subjects,
     any_per_person,
     check_columns,
@@ -45,7 +46,7 @@ __all__ = ["AUTO", "RiskReport", "assess", "check_columns", "class_ids", "format
 SIZE_BINS = ((1, 1), (2, 2), (3, 4), (5, 9), (10, 19), (20, None))
 
 
-def _size_bins(persons: np.ndarray, ids: np.ndarray, who: Subjects) -> list[dict[str, Any]]:
+def _size_bins(persons: Ints, ids: Ints, who: Subjects) -> list[dict[str, Any]]:
     records = np.bincount(ids, minlength=len(persons))
     out: list[dict[str, Any]] = []
     for lo, hi in SIZE_BINS:

@@ -55,7 +55,8 @@ def format_report(rep: RiskReport, title: str = "") -> str:
     lines = [title] if title else []
     lines += [
         unit_line(rep),
-        f"records {rep.records}, quasi-identifiers {', '.join(rep.quasi)}; sensitive {', '.join(rep.sensitive) or 'none'}",
+        f"records {rep.records}, quasi-identifiers {', '.join(rep.quasi)}; "
+        f"sensitive {', '.join(rep.sensitive) or 'none'}",
         f"k-anonymity         k = {rep.k} {who} in the smallest class ({rep.classes} equivalence classes)",
     ]
     for s in rep.sensitive:

@@ -22,8 +22,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
-from radbank.risk.classes import Subjects, any_per_person, pairs
+from radbank.risk.classes import Ints, Subjects, any_per_person, pairs
+
+Floats = NDArray[np.float64]
+MIN_ORDERED = 2  # an ordered distance needs two values
 
 
 @dataclass
@@ -38,7 +42,7 @@ class SensitiveFigures:
     inference_baseline: float
 
 
-def _codes(column: pd.Series) -> tuple[np.ndarray, int, bool]:
+def _codes(column: pd.Series) -> tuple[Ints, int, bool]:
     """Integer codes of the values (in value order for numbers), the number of values, numeric or not."""
     num = pd.to_numeric(column, errors="coerce")
     if num.notna().all():
@@ -48,13 +52,13 @@ def _codes(column: pd.Series) -> tuple[np.ndarray, int, bool]:
     return codes.astype(np.int64), len(uniques), False
 
 
-def _range_abs(c: np.ndarray, a: np.ndarray, b: np.ndarray, cum_q: np.ndarray, prefix: np.ndarray) -> np.ndarray:
+def _range_abs(c: Floats, a: Ints, b: Ints, cum_q: Floats, prefix: Floats) -> Floats:
     """sum over i in [a, b) of |c - cum_q[i]|, cum_q non-decreasing, prefix[i] = sum of cum_q[:i]."""
     t = np.clip(np.searchsorted(cum_q, c, side="left"), a, b)
     return c * (t - a) - (prefix[t] - prefix[a]) + (prefix[b] - prefix[t]) - c * (b - t)
 
 
-def ordered_emd(cls: np.ndarray, val: np.ndarray, p: np.ndarray, q: np.ndarray, n_classes: int) -> np.ndarray:
+def ordered_emd(cls: Ints, val: Ints, p: Floats, q: Floats, n_classes: int) -> Floats:
     """Per class: (1/(m-1)) sum_i |P_E(i) - Q(i)| over the m sorted values, from the class's sparse entries.
 
     `cls`, `val`, `p`: one entry per (class, value) present, sorted by class then value; q: the table's
@@ -62,7 +66,7 @@ def ordered_emd(cls: np.ndarray, val: np.ndarray, p: np.ndarray, q: np.ndarray, 
     summed in O(log m) from prefix sums.
     """
     m = len(q)
-    if m < 2:
+    if m < MIN_ORDERED:
         return np.zeros(n_classes)
     cum_q = np.cumsum(q)
     prefix = np.concatenate([[0.0], np.cumsum(cum_q)])
@@ -76,7 +80,7 @@ def ordered_emd(cls: np.ndarray, val: np.ndarray, p: np.ndarray, q: np.ndarray, 
     return total / (m - 1)
 
 
-def sensitive_figures(column: pd.Series, ids: np.ndarray, who: Subjects, persons: np.ndarray) -> SensitiveFigures:
+def sensitive_figures(column: pd.Series, ids: Ints, who: Subjects, persons: Ints) -> SensitiveFigures:
     """All figures of one sensitive column; `persons` holds the number of persons of each class."""
     codes, n_values, numeric = _codes(column)
     n_classes = len(persons)
