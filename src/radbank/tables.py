@@ -39,17 +39,21 @@ def _not_utf8(p: Path, exc: UnicodeDecodeError) -> RadbankError:
 
 def _check_quotes(p: Path, sep: str) -> None:
     """Raise when a quoted field is not closed properly (see the module docstring)."""
-    with p.open(encoding=ENCODING, newline="") as f:
-        reader = csv.reader(f, delimiter=sep, strict=True)
-        start = 1
-        try:
-            for _ in reader:
-                start = reader.line_num + 1
-        except csv.Error as exc:
-            raise RadbankError(
-                f"{p}: line {start}: a quoted field opened on this row is not closed properly (it runs to line "
-                f"{reader.line_num}: {exc}); check the quotes"
-            ) from None
+    limit = csv.field_size_limit(1 << 30)  # a long report is not a quoting error (pandas has no limit either)
+    try:
+        with p.open(encoding=ENCODING, newline="") as f:
+            reader = csv.reader(f, delimiter=sep, strict=True)
+            start = 1
+            try:
+                for _ in reader:
+                    start = reader.line_num + 1
+            except csv.Error as exc:
+                raise RadbankError(
+                    f"{p}: line {start}: a quoted field opened on this row is not closed properly (it runs to "
+                    f"line {reader.line_num}: {exc}); check the quotes"
+                ) from None
+    finally:
+        csv.field_size_limit(limit)
 
 
 def _line_count(p: Path) -> int:
