@@ -51,13 +51,19 @@ def test_matches_pycanon(table: pd.DataFrame) -> None:
     rng = np.random.default_rng(0)
     findings = rng.choice(["No Finding", "Pneumothorax", "Effusion"], 400, p=[0.6, 0.3, 0.1])
     big = pd.DataFrame({"age": rng.integers(20, 90, 400).astype(str), "sex": rng.choice(["M", "F"], 400),
-                        "finding": findings})  # fmt: skip
+                        "finding": findings, "score": rng.integers(0, 6, 400),
+                        "PatientID": [f"p{i}" for i in range(400)]})  # fmt: skip
     g = generalise(big, ["age", "sex"], 5)
     for t, qi in ((table, ["age", "sex"]), (table, ["zip"]), (big, ["age", "sex"]), (g.table, ["age", "sex"])):
         r = assess(t, qi, ["finding"])
         assert r.k == anonymity.k_anonymity(t, qi)
         assert r.l_distinct["finding"] == anonymity.l_diversity(t, qi, ["finding"])
+        assert int(r.l_entropy["finding"] + 1e-9) == anonymity.entropy_l_diversity(t, qi, ["finding"])
         assert r.t_closeness["finding"] == pytest.approx(anonymity.t_closeness(t, qi, ["finding"]), abs=1e-6)
+    assert assess(big, ["age", "sex"], []).unit == "person"  # one PatientID per row: the same figures as rows
+    numeric = assess(g.table, ["age"], ["score"])  # a number: the ordered distance
+    assert numeric.t_closeness["score"] == pytest.approx(anonymity.t_closeness(g.table, ["age"], ["score"]), abs=1e-6)
+    assert numeric.t_closeness["score"] > 0
 
 
 def test_generalise_reaches_target_and_reports_loss(table: pd.DataFrame) -> None:

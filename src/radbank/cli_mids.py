@@ -1,11 +1,10 @@
-"""CLI commands `radbank mids export|validate` and `radbank risk` (thin over radbank.mids and radbank.risk)."""
+"""CLI commands `radbank mids export|validate` (thin over radbank.mids)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 
@@ -51,39 +50,8 @@ def cmd_mids_validate(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
-def cmd_risk(args: argparse.Namespace) -> int:
-    from radbank.fsutil import atomic_path, write_json
-    from radbank.risk.generalize import generalise
-    from radbank.risk.measures import assess, format_report
-    from radbank.tables import read_table
-
-    table = read_table(args.table)
-    quasi = [c.strip() for c in args.quasi.split(",") if c.strip()]
-    sensitive = [c.strip() for c in args.sensitive.split(",") if c.strip()] if args.sensitive else []
-    before = assess(table, quasi, sensitive, args.threshold)
-    print(format_report(before, f"{args.table}: as released"))
-    result: dict[str, Any] = {"before": before.to_dict()}
-    if args.target_k is not None:
-        g = generalise(table, quasi, args.target_k, args.max_suppression)
-        after = assess(g.table, quasi, sensitive, args.threshold) if len(g.table) else None
-        levels = ", ".join(f"{q} {g.kinds[q]} level {g.levels[q]}/{g.top_levels[q]}" for q in quasi)
-        print(f"\ngeneralised to k >= {args.target_k}: {levels}; {g.suppressed} record(s) suppressed")
-        print("information loss: " + ", ".join(f"{k} {v}" for k, v in g.loss.items()))
-        if after is not None:
-            print(format_report(after, "after generalisation"))
-        result.update(after=after.to_dict() if after else None, levels=g.levels, suppressed=g.suppressed, loss=g.loss)
-        if args.out:
-            sep = "\t" if Path(args.out).suffix.lower() == ".tsv" else ","
-            with atomic_path(args.out) as tmp:
-                g.table.to_csv(tmp, sep=sep, index=False)
-            print(f"{args.out}: generalised table written")
-    if args.json:
-        write_json(args.json, result)
-    return 0
-
-
 def add_parsers(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
-    """Register `mids` and `risk` on the main parser's sub-parsers."""
+    """Register `mids` on the main parser's sub-parsers."""
     mids = sub.add_parser("mids", help="MIDS datasets: export, validate")
     mids_sub = mids.add_subparsers(dest="mids_command", metavar="ACTION", required=True)
     p = mids_sub.add_parser("export", help="write a dataset (PNG + labels, de-identified DICOM) as a MIDS tree")
@@ -114,16 +82,3 @@ def add_parsers(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> 
     p.add_argument("--errors-only", action="store_true", dest="errors_only", help="do not print warnings")
     common(p)
     p.set_defaults(func=cmd_mids_validate)
-
-    p = sub.add_parser("risk", help="k-anonymity, l-diversity, t-closeness and re-identification risks of a table")
-    p.add_argument("table", help="a TSV (participants.tsv) or CSV")
-    p.add_argument("--quasi", required=True, help="comma list of quasi-identifier columns (e.g. age,sex)")
-    p.add_argument("--sensitive", default="", help="comma list of sensitive columns (e.g. finding)")
-    p.add_argument("--threshold", type=int, default=5, help="classes smaller than this are at risk (default 5)")
-    p.add_argument("--target-k", type=int, dest="target_k", help="generalise and suppress until k >= this")
-    p.add_argument("--max-suppression", type=float, default=0.05, dest="max_suppression",
-                   help="largest share of records that may be suppressed (default 0.05)")  # fmt: skip
-    p.add_argument("--out", help="with --target-k: write the generalised table here (.tsv or .csv)")
-    p.add_argument("--json", help="write all figures as JSON here")
-    common(p)
-    p.set_defaults(func=cmd_risk)

@@ -1,87 +1,43 @@
-"""Generalise and suppress quasi-identifiers until a table is k-anonymous (Datafly-style greedy search).
+"""Generalise and suppress quasi-identifiers until every class holds at least k distinct persons.
 
-Hierarchies, chosen per column from its name and values:
-- numbers (age): exact -> 5-year bands -> 10 -> 20 -> '*' (ages of 90 and over are one band, '90+');
-- dates (YYYY-MM-DD, YYYYMMDD): -> year-month -> year -> decade -> '*';
-- postal codes (column named zip/postal/postcode/cp): one more trailing digit masked per level;
-- anything else: value -> '*'.
-Each round tries generalising each quasi-identifier one level and keeps the step that leaves the fewest
-records in classes smaller than k (ties: the smallest loss of precision); when at most `max_suppression`
-of the records remain at risk, those records are suppressed.
-Information loss: each column's level / its top level, the records suppressed, the discernibility
-metric and the normalised average class size.
+Hierarchies: radbank.risk.hierarchy. Each round tries generalising each quasi-identifier one level and keeps
+the step that leaves the fewest persons at risk (a person is at risk when any of their records sits in a
+class of fewer than k persons; ties: the smallest loss of precision, then the column order). When at most
+`max_suppression` of the persons remain at risk, the records in classes of fewer than k persons are
+suppressed: removing a whole class leaves the others as they are, so every class of the output holds at
+least k persons. A person may lose some records and keep others (those sit in classes of >= k persons).
+When even the fully generalised table needs more suppression than allowed (fewer than k persons in all),
+the target cannot be met: an error, and nothing is written.
+Information loss (counted in persons, as the classes): each column's level / its top level, precision,
+records and persons suppressed, the discernibility metric (sum of squared class sizes plus the persons
+suppressed times all persons) and the normalised average class size (mean class size / k).
+The search works on integer codes of each column's distinct values; the table is rebuilt once at the end.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from radbank.errors import RadbankError
-from radbank.risk.measures import check_columns, class_ids
+from radbank.risk.classes import (
+    AUTO,
+    Flags,
+    Ints,
+    Subjects,
+    any_per_person,
+    check_columns,
+    combine,
+    persons_per_class,
+    subjects,
+)
+from radbank.risk.hierarchy import Hierarchy, hierarchy
 
-NA_VALUES = ("", "n/a", "nan", "NaN", "None")
-POSTAL = re.compile(r"(^|_)(zip|postal|postcode|post_code|cp|codigo_postal)($|_)", re.IGNORECASE)
-DATE = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})")
-AGE_WIDTHS = (5, 10, 20)
-TOP_AGE = 90
-
-
-@dataclass
-class Hierarchy:
-    """A column's generalisation levels: level 0 is the value itself, `levels` is '*'."""
-
-    kind: str
-    levels: int
-    apply: Callable[[str, int], str]
-
-
-def _age(value: str, level: int) -> str:
-    if value in NA_VALUES:
-        return value
-    try:
-        a = float(value)
-    except ValueError:
-        return "*"
-    if level == 0:
-        return value
-    if a >= TOP_AGE:
-        return f"{TOP_AGE}+"
-    w = AGE_WIDTHS[level - 1]
-    lo = int(a // w * w)
-    return f"{lo}-{min(lo + w - 1, TOP_AGE - 1)}"
-
-
-def _date(value: str, level: int) -> str:
-    m = DATE.match(value)
-    if level == 0 or not m:
-        return value if level == 0 else "*"
-    y, mo = m.group(1), m.group(2)
-    return [f"{y}-{mo}", y, f"{y[:3]}0s"][level - 1]
-
-
-def _postal(value: str, level: int) -> str:
-    keep = max(len(value) - level, 0)
-    return value[:keep] + "*" * (len(value) - keep)
-
-
-def hierarchy(name: str, values: pd.Series) -> Hierarchy:
-    """The generalisation hierarchy of a column (see the module docstring)."""
-    present = values[~values.isin(NA_VALUES)].astype(str)
-    if POSTAL.search(name):
-        width = int(present.str.len().max()) if len(present) else 1
-        return Hierarchy("postal", width, lambda v, lv: "*" if lv >= width else _postal(v, lv))
-    if len(present) and present.str.match(DATE).all():
-        return Hierarchy("date", 4, lambda v, lv: "*" if lv >= 4 else _date(v, lv))
-    if len(present) and pd.to_numeric(present, errors="coerce").notna().all():
-        top = len(AGE_WIDTHS) + 1
-        return Hierarchy("number", top, lambda v, lv: "*" if lv >= top else _age(v, lv))
-    return Hierarchy("category", 1, lambda v, lv: "*" if lv >= 1 else v)
+__all__ = ["Generalised", "generalise", "hierarchy", "information_loss"]
 
 
 @dataclass
@@ -95,61 +51,107 @@ class Generalised:
     kinds: dict[str, str]
     suppressed: int
     loss: dict[str, Any] = field(default_factory=dict)
+    unit: str = "record"
+    subjects: int = 0
+    subjects_suppressed: int = 0
+    subjects_removed: int = 0
+    odd: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _sizes(table: pd.DataFrame, quasi: list[str]) -> np.ndarray:
-    ids = class_ids(table, quasi)
-    return np.bincount(ids)[ids]
+class _Column:
+    """One quasi-identifier column as codes of its distinct values, generalised level by level (cached)."""
+
+    def __init__(self, name: str, values: pd.Series) -> None:
+        self.hierarchy: Hierarchy = hierarchy(name, values)
+        codes, uniques = pd.factorize(values.astype(str))
+        self.codes_ = codes.astype(np.int64)
+        self.uniques = [str(u) for u in uniques]
+        self._cache: dict[int, tuple[Ints, NDArray[np.object_]]] = {}
+
+    def _level(self, level: int) -> tuple[Ints, NDArray[np.object_]]:
+        if level not in self._cache:
+            labels, names = pd.factorize(pd.Series([self.hierarchy.apply(u, level) for u in self.uniques]))
+            self._cache[level] = (labels.astype(np.int64), np.asarray(names, dtype=object))
+        return self._cache[level]
+
+    def codes(self, level: int) -> Ints:
+        return np.asarray(self._level(level)[0][self.codes_], dtype=np.int64)
+
+    def values(self, level: int) -> NDArray[np.object_]:
+        labels, names = self._level(level)
+        return np.asarray(names[labels][self.codes_], dtype=object)
 
 
-def generalise(table: pd.DataFrame, quasi: list[str], k: int, max_suppression: float = 0.05) -> Generalised:
-    """Generalise `quasi` columns and suppress records until every class has at least k records."""
-    trials: dict[str, tuple[int, float, int, pd.DataFrame]]
-    check_columns(table, quasi, "quasi-identifier")
+def _risk(codes: list[Ints], who: Subjects, k: int) -> tuple[int, Flags]:
+    """Persons at risk and, per record, whether its class holds fewer than k persons."""
+    ids = combine(codes, len(who.codes))
+    small = persons_per_class(ids, who)[ids] < k
+    return int(any_per_person(small, who).sum()), small
+
+
+def _check(k: int, max_suppression: float) -> None:
     if k < 1:
-        raise RadbankError("--target-k must be at least 1")
+        raise RadbankError(f"the target k must be at least 1 (got {k})")
     if not 0.0 <= max_suppression < 1.0:
-        raise RadbankError("--max-suppression must be a fraction in [0, 1)")
-    source = table.astype(str)
-    hier = {q: hierarchy(q, source[q]) for q in quasi}
+        raise RadbankError(f"the suppression limit must be a fraction in [0, 1) (got {max_suppression})")
+
+
+def generalise(table: pd.DataFrame, quasi: list[str], k: int, max_suppression: float = 0.05,
+               subject: str | None = AUTO) -> Generalised:  # fmt: skip
+    """Generalise `quasi` and suppress records until every class holds at least k persons (module docstring)."""
+    check_columns(table, quasi, "quasi-identifier")
+    _check(k, max_suppression)
+    if not quasi:
+        raise RadbankError("no quasi-identifier columns given")
+    who = subjects(table, subject)
+    cols = {q: _Column(q, table[q]) for q in quasi}
     levels = dict.fromkeys(quasi, 0)
-    current = source.copy()
-    n = len(source)
-    while True:
-        sizes = _sizes(current, quasi)
-        at_risk = sizes < k
-        if at_risk.sum() <= max_suppression * n:
-            break
-        open_cols = [q for q in quasi if levels[q] < hier[q].levels]
+    at_risk, small = _risk([cols[q].codes(0) for q in quasi], who, k)
+    while at_risk > max_suppression * who.count:
+        open_cols = [q for q in quasi if levels[q] < cols[q].hierarchy.levels]
         if not open_cols:
-            break
+            raise RadbankError(
+                f"k = {k} cannot be reached: with every quasi-identifier generalised to '*', {at_risk} of "
+                f"{who.count} {who.unit}s ({at_risk / who.count:.1%}) are in classes of fewer than {k} "
+                f"{who.unit}s, more than the {max_suppression:.1%} that may be suppressed"
+            )
         trials = {}
         for q in open_cols:
-            trial = current.copy()
-            trial[q] = [hier[q].apply(v, levels[q] + 1) for v in source[q]]
-            trials[q] = (int((_sizes(trial, quasi) < k).sum()), 1.0 / hier[q].levels, quasi.index(q), trial)
-        col = min(trials, key=lambda q: trials[q][:3])
+            codes = [cols[c].codes(levels[c] + (c == q)) for c in quasi]
+            trials[q] = (*_risk(codes, who, k), 1.0 / cols[q].hierarchy.levels, quasi.index(q))
+        col = min(trials, key=lambda q: (trials[q][0], *trials[q][2:]))
         levels[col] += 1
-        current = trials[col][3]
-    sizes = _sizes(current, quasi)
-    kept = current[sizes >= k].reset_index(drop=True)
-    suppressed = n - len(kept)
-    k_reached = int(_sizes(kept, quasi).min()) if len(kept) else 0
-    top = {q: h.levels for q, h in hier.items()}
-    out = Generalised(kept, k_reached, levels, top, {q: h.kind for q, h in hier.items()}, suppressed)
-    out.loss = information_loss(kept, quasi, levels, out.top_levels, suppressed, n, k)
-    return out
+        at_risk, small = trials[col][0], trials[col][1]
+    kept = ~small
+    out = table.loc[kept].copy()
+    for q in quasi:
+        out[q] = cols[q].values(levels[q])[kept]
+    out = out.reset_index(drop=True)
+    kept_codes, kept_persons = pd.factorize(who.codes[kept])
+    kept_who = Subjects(kept_codes.astype(np.int64), len(kept_persons), who.column)
+    sizes = persons_per_class(combine([cols[q].codes(levels[q])[kept] for q in quasi], int(kept.sum())), kept_who)
+    g = Generalised(out, int(sizes.min()) if len(sizes) else 0, levels,
+                    {q: c.hierarchy.levels for q, c in cols.items()}, {q: c.hierarchy.kind for q, c in cols.items()},
+                    int(small.sum()), unit=who.unit, subjects=who.count, subjects_suppressed=at_risk,
+                    subjects_removed=who.count - kept_who.count,
+                    odd={q: c.hierarchy.odd for q, c in cols.items() if c.hierarchy.odd})  # fmt: skip
+    g.loss = information_loss(sizes, levels, g.top_levels, g, k)
+    return g
 
 
-def information_loss(kept: pd.DataFrame, quasi: list[str], levels: dict[str, int], top: dict[str, int],
-                     suppressed: int, n: int, k: int) -> dict[str, Any]:  # fmt: skip
-    """Generalisation intensity per column, precision (1 - mean intensity), suppression, DM and C_avg."""
-    intensity = {q: round(levels[q] / top[q], 4) if top[q] else 0.0 for q in quasi}
-    sizes = np.bincount(class_ids(kept, quasi)) if len(kept) else np.array([], dtype=np.int64)
+def information_loss(sizes: Ints, levels: dict[str, int], top: dict[str, int], g: Generalised,
+                     k: int) -> dict[str, Any]:  # fmt: skip
+    """Generalisation intensity per column, precision (1 - mean intensity), suppression, DM and C_avg.
+
+    `sizes`: the persons of each class of the output.
+    """
+    intensity = {q: round(levels[q] / top[q], 4) if top[q] else 0.0 for q in levels}
+    n = g.subjects
     return {
         "intensity": intensity,
-        "precision": round(1.0 - float(np.mean(list(intensity.values()))), 4) if quasi else 1.0,
-        "suppressed_fraction": round(suppressed / n, 4) if n else 0.0,
-        "discernibility": int((sizes.astype(np.int64) ** 2).sum() + suppressed * n),
-        "avg_class_size_ratio": round(len(kept) / len(sizes) / k, 4) if len(sizes) else 0.0,
+        "precision": round(1.0 - float(np.mean(list(intensity.values()))), 4) if levels else 1.0,
+        "suppressed_fraction": round(g.subjects_suppressed / n, 4) if n else 0.0,
+        "suppressed_records": g.suppressed,
+        "discernibility": int((sizes.astype(np.int64) ** 2).sum() + g.subjects_suppressed * n),
+        "avg_class_size_ratio": round(float(sizes.mean()) / k, 4) if len(sizes) else 0.0,
     }
