@@ -1,0 +1,142 @@
+"""Labelling one report: mentions of findings, each present (1), negated (0) or uncertain (-1), and the
+report's value per finding in CheXpert's convention (a finding named present anywhere is 1; else uncertain
+anywhere is -1; else negated is 0; never named: absent from the result).
+
+Steps: fold the text (lower case, no accents), split it into sentences, find phrases (mentions, heart and
+mediastinum words with their state words, ConText cues) in one automaton pass, then apply ConText per
+sentence (see context.py). "Heart size is normal" is a negated Cardiomegaly, "enlarged cardiac silhouette"
+a present one, "heart size at the upper limits of normal" an uncertain one; hypothetical mentions ("if",
+"should there be") are dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from radbank.findings.context import Cue, Sentence, assert_mention
+from radbank.findings.fold import fold
+from radbank.findings.lexicon import Entry, Match, find
+from radbank.findings.segment import sentences
+
+PRESENT, NEGATED, UNCERTAIN = 1, 0, -1
+CUE_VALUE = {"negated": NEGATED, "possible": UNCERTAIN}
+STATE_WINDOW = 4  # words between a heart/mediastinum word and its state word
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A finding named in a report, with what decided its value."""
+
+    finding: str
+    start: int
+    end: int
+    value: int  # PRESENT, NEGATED or UNCERTAIN
+    cue: str  # the cue or state words that decided it ("" when stated plainly)
+
+
+@dataclass
+class ReportLabels:
+    """One report's labels: finding -> 1 / 0 / -1 for the findings it names, and the mentions behind them."""
+
+    lang: str
+    values: dict[str, int] = field(default_factory=dict)
+    mentions: list[Mention] = field(default_factory=list)
+
+
+def guess_lang(text: str) -> str:
+    """'es' or 'en' (the report de-identifier's guess)."""
+    from radbank.text.pseudonymize import guess_language
+
+    return guess_language(text)
+
+
+def label_report(text: str, lang: str = "auto") -> ReportLabels:
+    """Label one report written in `lang` ('en', 'es' or 'auto')."""
+    lang = guess_lang(text) if lang == "auto" else lang
+    folded = fold(text)
+    matches = find(folded, lang)
+    out = ReportLabels(lang)
+    i = 0
+    for s_start, s_end in sentences(text):
+        while i < len(matches) and matches[i].start < s_start:
+            i += 1
+        j = i
+        while j < len(matches) and matches[j].start < s_end:
+            j += 1
+        out.mentions += _sentence_mentions(folded, s_start, s_end, matches[i:j])
+        i = j
+    for m in out.mentions:
+        old = out.values.get(m.finding)
+        if old is None or old == NEGATED or (old == UNCERTAIN and m.value == PRESENT):
+            out.values[m.finding] = m.value
+    return out
+
+
+def _first(match: Match, kind: str) -> Entry | None:
+    return next((e for e in match.entries if e.kind == kind), None)
+
+
+def _sentence_mentions(folded: str, start: int, end: int, matches: list[Match]) -> list[Mention]:
+    plain: list[tuple[Match, str]] = []
+    anatomy: list[tuple[Match, str]] = []
+    states: list[tuple[Match, Entry]] = []
+    cues: list[Cue] = []
+    terminates: list[tuple[int, int]] = []
+    for m in matches:
+        for e in m.entries:
+            if e.kind == "mention":
+                plain.append((m, e.name))
+            elif e.kind == "anatomy":
+                anatomy.append((m, e.name))
+            elif e.kind.startswith("state"):
+                states.append((m, e))
+            elif e.kind == "cue" and e.name == "terminate":
+                terminates.append((m.start, m.end))
+            elif e.kind == "cue" and e.name in ("negated", "possible", "hypothetical"):
+                cues.append(Cue(m.start, m.end, e.name, e.detail))
+    qualified = [q for a, finding in anatomy if (q := _qualify(folded, a, finding, states)) is not None]
+    anchors = [m.start for m, _ in plain] + [q[0].start for q in qualified]
+    if not anchors:
+        return []
+    sentence = Sentence.build(folded, start, end, anchors, terminates)
+    out = []
+    for m, finding in plain:
+        out += _assert(sentence, cues, folded, finding, m.start, m.end, m.start, m.end, PRESENT, "")
+    for state, finding, value in qualified:
+        a = state.start if state.start < start else start
+        out += _assert(sentence, cues, folded, finding, state.start, state.end, a, state.end, value,
+                       folded[state.start : state.end])  # fmt: skip
+    return out
+
+
+def _assert(sentence: Sentence, cues: list[Cue], folded: str, finding: str, start: int, end: int, span_start: int,
+            span_end: int, value: int, how: str) -> list[Mention]:  # fmt: skip
+    if value != PRESENT:  # "normal" and "borderline" state words decide on their own
+        return [Mention(finding, span_start, span_end, value, how)]
+    cue = assert_mention(sentence, cues, start, end)
+    if cue is None:
+        return [Mention(finding, span_start, span_end, PRESENT, how)]
+    if cue.category == "hypothetical":
+        return []
+    return [Mention(finding, span_start, span_end, CUE_VALUE[cue.category], folded[cue.start : cue.end])]
+
+
+def _qualify(folded: str, anatomy: Match, finding: str, states: list[tuple[Match, Entry]]) -> tuple[Match, str, int] | None:
+    """The state word that goes with a heart/mediastinum word: (state match, finding, value) or None."""
+    best = None
+    best_gap = STATE_WINDOW + 1
+    for state, entry in states:
+        if state.end <= anatomy.start:
+            between = folded[state.end : anatomy.start]
+        elif state.start >= anatomy.end and entry.detail != "pre":
+            between = folded[anatomy.end : state.start]
+        else:
+            continue
+        gap = len(between.split())
+        if gap < best_gap and "," not in between:
+            best, best_gap = (state, entry), gap
+    if best is None:
+        return None
+    state, entry = best
+    value = {"state-enlarged": PRESENT, "state-normal": NEGATED, "state-borderline": UNCERTAIN}[entry.kind]
+    return state, finding, value
