@@ -1,12 +1,13 @@
 """ConText (Harkema et al. 2009, as medspacy implements it) over one sentence: each cue modifies the mentions
 in its scope; a forward cue's scope runs to the end of the sentence, a backward cue's back to its start, both
-cut short by a terminating cue ("but", "however", "which", "pero", "aunque"...) and by the end of a list.
+cut short by a terminating cue of its category or of any ("but", "however", "which", "pero", "aunque"...; as
+in medspacy, "secondary to" or "with" end only a negation's scope) and by the end of a list.
 
 Commas delimit clauses. A forward cue's scope goes on across a comma only while the next clause is an item of
-a list (it names a finding and does not open a new clause with "the", "there", "el", "se"...): "No focal
-consolidation, suspicious opacity, large pleural effusion, or pneumothorax" negates all four. A backward cue's
-scope crosses a comma only when its own clause closes a list with "and", "or", "y", "o", "ni": "Pneumothorax,
-effusion and consolidation are not seen". A mention takes the category of the nearest cue whose scope covers it.
+a list (it names a finding or is at most three words, and does not open a new clause with "the", "there", "el",
+"se"...): "No focal consolidation, suspicious opacity, large pleural effusion, or pneumothorax" negates all
+four. A backward cue's scope crosses a comma only when its own clause closes a list ("and", "or", "y", "o",
+"ni" at its start, or with a mention after it): "Pneumothorax, effusion and consolidation are not seen". A mention takes the category of the nearest cue whose scope covers it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ OPENERS = frozenset(
     "the there this these it its which that otherwise also however el la los las lo se hay que con resto esto "
     "este esta existe".split()
 )  # fmt: skip
+COORDINATORS = frozenset({"and", "or", "nor", "y", "o", "ni", "e", "u"})
+LIST_ITEM_WORDS = 3
 _COORDINATOR = re.compile(r"\b(?:and|or|nor|y|o|ni|e|u)\b")
 _FIRST_WORD = re.compile(r"\s*(\w+)")
 
@@ -40,13 +43,16 @@ class Sentence:
     start: int
     end: int
     seg_starts: list[int]  # first offset of each clause
-    has_mention: list[bool]
+    has_mention: list[bool]  # the clause names a finding
+    short: list[bool]  # the clause is at most LIST_ITEM_WORDS words
     opens: list[bool]  # the clause starts with an opener word
     coordinated: list[bool]  # the clause holds "and", "or", "y", "o", "ni"...
-    terminates: list[tuple[int, int]]
+    leads: list[bool]  # the clause starts with one of those
+    terminates: list[tuple[int, int, str]]  # start, end, category ("any" for all)
 
     @classmethod
-    def build(cls, folded: str, start: int, end: int, anchors: list[int], terminates: list[tuple[int, int]]) -> Sentence:
+    def build(cls, folded: str, start: int, end: int, anchors: list[int], terminates: list[tuple[int, int, str]]
+              ) -> Sentence:  # fmt: skip
         """Split folded[start:end] at commas; `anchors` are the mentions' offsets."""
         seg_starts = [start]
         i = folded.find(",", start, end)
@@ -57,33 +63,38 @@ class Sentence:
         has_mention = [False] * len(seg_starts)
         for a in anchors:
             has_mention[bisect_right(seg_starts, a) - 1] = True
-        opens, coordinated = [], []
+        short, opens, coordinated, leads = [], [], [], []
         for s, e in zip(seg_starts, bounds, strict=True):
             first = _FIRST_WORD.match(folded, s, e)
-            opens.append(bool(first) and first.group(1) in OPENERS)  # type: ignore[union-attr]
+            word = first.group(1) if first else ""
+            short.append(len(folded[s:e].split()) <= LIST_ITEM_WORDS)
+            opens.append(word in OPENERS)
             coordinated.append(_COORDINATOR.search(folded, s, e) is not None)
-        return cls(start, end, seg_starts, has_mention, opens, coordinated, terminates)
+            leads.append(word in COORDINATORS)
+        return cls(start, end, seg_starts, has_mention, short, opens, coordinated, leads, terminates)
 
     def _seg(self, pos: int) -> int:
         return bisect_right(self.seg_starts, pos) - 1
 
     def forward_limit(self, cue: Cue) -> int:
         """Where a forward cue's scope ends."""
-        limit = min((t[0] for t in self.terminates if t[0] >= cue.end), default=self.end)
+        limit = min((t[0] for t in self.terminates if t[0] >= cue.end and t[2] in (cue.category, "any")),
+                    default=self.end)  # fmt: skip
         j = self._seg(cue.end) + 1
         while j < len(self.seg_starts) and self.seg_starts[j] < limit:
-            if not self.has_mention[j] or self.opens[j]:
+            if not (self.has_mention[j] or self.short[j]) or self.opens[j]:
                 return self.seg_starts[j] - 1
             j += 1
         return limit
 
     def backward_limit(self, cue: Cue) -> int:
         """Where a backward cue's scope begins."""
-        limit = max((t[1] for t in self.terminates if t[1] <= cue.start), default=self.start)
+        limit = max((t[1] for t in self.terminates if t[1] <= cue.start and t[2] in (cue.category, "any")),
+                    default=self.start)  # fmt: skip
         k = self._seg(cue.start)
-        if not (self.coordinated[k] and self.has_mention[k]):
+        if not (self.leads[k] or (self.coordinated[k] and self.has_mention[k])):
             return max(limit, self.seg_starts[k])
-        while k > 0 and self.seg_starts[k] > limit and self.has_mention[k - 1] and not self.opens[k]:
+        while k > 0 and self.seg_starts[k] > limit and (self.has_mention[k - 1] or self.short[k - 1]) and not self.opens[k]:
             k -= 1
         return max(limit, self.seg_starts[k])
 

@@ -81,7 +81,7 @@ def _sentence_mentions(folded: str, start: int, end: int, matches: list[Match]) 
     anatomy: list[tuple[Match, str]] = []
     states: list[tuple[Match, Entry]] = []
     cues: list[Cue] = []
-    terminates: list[tuple[int, int]] = []
+    terminates: list[tuple[int, int, str]] = []
     for m in matches:
         for e in m.entries:
             if e.kind == "mention":
@@ -90,8 +90,8 @@ def _sentence_mentions(folded: str, start: int, end: int, matches: list[Match]) 
                 anatomy.append((m, e.name))
             elif e.kind.startswith("state"):
                 states.append((m, e))
-            elif e.kind == "cue" and e.name == "terminate":
-                terminates.append((m.start, m.end))
+            elif e.kind == "cue" and e.detail == "terminate":
+                terminates.append((m.start, m.end, e.name))
             elif e.kind == "cue" and e.name in ("negated", "possible", "hypothetical"):
                 cues.append(Cue(m.start, m.end, e.name, e.detail))
     qualified = [q for a, finding in anatomy if (q := _qualify(folded, a, finding, states)) is not None]
