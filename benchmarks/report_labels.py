@@ -97,6 +97,7 @@ OLD_NEGATIONS = (
     "sin", "ni", "descarta", "descartan", "ausencia de", "no se observa", "no se observan", "no hay",
     "no se aprecia", "no se aprecian", "sin signos de", "libre de",
 )  # fmt: skip
+OLD_WINDOW = 6  # words between the cue and the finding
 OLD_BREAK = re.compile(r"[.;:\n]|\b(?:but|however|although|pero|aunque|sin embargo)\b", re.IGNORECASE)
 _OLD_NEG = re.compile(r"(?<!\w)(" + "|".join(re.escape(n) for n in sorted(OLD_NEGATIONS, key=len, reverse=True))
                       + r")(?!\w)", re.IGNORECASE)  # fmt: skip
@@ -125,7 +126,7 @@ def old_labels(text: str) -> set[str]:
         clause_start = max((b.end() for b in OLD_BREAK.finditer(text, 0, m.start())), default=0)
         before = text[clause_start : m.start()]
         cues = list(_OLD_NEG.finditer(before))
-        if not (cues and len(before[cues[-1].end() :].split()) <= 6):
+        if not (cues and len(before[cues[-1].end() :].split()) <= OLD_WINDOW):
             found.add(terms[m.group(1).lower()])
     return found & set(NIH_FINDINGS)
 
@@ -137,7 +138,10 @@ def new_labels(text: str, uncertain_present: bool = False) -> set[str]:
 
 
 # --- scoring ---------------------------------------------------------------------------------------------------
-def score(reports: list[Report], predict: Callable[[str], set[str]]) -> tuple[dict[str, tuple[int, int, int]], float, list[set[str]]]:  # fmt: skip
+Counts = dict[str, tuple[int, int, int]]
+
+
+def score(reports: list[Report], predict: Callable[[str], set[str]]) -> tuple[Counts, float, list[set[str]]]:
     """Per finding (tp, fp, fn), reports/s, and the predictions."""
     started = time.perf_counter()
     predictions = [predict(text) for _, text, _, _ in reports]
@@ -158,7 +162,7 @@ def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-def micro(counts: dict[str, tuple[int, int, int]]) -> tuple[float, float, float]:
+def micro(counts: Counts) -> tuple[float, float, float]:
     """Micro-averaged precision, recall, F1."""
     return prf(*(sum(c[i] for c in counts.values()) for i in range(3)))
 
@@ -176,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     normal = [i for i, r in enumerate(reports) if r[3]]
     print(f"Indiana University reports: {len(reports)} with FINDINGS or IMPRESSION ({empty} without), "
           f"{len(normal)} coded normal; reference: MeSH major codes\n")  # fmt: skip
-    print(f"{'finding':<19}{'n':>5} | {'old P':>6}{'R':>6}{'F1':>6} | {'new P':>6}{'R':>6}{'F1':>6}  {'tp':>4}{'fp':>4}{'fn':>4}")
+    head = "".join(f"{h:>6}" for h in ("P", "R", "F1"))
+    print(f"{'finding':<19}{'n':>5} | old{head[3:]} | new{head[3:]}  {'tp':>4}{'fp':>4}{'fn':>4}")
     for f in NIH_FINDINGS:
         old, new = results["old"][0][f], results["new"][0][f]
         mark = " *" if f in GOAL_PRECISION else ""

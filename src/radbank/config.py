@@ -28,6 +28,7 @@ class TrainConfig:
     labels: str | None = None  # multi-label sources: "all" or a comma list of findings
     view: str | None = None  # keep only this View Position (e.g. PA)
     label_table: str | None = None  # DICOM folders: CSV of labels
+    uncertain: str = "masked"  # label tables: uncertain (-1) findings are masked, or count as ones / zeros
     modalities: str = "CR,DX"  # DICOM folders: accepted modalities ("any" for all)
     test_split: str = "none"  # "none", "official" (NIH's test_list.txt) or a fraction of patients
     patient_regex: str = NIH_PATIENT_REGEX
@@ -68,6 +69,10 @@ class TrainConfig:
                 f"lr_schedule must be cosine or constant, not {self.lr_schedule!r}",
             ),
             (self.fit in ("stretch", "pad"), f"fit must be stretch or pad, not {self.fit!r}"),
+            (
+                self.uncertain in ("masked", "ones", "zeros"),
+                f"uncertain must be masked, ones or zeros, not {self.uncertain!r}",
+            ),
             (
                 self.source in ("auto", "folders", "nih", "dicom", "mids"),
                 f"source must be auto, folders, nih, dicom or mids, not {self.source!r}",

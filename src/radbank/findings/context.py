@@ -7,7 +7,8 @@ Commas delimit clauses. A forward cue's scope goes on across a comma only while 
 a list (it names a finding or is at most three words, and does not open a new clause with "the", "there", "el",
 "se"...): "No focal consolidation, suspicious opacity, large pleural effusion, or pneumothorax" negates all
 four. A backward cue's scope crosses a comma only when its own clause closes a list ("and", "or", "y", "o",
-"ni" at its start, or with a mention after it): "Pneumothorax, effusion and consolidation are not seen". A mention takes the category of the nearest cue whose scope covers it.
+"ni" at its start, or with a mention after it): "Pneumothorax, effusion and consolidation are not seen".
+A mention takes the category of the nearest cue whose scope covers it.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-OPENERS = frozenset(
-    "the there this these it its which that otherwise also however el la los las lo se hay que con resto esto "
-    "este esta existe".split()
-)  # fmt: skip
+OPENERS = frozenset({
+    "the", "there", "this", "these", "it", "its", "which", "that", "otherwise", "also", "however",
+    "el", "la", "los", "las", "lo", "se", "hay", "que", "con", "resto", "esto", "este", "esta", "existe",
+})  # fmt: skip
 COORDINATORS = frozenset({"and", "or", "nor", "y", "o", "ni", "e", "u"})
 LIST_ITEM_WORDS = 3
 _COORDINATOR = re.compile(r"\b(?:and|or|nor|y|o|ni|e|u)\b")
@@ -49,11 +50,13 @@ class Sentence:
     coordinated: list[bool]  # the clause holds "and", "or", "y", "o", "ni"...
     leads: list[bool]  # the clause starts with one of those
     terminates: list[tuple[int, int, str]]  # start, end, category ("any" for all)
+    cues: list[Cue]
 
     @classmethod
-    def build(cls, folded: str, start: int, end: int, anchors: list[int], terminates: list[tuple[int, int, str]]
-              ) -> Sentence:  # fmt: skip
+    def build(cls, folded: str, span: tuple[int, int], anchors: list[int], terminates: list[tuple[int, int, str]],
+              cues: list[Cue]) -> Sentence:  # fmt: skip
         """Split folded[start:end] at commas; `anchors` are the mentions' offsets."""
+        start, end = span
         seg_starts = [start]
         i = folded.find(",", start, end)
         while i >= 0:
@@ -71,7 +74,7 @@ class Sentence:
             opens.append(word in OPENERS)
             coordinated.append(_COORDINATOR.search(folded, s, e) is not None)
             leads.append(word in COORDINATORS)
-        return cls(start, end, seg_starts, has_mention, short, opens, coordinated, leads, terminates)
+        return cls(start, end, seg_starts, has_mention, short, opens, coordinated, leads, terminates, cues)
 
     def _seg(self, pos: int) -> int:
         return bisect_right(self.seg_starts, pos) - 1
@@ -94,16 +97,21 @@ class Sentence:
         k = self._seg(cue.start)
         if not (self.leads[k] or (self.coordinated[k] and self.has_mention[k])):
             return max(limit, self.seg_starts[k])
-        while k > 0 and self.seg_starts[k] > limit and (self.has_mention[k - 1] or self.short[k - 1]) and not self.opens[k]:
+        while (
+            k > 0
+            and self.seg_starts[k] > limit
+            and (self.has_mention[k - 1] or self.short[k - 1])
+            and not self.opens[k]
+        ):
             k -= 1
         return max(limit, self.seg_starts[k])
 
 
-def assert_mention(sentence: Sentence, cues: list[Cue], start: int, end: int) -> Cue | None:
+def deciding_cue(sentence: Sentence, start: int, end: int) -> Cue | None:
     """The cue that decides a mention at [start, end): the nearest one whose scope covers it, or None."""
     best: Cue | None = None
     best_distance = 1 << 30
-    for cue in cues:
+    for cue in sentence.cues:
         if cue.direction != "backward" and cue.end <= start < sentence.forward_limit(cue):
             distance = start - cue.end
         elif cue.direction != "forward" and end <= cue.start and start >= sentence.backward_limit(cue):

@@ -11,9 +11,9 @@ a present one, "heart size at the upper limits of normal" an uncertain one; hypo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from radbank.findings.context import Cue, Sentence, assert_mention
+from radbank.findings.context import Cue, Sentence, deciding_cue
 from radbank.findings.fold import fold
 from radbank.findings.lexicon import Entry, Match, find
 from radbank.findings.segment import sentences
@@ -98,30 +98,31 @@ def _sentence_mentions(folded: str, start: int, end: int, matches: list[Match]) 
     anchors = [m.start for m, _ in plain] + [q[0].start for q in qualified]
     if not anchors:
         return []
-    sentence = Sentence.build(folded, start, end, anchors, terminates)
-    out = []
-    for m, finding in plain:
-        out += _assert(sentence, cues, folded, finding, m.start, m.end, m.start, m.end, PRESENT, "")
+    sentence = Sentence.build(folded, (start, end), anchors, terminates, cues)
+    out = [_decide(sentence, folded, Mention(finding, m.start, m.end, PRESENT, ""), (m.start, m.end))
+           for m, finding in plain]  # fmt: skip
     for state, finding, value in qualified:
-        a = state.start if state.start < start else start
-        out += _assert(sentence, cues, folded, finding, state.start, state.end, a, state.end, value,
-                       folded[state.start : state.end])  # fmt: skip
-    return out
+        how = folded[state.start : state.end]
+        out.append(_decide(sentence, folded, Mention(finding, state.start, state.end, value, how),
+                           (state.start, state.end)))  # fmt: skip
+    return [m for m in out if m is not None]
 
 
-def _assert(sentence: Sentence, cues: list[Cue], folded: str, finding: str, start: int, end: int, span_start: int,
-            span_end: int, value: int, how: str) -> list[Mention]:  # fmt: skip
-    if value != PRESENT:  # "normal" and "borderline" state words decide on their own
-        return [Mention(finding, span_start, span_end, value, how)]
-    cue = assert_mention(sentence, cues, start, end)
+def _decide(sentence: Sentence, folded: str, mention: Mention, anchor: tuple[int, int]) -> Mention | None:
+    """The mention with the value its deciding cue gives it; None when hypothetical."""
+    if mention.value != PRESENT:  # "normal" and "borderline" state words decide on their own
+        return mention
+    cue = deciding_cue(sentence, *anchor)
     if cue is None:
-        return [Mention(finding, span_start, span_end, PRESENT, how)]
+        return mention
     if cue.category == "hypothetical":
-        return []
-    return [Mention(finding, span_start, span_end, CUE_VALUE[cue.category], folded[cue.start : cue.end])]
+        return None
+    return replace(mention, value=CUE_VALUE[cue.category], cue=folded[cue.start : cue.end])
 
 
-def _qualify(folded: str, anatomy: Match, finding: str, states: list[tuple[Match, Entry]]) -> tuple[Match, str, int] | None:
+def _qualify(
+    folded: str, anatomy: Match, finding: str, states: list[tuple[Match, Entry]]
+) -> tuple[Match, str, int] | None:
     """The state word that goes with a heart/mediastinum word: (state match, finding, value) or None."""
     best = None
     best_gap = STATE_WINDOW + 1

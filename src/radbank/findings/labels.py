@@ -7,7 +7,7 @@ from functools import cache
 
 from radbank.errors import RadbankError
 from radbank.findings.lexicon import LANGS, findings_of
-from radbank.mids.umls import lookup
+from radbank.mids.umls import Concept, lookup
 
 NIH_FINDINGS = (
     "Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass", "Nodule", "Pneumonia", "Pneumothorax",
@@ -47,9 +47,14 @@ def columns(label_set: str) -> list[tuple[str, str]]:
 
 
 @cache
+def concept_of(finding: str) -> Concept | None:
+    """The UMLS table's concept of a finding (NIH label or PadChest term), or None when it has none."""
+    return lookup(finding) or lookup(PADCHEST_OF_NIH.get(finding, finding))
+
+
 def cui_of(finding: str) -> str:
-    """The UMLS CUI of a finding (NIH label or PadChest term) in the packaged table, or '' when it has none."""
-    concept = lookup(finding) or lookup(PADCHEST_OF_NIH.get(finding, finding))
+    """The UMLS CUI of a finding in the packaged table, or '' when it has none."""
+    concept = concept_of(finding)
     return concept.cui if concept is not None else ""
 
 
