@@ -196,6 +196,12 @@ def main(argv: list[str] | None = None) -> int:
                                                                  for f, c in counts.items()}}  # fmt: skip
         print(f"\n{name}: micro P {p:.3f} R {r:.3f} F1 {f1:.3f}; normal reports with no finding {clean:.1%}; "
               f"{rate:,.0f} reports/s (one process)")  # fmt: skip
+    started = time.perf_counter()
+    for _, text, _, _ in reports:
+        label_report(text, "auto")
+    auto_rate = len(reports) / (time.perf_counter() - started)
+    summary["new"]["reports_per_s_lang_auto"] = auto_rate
+    print(f"new, language guessed per report (--lang auto): {auto_rate:,.0f} reports/s")
     unc, _, unc_pred = score(reports, lambda t: new_labels(t, True))
     p, r, f1 = micro(unc)
     unc_clean = sum(1 for i in normal if not unc_pred[i]) / len(normal)

@@ -6,8 +6,9 @@ in medspacy, "secondary to" or "with" end only a negation's scope) and by the en
 Commas delimit clauses. A forward cue's scope goes on across a comma only while the next clause is an item of
 a list (it names a finding or is at most three words, and does not open a new clause with "the", "there", "el",
 "se"...): "No focal consolidation, suspicious opacity, large pleural effusion, or pneumothorax" negates all
-four. A backward cue's scope crosses a comma only when its own clause closes a list ("and", "or", "y", "o",
-"ni" at its start, or with a mention after it): "Pneumothorax, effusion and consolidation are not seen".
+four. A backward cue's scope crosses a comma when the cue opens its clause (", resolved", ", resuelta"), or
+when its clause closes a list ("and", "or", "y", "o", "ni" at its start, or with a mention after it):
+"Pneumothorax, effusion and consolidation are not seen".
 A mention takes the category of the nearest cue whose scope covers it.
 """
 
@@ -51,6 +52,7 @@ class Sentence:
     leads: list[bool]  # the clause starts with one of those
     terminates: list[tuple[int, int, str]]  # start, end, category ("any" for all)
     cues: list[Cue]
+    folded: str
 
     @classmethod
     def build(cls, folded: str, span: tuple[int, int], anchors: list[int], terminates: list[tuple[int, int, str]],
@@ -74,7 +76,7 @@ class Sentence:
             opens.append(word in OPENERS)
             coordinated.append(_COORDINATOR.search(folded, s, e) is not None)
             leads.append(word in COORDINATORS)
-        return cls(start, end, seg_starts, has_mention, short, opens, coordinated, leads, terminates, cues)
+        return cls(start, end, seg_starts, has_mention, short, opens, coordinated, leads, terminates, cues, folded)
 
     def _seg(self, pos: int) -> int:
         return bisect_right(self.seg_starts, pos) - 1
@@ -95,6 +97,10 @@ class Sentence:
         limit = max((t[1] for t in self.terminates if t[1] <= cue.start and t[2] in (cue.category, "any")),
                     default=self.start)  # fmt: skip
         k = self._seg(cue.start)
+        if (
+            k > 0 and not self.folded[self.seg_starts[k] : cue.start].strip()
+        ):  # the cue opens its clause: ", resolved", ", resuelta"
+            return max(limit, self.seg_starts[k - 1])
         if not (self.leads[k] or (self.coordinated[k] and self.has_mention[k])):
             return max(limit, self.seg_starts[k])
         while (

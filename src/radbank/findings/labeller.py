@@ -44,10 +44,13 @@ class ReportLabels:
 
 
 def guess_lang(text: str) -> str:
-    """'es' or 'en' (the report de-identifier's guess)."""
+    """'es' or 'en': the language whose phrase lists match more of the report; on a tie, the report
+    de-identifier's guess (frequent function words)."""
     from radbank.text.pseudonymize import guess_language
 
-    return guess_language(text)
+    folded = fold(text)
+    en, es = (sum(len(m.entries) for m in find(folded, lang)) for lang in ("en", "es"))
+    return guess_language(text) if en == es else "en" if en > es else "es"
 
 
 def label_report(text: str, lang: str = "auto") -> ReportLabels:
@@ -94,7 +97,8 @@ def _sentence_mentions(folded: str, start: int, end: int, matches: list[Match]) 
                 terminates.append((m.start, m.end, e.name))
             elif e.kind == "cue" and e.name in ("negated", "possible", "hypothetical"):
                 cues.append(Cue(m.start, m.end, e.name, e.detail))
-    qualified = [q for a, finding in anatomy if (q := _qualify(folded, a, finding, states)) is not None]
+    named = [m.start for m, _ in plain]
+    qualified = [q for a, finding in anatomy if (q := _qualify(folded, a, finding, states, named)) is not None]
     anchors = [m.start for m, _ in plain] + [q[0].start for q in qualified]
     if not anchors:
         return []
@@ -120,10 +124,11 @@ def _decide(sentence: Sentence, folded: str, mention: Mention, anchor: tuple[int
     return replace(mention, value=CUE_VALUE[cue.category], cue=folded[cue.start : cue.end])
 
 
-def _qualify(
-    folded: str, anatomy: Match, finding: str, states: list[tuple[Match, Entry]]
-) -> tuple[Match, str, int] | None:
-    """The state word that goes with a heart/mediastinum word: (state match, finding, value) or None."""
+def _qualify(folded: str, anatomy: Match, finding: str, states: list[tuple[Match, Entry]], named: list[int]
+             ) -> tuple[Match, str, int] | None:  # fmt: skip
+    """The state word that goes with a heart/mediastinum word (within STATE_WINDOW words, no comma or other
+    finding between them: "large hiatal hernia posterior to the heart" is not a large heart): (state match,
+    finding, value) or None."""
     best = None
     best_gap = STATE_WINDOW + 1
     for state, entry in states:
@@ -133,8 +138,9 @@ def _qualify(
             between = folded[anatomy.end : state.start]
         else:
             continue
+        lo, hi = min(state.end, anatomy.end), max(state.start, anatomy.start)
         gap = len(between.split())
-        if gap < best_gap and "," not in between:
+        if gap < best_gap and "," not in between and not any(lo <= n < hi for n in named):
             best, best_gap = (state, entry), gap
     if best is None:
         return None
