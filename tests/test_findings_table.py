@@ -4,6 +4,7 @@ uncertain-label policy when a label table is read for training."""
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,14 @@ def test_normal_report_gets_no_finding(tmp_path: Path) -> None:
     src.write_text("Heart size is normal. No pneumothorax or pleural effusion.", "utf-8")
     label_reports(src, tmp_path / "n.csv", LabelOptions(workers=1))
     assert _read(tmp_path / "n.csv").loc[0, "No Finding"] == "1"
+
+
+def test_non_utf8_file_name(tmp_path: Path) -> None:
+    root = tmp_path / "names"
+    root.mkdir()
+    (Path(os.fsdecode(os.fsencode(root) + b"/inf\xf3rme.txt"))).write_text("Neumotórax.", "utf-8")
+    label_reports(root, tmp_path / "n.csv", LabelOptions(workers=1))
+    assert _read(tmp_path / "n.csv").loc[0, "report"] == "infórme"
 
 
 def test_bad_files_are_skipped_and_listed(folder: Path, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ reported on one line and left out; the batch goes on."""
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,8 +33,20 @@ class Reports:
 
     def skip(self, where: str, reason: str) -> None:
         """Leave one file or row out, with a one-line warning."""
-        self.skipped.append((where, reason))
+        self.skipped.append((readable(where), readable(reason)))
         log.warning("%s: %s (skipped)", where, reason)
+
+
+def readable(name: str) -> str:
+    """A file name as text that can be written: bytes that are not UTF-8 (surrogate escapes) are read as
+    cp1252, else latin-1, as report texts are."""
+    raw = os.fsencode(name)
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+    return raw.decode("latin-1")
 
 
 def read_reports(src: str | Path, column: str | None = None, id_column: str | None = None,
@@ -64,7 +77,7 @@ def _file(out: Reports, path: Path, report_id: str, max_bytes: int) -> bool:
         return False
     if encoding != "utf-8":
         log.warning("%s: not UTF-8, decoded as %s", path, encoding)
-    out.ids.append(report_id)
+    out.ids.append(readable(report_id))
     out.texts.append(text)
     return True
 

@@ -43,21 +43,26 @@ class ReportLabels:
     mentions: list[Mention] = field(default_factory=list)
 
 
-def guess_lang(text: str) -> str:
-    """'es' or 'en': the language whose phrase lists match more of the report; on a tie, the report
-    de-identifier's guess (frequent function words)."""
+def _guess(text: str, folded: str) -> tuple[str, list[Match]]:
+    """The language whose phrase lists match more of the report (on a tie, the report de-identifier's guess
+    from function words), and its matches."""
     from radbank.text.pseudonymize import guess_language
 
-    folded = fold(text)
-    en, es = (sum(len(m.entries) for m in find(folded, lang)) for lang in ("en", "es"))
-    return guess_language(text) if en == es else "en" if en > es else "es"
+    en, es = find(folded, "en"), find(folded, "es")
+    n_en, n_es = (sum(len(m.entries) for m in found) for found in (en, es))
+    lang = guess_language(text) if n_en == n_es else "en" if n_en > n_es else "es"
+    return lang, en if lang == "en" else es
+
+
+def guess_lang(text: str) -> str:
+    """'es' or 'en' for a report (see label_report's lang='auto')."""
+    return _guess(text, fold(text))[0]
 
 
 def label_report(text: str, lang: str = "auto") -> ReportLabels:
-    """Label one report written in `lang` ('en', 'es' or 'auto')."""
-    lang = guess_lang(text) if lang == "auto" else lang
+    """Label one report written in `lang` ('en', 'es' or 'auto': the language whose phrase lists match more)."""
     folded = fold(text)
-    matches = find(folded, lang)
+    lang, matches = _guess(text, folded) if lang == "auto" else (lang, find(folded, lang))
     out = ReportLabels(lang)
     i = 0
     for s_start, s_end in sentences(text):
