@@ -39,9 +39,8 @@ class LabelSummary:
     def lines(self) -> list[str]:
         """A short account for the terminal."""
         langs = ", ".join(f"{k} {v}" for k, v in sorted(self.langs.items()))
-        rate = self.reports / self.seconds if self.seconds else 0.0
         out = [f"{self.out}: {self.reports} report(s) labelled ({langs or 'none'}), {len(self.skipped)} skipped; "
-               f"{rate:,.0f} reports/s"]  # fmt: skip
+               f"{self.seconds:.1f} s"]  # fmt: skip
         for name, c in self.counts.items():
             if c:
                 out.append(f"  {name:<32} present {c[1]:>6}  negated {c[0]:>6}  uncertain {c[-1]:>6}")
