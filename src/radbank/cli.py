@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from radbank import __version__, cli_learn, cli_mids, cli_risk, cli_serve, cli_text
+from radbank import __version__, cli_findings, cli_learn, cli_mids, cli_risk, cli_serve, cli_text
 from radbank.errors import RadbankError
 
 log = logging.getLogger("radbank")
@@ -238,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_anonymize_dicom)
     cli_text.add_parsers(sub, anon_sub, _common)
     cli_mids.add_parsers(sub, _common)
+    cli_findings.add_parsers(sub, _common)
     cli_risk.add_parsers(sub, _common)
 
     p = sub.add_parser("audit", help="search every output for the identifying values of the inputs")

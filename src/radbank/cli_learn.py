@@ -60,7 +60,7 @@ def cmd_phantom(args: argparse.Namespace) -> int:
 TRAIN_OPTIONS = (
     "source", "positive", "labels", "view", "label_table", "modalities", "test_split", "size", "fit", "limit",
     "val_fraction", "epochs", "batch_size", "lr", "weight_decay", "lr_schedule", "seed", "model", "weights",
-    "device", "augment", "threshold", "workers", "cache", "max_pixels", "patient_regex",
+    "device", "augment", "threshold", "workers", "cache", "max_pixels", "patient_regex", "uncertain",
 )  # fmt: skip
 
 
@@ -148,6 +148,8 @@ def _train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--labels", default=s, help="multi-label sources: all, or a comma list of findings")
     p.add_argument("--view", default=s, help="keep only this View Position (PA, AP)")
     p.add_argument("--label-table", dest="label_table", default=s, help="DICOM folders: CSV of labels")
+    p.add_argument("--uncertain", choices=["masked", "ones", "zeros"], default=s,
+                   help="label tables: uncertain (-1) findings masked out of the loss (default), 1 or 0")  # fmt: skip
     p.add_argument("--modalities", default=s, help="DICOM folders: accepted modalities (default CR,DX; any)")
     p.add_argument(
         "--test-split",

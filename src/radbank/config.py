@@ -29,6 +29,7 @@ class TrainConfig:
     labels: str | None = None  # multi-label sources: "all" or a comma list of findings
     view: str | None = None  # keep only this View Position (e.g. PA)
     label_table: str | None = None  # DICOM folders: CSV of labels
+    uncertain: str = "masked"  # label tables: uncertain (-1) findings are masked, or count as ones / zeros
     modalities: str = "CR,DX"  # DICOM folders: accepted modalities ("any" for all)
     test_split: str = "none"  # "none", "official" (NIH's test_list.txt) or a fraction of patients
     patient_regex: str = NIH_PATIENT_REGEX
@@ -70,6 +71,10 @@ class TrainConfig:
             ),
             (self.fit in ("stretch", "pad"), f"fit must be stretch or pad, not {self.fit!r}"),
             (self.model in model_names(), f"model must be one of {', '.join(model_names())}, not {self.model!r}"),
+            (
+                self.uncertain in ("masked", "ones", "zeros"),
+                f"uncertain must be masked, ones or zeros, not {self.uncertain!r}",
+            ),
             (
                 self.source in ("auto", "folders", "nih", "dicom", "mids"),
                 f"source must be auto, folders, nih, dicom or mids, not {self.source!r}",

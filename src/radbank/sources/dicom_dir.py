@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from radbank.errors import RadbankError
+from radbank.findings.policy import NON_LABEL_COLUMNS, label_cell
 from radbank.fsutil import is_hidden
 from radbank.parallel import map_parallel
 from radbank.sources.records import Records, from_class_names
@@ -68,8 +68,10 @@ def read_dicom_dir(
     positive: str | None = None,
     modalities: str = "CR,DX",
     workers: int = 0,
+    uncertain: str = "masked",
 ) -> Records:
-    """Index a DICOM folder tree into Records (see the module docstring)."""
+    """Index a DICOM folder tree into Records (see the module docstring); `uncertain`: the policy for -1 cells
+    of a one-column-per-finding label table (radbank.findings.policy)."""
     base = Path(root)
     if not base.is_dir():
         raise RadbankError(f"{base}: folder not found")
@@ -105,7 +107,7 @@ def read_dicom_dir(
         raise RadbankError(f"{base}: no usable DICOM radiographs ({len(skipped)} file(s) skipped)")
     table = pd.DataFrame(rows)
     if label_table:
-        records = _from_label_table(table, Path(label_table), labels, positive, skipped)
+        records = _from_label_table(table, Path(label_table), labels, positive, skipped, uncertain)
     else:
         first = table["rel"].str.split("/").str[0]
         if (~table["rel"].str.contains("/")).any():
@@ -123,7 +125,12 @@ def read_dicom_dir(
 
 
 def _from_label_table(
-    table: pd.DataFrame, path: Path, labels: str | None, positive: str | None, skipped: list[tuple[str, str]]
+    table: pd.DataFrame,
+    path: Path,
+    labels: str | None,
+    positive: str | None,
+    skipped: list[tuple[str, str]],
+    uncertain: str = "masked",
 ) -> Records:
     try:
         lab = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -158,7 +165,7 @@ def _from_label_table(
         sets = [{f.strip() for f in cell.split("|")} for cell in rows["Finding Labels"]]
         matrix = np.array([[1.0 if n in s else 0.0 for n in names] for s in sets], np.float32)
         return Records(table, matrix.reshape(len(table), len(names)), names, "multilabel", names, source="dicom")
-    names = [c for c in lab.columns if c not in KEYS]
+    names = [c for c in lab.columns if c not in KEYS and c not in NON_LABEL_COLUMNS]  # label-reports' own columns
     if labels:
         wanted = [n.strip() for n in labels.split(",")]
         missing = [n for n in wanted if n not in names]
@@ -167,16 +174,5 @@ def _from_label_table(
         names = wanted
     if not names:
         raise RadbankError(f"{path}: no label columns (expected label, Finding Labels, or one column per finding)")
-    matrix = np.vstack([rows[n].map(_cell).to_numpy(np.float32) for n in names]).T
+    matrix = np.vstack([rows[n].map(lambda v: label_cell(v, uncertain)).to_numpy(np.float32) for n in names]).T
     return Records(table, matrix.reshape(len(table), len(names)), names, "multilabel", names, source="dicom")
-
-
-def _cell(value: Any) -> float:
-    text = str(value).strip()
-    if text in ("", "-1", "-1.0", "nan", "NaN"):
-        return float("nan")  # unknown or uncertain (CheXpert's -1)
-    try:
-        number = float(text)
-    except ValueError:
-        return float("nan")
-    return 1.0 if number >= 0.5 else 0.0

@@ -51,7 +51,9 @@ def open_source(cfg: TrainConfig) -> Records:
     if kind == "dicom":
         from radbank.sources.dicom_dir import read_dicom_dir
 
-        return read_dicom_dir(cfg.data, cfg.label_table, cfg.labels, cfg.positive, cfg.modalities, cfg.workers)
+        return read_dicom_dir(
+            cfg.data, cfg.label_table, cfg.labels, cfg.positive, cfg.modalities, cfg.workers, uncertain=cfg.uncertain
+        )
     if kind == "mids":
         from radbank.sources.mids import read_mids
 
