@@ -65,12 +65,19 @@ def _read(path: Path, max_bytes: int) -> tuple[str, str]:
 
 def run_text_batch(src: str | Path, out: str | Path, key: Keyed | None, lang: str = "auto", mode: str = "surrogate",
                    column: str | None = None, patient_column: str | None = None, max_bytes: int = MAX_BYTES,
-                   ner: str | None = None, progress: Callable[[int], None] | None = None) -> TextReport:  # fmt: skip
+                   ner: str | None = None, progress: Callable[[int], None] | None = None,
+                   ages: str = "over89") -> TextReport:  # fmt: skip
     """Pseudonymise `src` (folder, .csv or .jsonl) into `out` (folder, or a file of the same kind)."""
     src_path, out_path = Path(src), Path(out)
     if not src_path.exists():
         raise RadbankError(f"{src_path}: not found")
-    detector = default_detector(ner)
+    if mode == "surrogate" and key is None:
+        raise RadbankError("surrogate mode needs a key file (radbank keygen KEYFILE); or use redact mode")
+    if not src_path.is_dir() and out_path.is_dir():
+        raise RadbankError(f"{out_path}: is a folder; the output of a single file or table is a file")
+    if src_path.is_dir() and out_path.exists() and not out_path.is_dir():
+        raise RadbankError(f"{out_path}: is a file; the output of a folder is a folder")
+    detector = default_detector(ner, ages)
     report = TextReport()
 
     def one(text: str, patient: str) -> str:
@@ -85,6 +92,11 @@ def run_text_batch(src: str | Path, out: str | Path, key: Keyed | None, lang: st
         files = sorted(p for p in src_path.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES
                        and not any(part.startswith(".") for part in p.relative_to(src_path).parts))  # fmt: skip
         for path in files:
+            if not _utf8_name(path):
+                reason = f"{ascii(str(path))}: file name is not valid UTF-8; not processed (rename it)"
+                report.skipped.append((ascii(str(path)), reason))
+                log.warning("%s", reason)
+                continue
             target = out_path / path.relative_to(src_path)
             if target.exists():
                 report.resumed += 1
@@ -111,6 +123,15 @@ def run_text_batch(src: str | Path, out: str | Path, key: Keyed | None, lang: st
         write_text(out_path, one(text, ""))
         report.written += 1
     return report
+
+
+def _utf8_name(path: Path) -> bool:
+    """False for a name that the file system gave as undecodable bytes (surrogate escapes)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _patient_of(path: Path, root: Path) -> str:

@@ -19,6 +19,7 @@ from faker import Faker
 
 from radbank.errors import RadbankError
 from radbank.text.dates import MONTHS_EN, MONTHS_ES
+from radbank.text.spans import LABELS
 
 MARK = re.compile(r"\[\[([A-Z_]+):(.+?)\]\]", re.S)
 
@@ -66,6 +67,11 @@ def read_gold(path: str | Path) -> list[dict[str, Any]]:
                             "spans": rec["spans"]})  # fmt: skip
         except (ValueError, KeyError, TypeError) as exc:
             raise RadbankError(f"{path}:{n}: not a gold record ({exc})") from None
+        unknown = sorted({s["label"] for s in rec["spans"]} - set(LABELS))
+        if unknown:
+            raise RadbankError(f"{path}:{n}: unknown label {unknown[0]!r} (labels: {', '.join(LABELS)})")
+    if not records:
+        raise RadbankError(f"{path}: no gold records (empty file)")
     return records
 
 

@@ -16,6 +16,12 @@ class Gazetteer:
     last: frozenset[str]
     cities: dict[str, tuple[str, ...]]  # language -> city names as written
     clinical: frozenset[str]
+    places: frozenset[str] = frozenset()  # lower-cased words of city and country names
+
+    def is_place(self, word: str) -> bool:
+        """A word of a city or country name that is not also a listed first name or surname."""
+        low = word.lower().strip(".,")
+        return low in self.places and not self.is_name_word(low)
 
     @property
     def first(self) -> frozenset[str]:
@@ -37,6 +43,8 @@ def _lower(words: object) -> frozenset[str]:
 @cache
 def load_gazetteer() -> Gazetteer:
     """The packaged lists (built once per process)."""
+    from faker.providers.address.en_US import Provider as EnglishAddress
+    from faker.providers.address.es_ES import Provider as SpanishAddress
     from faker.providers.person.en_US import Provider as English
     from faker.providers.person.es_ES import Provider as Spanish
 
@@ -58,4 +66,7 @@ def load_gazetteer() -> Gazetteer:
         last=_lower([*Spanish.last_names, *English.last_names]),
         cities={"es": tuple(sections["city_es"]), "en": tuple(sections["city_en"])},
         clinical=frozenset(w.lower() for w in sections["clinical"]),
+        places=_lower([*sections["city_es"], *sections["city_en"], *SpanishAddress.countries,
+                       *EnglishAddress.countries, *SpanishAddress.states]) - {"de", "la", "del", "las", "los", "el",
+                                                                                 "y", "of", "the", "and", "san", "santa"},
     )
