@@ -17,6 +17,10 @@ class Gazetteer:
     cities: dict[str, tuple[str, ...]]  # language -> city names as written
     clinical: frozenset[str]
     places: frozenset[str] = frozenset()  # lower-cased words of city and country names
+    countries: frozenset[str] = frozenset()  # lower-cased country names, as written in Faker's es/en lists
+
+    def is_country(self, name: str) -> bool:
+        return name.lower().strip(" .,") in self.countries
 
     def is_place(self, word: str) -> bool:
         """A word of a city or country name that is not also a listed first name or surname."""
@@ -66,6 +70,7 @@ def load_gazetteer() -> Gazetteer:
         last=_lower([*Spanish.last_names, *English.last_names]),
         cities={"es": tuple(sections["city_es"]), "en": tuple(sections["city_en"])},
         clinical=frozenset(w.lower() for w in sections["clinical"]),
+        countries=frozenset(c.lower() for c in [*SpanishAddress.countries, *EnglishAddress.countries]),
         places=_lower([*sections["city_es"], *sections["city_en"], *SpanishAddress.countries,
                        *EnglishAddress.countries, *SpanishAddress.states]) - {"de", "la", "del", "las", "los", "el",
                                                                                  "y", "of", "the", "and", "san", "santa"},

@@ -36,7 +36,7 @@ ID_VALUE = (
 )
 ID_PATTERNS = [(kind, re.compile(cue + _LABELLED + ID_VALUE, re.I)) for kind, cue in ID_CUED]
 BED = re.compile(r"(?i:\b(?:cama|habitaci[oó]n|hab\.|box|boxes|planta|sala|bed|room|rm\.?|ward|bay|cubicle|"
-                 r"unidad|unit|pod)\s*(?:n[ºo°]\.?\s*|#\s*|no\.?\s*)?[:.]?\s*)"
+                 r"unidad)\s*(?:n[ºo°]\.?\s*|#\s*|no\.?\s*)?[:.]?\s*)"
                  r"(?P<value>(?=[\w-]*\d)[A-Z0-9]{1,5}(?:[-/.][A-Z0-9]{1,4})?)\b")  # fmt: skip
 DNI = re.compile(r"\b(?:\d{8}|\d{2}\.\d{3}\.\d{3})[-\s]?[A-Za-z]\b|\b[XYZxyz][-\s]?\d{7}[-\s]?[A-Za-z]\b")
 SSN = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
@@ -53,7 +53,7 @@ PHONE = re.compile(
 FAX_CUE = re.compile(r"(?i:\bfax\b)[\s:.]*$")
 STREET_ES = (r"Calle|CALLE|C/|c/|Cl\.|Avda\.?|AVDA\.?|Avenida|AVENIDA|Av\.?|Plaza|PLAZA|Pl\.|Pza\.?|Paseo|PASEO|P[ºo]\.?|"
              r"Camino|Carretera|Ctra\.?|Ronda|Traves[ií]a|Glorieta|Urbanizaci[oó]n|Urb\.|Partida|Pasaje|Rambla|Carrer|"
-             r"Avinguda|Pla[çc]a|Alameda|Callej[oó]n|Ca[ñn]ada|Cuesta|Pasadizo|V[ií]a|Vial|C\.")  # fmt: skip
+             r"Avinguda|Pla[çc]a|Alameda|Callej[oó]n|Ca[ñn]ada|Cuesta|Pasadizo|V[ií]a|Vial")  # fmt: skip
 _STREET_NUMBER = (r"(?:,?[ \t]*(?:n[ºo°]\.?[ \t]*)?\d+[A-Za-z]?(?:-\d+)?)?(?:,?[ \t]*\d{1,2}[ºª]?[ \t]*-?[ \t]*[A-Za-z]\b|,?[ \t]*\d{1,2}[ºª])?"
                   r"(?:,?[ \t]*(?:piso|puerta|pta\.?|esc\.?|bajo|Apt\.|Puerta|Piso|dcha\.?|izda\.?)[ \t]*\w*)*")
 ADDRESS_ES = re.compile(
@@ -80,7 +80,7 @@ ADDRESS_EN = re.compile(
     r"(?:,?\s*(?:Apt\.?|Apartment|Suite|Unit|Flat|#)\s*[\w-]+)?"
 )
 UK_POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[ABD-HJLNP-UW-Z]{2}|GIR[ \t]?0AA)\b")
-EIRCODE = re.compile(r"\b(?:[AC-FHKNPRTV-Y]\d{2}|D6W)[ \t]?[0-9AC-FHKNPRTV-Y]{4}\b")
+EIRCODE = re.compile(r"\b(?:[AC-FHKNPRTV-Y]\d{2}|D6W)[ \t]?(?=[0-9AC-FHKNPRTV-Y]{0,3}\d)[0-9AC-FHKNPRTV-Y]{4}\b")
 ZIP = re.compile(r"(?i:\b(?:C\.?P\.?|c[oó]digo postal|zip(?: code)?)[:\s]*)(?P<value>\d{5}(?:-\d{3,4})?)\b"
                  r"|\b(?P<v2>(?:0[1-9]|[1-4]\d|5[0-2])\d{3})(?=\s+[" + UP + r"])"
                  r"|(?<=\b[A-Z]{2}\s)(?P<v3>\d{5}(?:-\d{4})?)\b")  # fmt: skip
@@ -149,8 +149,8 @@ def contact_spans(text: str) -> list[Span]:
 def place_spans(text: str, lang: str) -> list[Span]:
     """Street addresses, postal codes and institutions (institution patterns of the language)."""
     spans: list[Span] = []
-    for pattern in (ADDRESS_ES, ADDRESS_EN):
-        spans += [Span(m.start(), m.end(), "ADDRESS", "street") for m in pattern.finditer(text)]
+    street = ADDRESS_ES if lang == "es" else ADDRESS_EN
+    spans += [Span(m.start(), m.end(), "ADDRESS", "street") for m in street.finditer(text)]
     for m in ZIP.finditer(text):
         group = "value" if m.group("value") else "v2" if m.group("v2") else "v3"
         spans.append(Span(m.start(group), m.end(group), "ZIP", "postal"))
