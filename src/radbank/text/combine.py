@@ -3,7 +3,8 @@ labels.
 
 Policy: the statistical model's entities come first (they follow the corpus conventions the model was
 trained on); of a rule span that overlaps them, the parts outside them that hold a word are kept as spans
-of their own (privacy first, and the model's offsets stay as they are). Rule spans that touch no model span are
+of their own (privacy first, and the model's offsets stay as they are), except that a structured
+identifier's rule span (date, ID, e-mail, phone, URL) replaces the model spans it contains. Rule spans that touch no model span are
 resolved among themselves (longest first). Spans that are only a pre-redacted placeholder (XXXX,
 [** ... **], ***, [REDACTED]) are never kept: the placeholder stays as it is.
 """
@@ -28,12 +29,22 @@ def combine(text: str, model: list[Span], rules: list[Span]) -> list[Span]:
     """One set of spans from the model's and the rules' candidates (see the module's policy)."""
     chosen = resolve_overlaps([s for s in model if not is_placeholder(text[s.start : s.end])])
     leftovers = []
-    for r in rules:
+    for r in sorted(rules, key=lambda s: s.start - s.end):
         if is_placeholder(text[r.start : r.end]):
             continue
         hits = [m for m in chosen if m.start < r.end and r.start < m.end]
-        leftovers += _uncovered(text, r, hits) if hits else [r]
+        if hits and r.label in STRUCTURED and all(r.start <= m.start and m.end <= r.end for m in hits):
+            chosen = [m for m in chosen if m not in hits] + [_structured(r, hits)]  # the pattern knows better
+        else:
+            leftovers += _uncovered(text, r, hits) if hits else [r]
     return sorted(chosen + resolve_overlaps(leftovers), key=lambda s: s.start)
+
+
+def _structured(rule: Span, hits: list[Span]) -> Span:
+    """A structured identifier's span covering model spans: its offsets and label; the model's finer kind
+    when the model agreed on the label."""
+    same = [m for m in hits if m.label == rule.label]
+    return Span(rule.start, rule.end, rule.label, same[0].kind if same else rule.kind, "rules+ner" if same else "rules")
 
 
 def _uncovered(text: str, rule: Span, hits: list[Span]) -> list[Span]:
@@ -49,6 +60,8 @@ def _uncovered(text: str, rule: Span, hits: list[Span]) -> list[Span]:
     return out
 
 
+STRUCTURED = frozenset({"DATE", "ID", "EMAIL", "PHONE", "URL"})
+"""Labels whose rule spans (patterns with checks and cues) win over model spans they contain."""
 _PROFESSIONAL_KINDS = {"professional", "NOMBRE_PERSONAL_SANITARIO"}
 _ID_KINDS = {"mrn": "ID_SUJETO_ASISTENCIA", "dni": "ID_SUJETO_ASISTENCIA", "ssn": "ID_SUJETO_ASISTENCIA",
              "insurance": "ID_ASEGURAMIENTO", "accession": "ID_CONTACTO_ASISTENCIAL",

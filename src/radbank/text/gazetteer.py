@@ -18,6 +18,12 @@ class Gazetteer:
     clinical: frozenset[str]
     places: frozenset[str] = frozenset()  # lower-cased words of city and country names
     countries: frozenset[str] = frozenset()  # lower-cased country names, as written in Faker's es/en lists
+    world: frozenset[str] = frozenset()  # first names and surnames of Faker's other Latin-script locales
+
+    def is_world_name(self, word: str) -> bool:
+        """A listed name of any origin (Faker's es/en lists and its other Latin-script locales)."""
+        low = word.lower().strip(".,")
+        return self.is_name_word(low) or low in self.world
 
     def is_country(self, name: str) -> bool:
         return name.lower().strip(" .,") in self.countries
@@ -42,6 +48,21 @@ def _lower(words: object) -> frozenset[str]:
         for part in str(w).replace("-", " ").split():
             out.add(part.lower())
     return frozenset(out)
+
+
+WORLD_LOCALES = ("en_GB", "en_IE", "en_IN", "en_PK", "en_NG", "yo_NG", "sw", "fr_FR", "de_DE", "it_IT", "pt_PT",
+                 "pt_BR", "ro_RO", "nl_NL", "tr_TR", "vi_VN", "cs_CZ", "sv_SE", "fi_FI", "hu_HU", "id_ID")  # fmt: skip
+
+
+def _world_names() -> frozenset[str]:
+    import importlib
+
+    words: list[str] = []
+    for locale in WORLD_LOCALES:
+        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        for attr in ("first_names", "last_names"):
+            words += [str(w) for w in getattr(provider, attr, ())]
+    return _lower(words)
 
 
 @cache
@@ -70,6 +91,7 @@ def load_gazetteer() -> Gazetteer:
         last=_lower([*Spanish.last_names, *English.last_names]),
         cities={"es": tuple(sections["city_es"]), "en": tuple(sections["city_en"])},
         clinical=frozenset(w.lower() for w in sections["clinical"]),
+        world=_world_names(),
         countries=frozenset(c.lower() for c in [*SpanishAddress.countries, *EnglishAddress.countries]),
         places=_lower([*sections["city_es"], *sections["city_en"], *SpanishAddress.countries,
                        *EnglishAddress.countries, *SpanishAddress.states]) - {"de", "la", "del", "las", "los", "el",

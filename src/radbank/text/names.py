@@ -15,7 +15,8 @@ from radbank.text.gazetteer import Gazetteer
 UP = "A-ZÁÉÍÓÚÑÜÀÈÒÇÏ"
 LOW = "a-záéíóúñüàèòçï"
 CAP_WORD = rf"[{UP}][{LOW}'’]+(?:-[{UP}]?[{LOW}'’]+)?"
-WORD = rf"(?:{CAP_WORD}|[{UP}]{{2,}}(?:[-'’][{UP}]+)?|[{UP}]\.(?:[ ]?[{UP}]\.)*)"
+WORD = (rf"(?:[{UP}]['’][{UP}](?:[{LOW}]+|[{UP}]+)|{CAP_WORD}|[{UP}]{{2,}}(?:[-'’][{UP}]+)?|"
+        rf"[{UP}]\.(?:[ ]?[{UP}]\.)*)")
 NICK = r"[\"“‘'(][A-Z][a-z]+[\"”’')]"
 INITIAL = rf"[{UP}](?=[ \t]+[{UP}])"
 PARTICLE = r"(?:de|del|de la|de las|de los|la|y|i|van|von|da|di|du|le|dos|das|Mc|O'|d')"
@@ -60,7 +61,8 @@ CUED_NAME = re.compile(
     rf"(?:(?P<title>\b(?:{TITLES})\.?)|(?i:\b(?:{CUES}))[ \t]*[:\-,]?)[ \t]+(?!(?:{TITLES})\.?\s)(?P<name>{CUED_RUN})"
     rf"|(?P<name2>{NAME_RUN}),?[ \t]+(?:MD|M\.D\.|DO|PhD|FRCR|FRCP|FRCPI|MRCP|RN|MBBS)\b"
 )
-LOWER_CUED = re.compile(rf"(?:\b(?:{TITLES})\.?|(?i:\b(?:{CUES}))[ \t]*:?)[ \t]+(?P<name>{LOW_RUN})")
+LOWER_CUED = re.compile(rf"(?:\b(?:{TITLES})\.?|(?i:\b(?:dr|dra|sr|sra|mr|mrs|ms)\.)|(?i:\b(?:{CUES}))[ \t]*:?)[ \t]+"
+                        rf"(?P<name>{LOW_RUN})")
 GAZ_RUN = re.compile(rf"(?<![\w.]){NAME_RUN}(?:,[ \t]+{WORD}(?:[ \t]+{WORD})?)?")
 PROFESSIONAL_CUE = re.compile(
     r"(?i:\b(?:dr|dra|dres|drs|prof|profa|m[eé]dic[oa]|radi[oó]log[oa]|facultativ[oa]|firmado|fdo|informado|"
@@ -107,7 +109,7 @@ class NameRules:
     def _name_like(self, value: str) -> bool:
         """After a cue that is not a title: two words or more, or one listed name."""
         words = re.findall(rf"{WORD}", value)
-        return len(words) >= 2 or any(self.gaz.is_name_word(w) for w in words)
+        return len(words) >= 2 or any(self.gaz.is_world_name(w) for w in words)
 
     def _bad_word(self, word: str, cued: bool) -> bool:
         low = word.lower().rstrip(".")
@@ -136,7 +138,9 @@ class NameRules:
             token = w.group(0)
             if re.fullmatch(PARTICLE, token):
                 continue
-            if not self.gaz.is_name_word(token) or token in STOP_WORDS or token in self.gaz.clinical:
+            bad = token in STOP_WORDS or token in ROLE_WORDS or token in self.gaz.clinical
+            # the first word a listed name; after it, a listed name of any origin or another unknown word
+            if bad or (last == start and not self.gaz.is_world_name(token)):
                 break
             last = start + w.end()
         return start, last

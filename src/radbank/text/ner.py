@@ -176,7 +176,7 @@ def load_default_ner() -> NerFn:
     gaz = load_gazetteer()
 
     def listed(word: str) -> bool:
-        return gaz.is_name_word(word) or gaz.is_place(word)
+        return gaz.is_world_name(word) or gaz.is_place(word)
 
     def run(text: str, lang: str) -> list[Span]:
         if not needs_model(text, listed):
