@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Train radbank's Spanish de-identification NER (spaCy 3.8, MEDDOCAN's labels) and ship it in the package.
 
-    python tools/train_meddocan_ner.py /work/shared/data/meddocan/train
+    python tools/train_meddocan_ner.py ../shared/data/meddocan/train [--max-epochs 10]
 
 Reads the brat training partition, keeps every 10th case (by sorted file name) aside as the development
 slice that picks the best checkpoint, trains `tools/meddocan_ner.cfg` on the other 90% with spaCy's trainer
@@ -70,11 +70,30 @@ def to_docs(nlp: Any, records: list[dict[str, Any]]) -> tuple[list[Doc], int]:
     return docs, dropped
 
 
+def package(best: Path, out: Path, train_docs: int, dev_docs: int) -> None:
+    """Copy the chosen checkpoint to `out` with its metadata, licence and attribution."""
+    meta = json.loads((best / "meta.json").read_text("utf-8"))
+    meta.update({"name": "meddocan_es", "version": "1.0.0", "license": "CC BY 4.0",
+                 "author": "radbank", "description": "Spanish clinical de-identification NER (MEDDOCAN labels)",
+                 "sources": [{"name": "SPACCC_MEDDOCAN (train partition)", "license": "CC BY 4.0",
+                              "author": "Plan TL, Secretaría de Estado para el Avance Digital"}]})  # fmt: skip
+    scores = {k: round(v, 4) for k, v in meta.get("performance", {}).items() if k in ("ents_p", "ents_r", "ents_f")}
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(best, out)
+    (out / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), "utf-8")
+    (out / "LICENSE.txt").write_text(ATTRIBUTION.format(spacy=spacy.__version__, train_docs=train_docs,
+                                                         dev_docs=dev_docs, scores=scores), "utf-8")  # fmt: skip
+    print(f"{out}: written ({sum(f.stat().st_size for f in out.rglob('*') if f.is_file()) / 1e6:.1f} MB); {scores}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("train_dir", help="MEDDOCAN's brat training partition (train/)")
     parser.add_argument("--out", default=str(TARGET), help="where the pipeline is written")
     parser.add_argument("--work", help="keep the corpora and checkpoints here (default: a temporary folder)")
+    parser.add_argument("--max-epochs", type=int, help="override the config's training.max_epochs")
+    parser.add_argument("--package-only", action="store_true",
+                        help="skip training: package WORK/output/model-best (after an interrupted run)")  # fmt: skip
     args = parser.parse_args()
     records = read_brat(args.train_dir)
     train_records = [r for i, r in enumerate(records) if i % 10 != 9]
@@ -82,27 +101,18 @@ def main() -> None:
     nlp = tokenizer.configure(spacy.blank("es"))
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.work or tmp)
-        work.mkdir(parents=True, exist_ok=True)
-        for name, part in (("train", train_records), ("dev", dev_records)):
-            docs, dropped = to_docs(nlp, part)
-            DocBin(docs=docs).to_disk(work / f"{name}.spacy")
-            print(f"{name}: {len(docs)} cases, {sum(len(d.ents) for d in docs)} entities ({dropped} unaligned left out)")
-        overrides = {"paths.train": str(work / "train.spacy"), "paths.dev": str(work / "dev.spacy")}
-        train(CONFIG, work / "output", use_gpu=-1, overrides=overrides)
-        best = work / "output" / "model-best"
-        meta = json.loads((best / "meta.json").read_text("utf-8"))
-        meta.update({"name": "meddocan_es", "version": "1.0.0", "license": "CC BY 4.0",
-                     "author": "radbank", "description": "Spanish clinical de-identification NER (MEDDOCAN labels)",
-                     "sources": [{"name": "SPACCC_MEDDOCAN (train partition)", "license": "CC BY 4.0",
-                                  "author": "Plan TL, Secretaría de Estado para el Avance Digital"}]})  # fmt: skip
-        (best / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), "utf-8")
-        scores = {k: round(v, 4) for k, v in meta.get("performance", {}).items() if k in ("ents_p", "ents_r", "ents_f")}
-        out = Path(args.out)
-        shutil.rmtree(out, ignore_errors=True)
-        shutil.copytree(best, out)
-        (out / "LICENSE.txt").write_text(ATTRIBUTION.format(spacy=spacy.__version__, train_docs=len(train_records),
-                                                             dev_docs=len(dev_records), scores=scores), "utf-8")  # fmt: skip
-        print(f"{out}: written ({sum(f.stat().st_size for f in out.rglob('*') if f.is_file()) / 1e6:.1f} MB); {scores}")
+        if not args.package_only:
+            work.mkdir(parents=True, exist_ok=True)
+            for name, part in (("train", train_records), ("dev", dev_records)):
+                docs, dropped = to_docs(nlp, part)
+                DocBin(docs=docs).to_disk(work / f"{name}.spacy")
+                print(f"{name}: {len(docs)} cases, {sum(len(d.ents) for d in docs)} entities "
+                      f"({dropped} unaligned left out)")  # fmt: skip
+            overrides: dict[str, Any] = {"paths.train": str(work / "train.spacy"), "paths.dev": str(work / "dev.spacy")}
+            if args.max_epochs:
+                overrides["training.max_epochs"] = args.max_epochs
+            train(CONFIG, work / "output", use_gpu=-1, overrides=overrides)
+        package(work / "output" / "model-best", Path(args.out), len(train_records), len(dev_records))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from radbank.text.eponyms import only_eponym_words, protected_spans
 from radbank.text.gazetteer import Gazetteer, load_gazetteer
 from radbank.text.names import ROLE_WORDS, NameRules
 from radbank.text.ner import NerFn
-from radbank.text.patterns import INSTITUTION, age_spans, contact_spans, id_spans, place_spans
+from radbank.text.patterns import INSTITUTION, age_spans, contact_spans, geography_spans, id_spans, place_spans
 from radbank.text.spans import Span
 
 AGES = ("over89", "all")
@@ -56,7 +56,7 @@ class Detector:
         """Every rule candidate span, before overlaps are resolved."""
         spans = contact_spans(text) + id_spans(text)
         spans += [Span(d.start, d.end, "DATE", d.form) for d in find_dates(text, lang)]
-        spans += place_spans(text, lang) + age_spans(text, self.ages)
+        spans += place_spans(text, lang) + geography_spans(text, lang) + age_spans(text, self.ages)
         for pattern in self._city.values():
             spans += [Span(m.start(), m.end(), "CITY", "city") for m in pattern.finditer(text)]
         taken = [(s.start, s.end) for s in spans if s.label in ("INSTITUTION", "ADDRESS", "EMAIL", "URL")]

@@ -113,6 +113,35 @@ AGE_OF_PERSON = re.compile(
 )
 
 
+def _geo_pattern(names: list[str]) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True))
+                      + r")(?![\w])")  # fmt: skip
+
+
+def _spanish_geography() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Countries (Faker's es_ES list and the usual abbreviations) and regions (Spanish provinces and
+    autonomous communities, US states), as Spanish clinical text names them."""
+    from faker.providers.address.en_US import Provider as English
+    from faker.providers.address.es_ES import Provider as Spanish
+
+    countries = [*Spanish.countries, "EE.UU.", "EEUU", "EE. UU.", "USA", "U.S.A.", "Estados Unidos", "Reino Unido",
+                 "Inglaterra", "Escocia", "Gales", "Irlanda", "Holanda", "Países Bajos", "Rusia", "China"]  # fmt: skip
+    regions = [*Spanish.states, *Spanish.regions, *English.states, "Euskadi", "Catalunya", "Andalucía"]
+    return _geo_pattern(countries), _geo_pattern(regions)
+
+
+COUNTRY_ES, REGION_ES = _spanish_geography()
+
+
+def geography_spans(text: str, lang: str) -> list[Span]:
+    """Spanish text: countries (MEDDOCAN annotates them) and regions; English text follows HIPAA's Safe
+    Harbor, for which a state or a country is not an identifier (cities are found from the city list)."""
+    if lang != "es":
+        return []
+    spans = [Span(m.start(), m.end(), "COUNTRY", "country") for m in COUNTRY_ES.finditer(text)]
+    return spans + [Span(m.start(), m.end(), "CITY", "region") for m in REGION_ES.finditer(text)]
+
+
 def _value_spans(pattern: re.Pattern[str], text: str, label: str, kind: str, group: str = "value") -> Iterator[Span]:
     for m in pattern.finditer(text):
         yield Span(m.start(group), m.end(group), label, kind)
