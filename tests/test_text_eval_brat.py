@@ -12,8 +12,18 @@ from radbank.cli import main
 from radbank.text.meddocan import merge_spans, official_scores
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = next((p for p in (Path(os.environ.get("RADBANK_MEDDOCAN", "/nonexistent")), ROOT / "shared/data/meddocan",
-                           ROOT.parent / "shared/data/meddocan") if (p / "train").is_dir()), ROOT / "shared/data/meddocan")
+SHARED = next(
+    (
+        p
+        for p in (
+            Path(os.environ.get("RADBANK_MEDDOCAN", "/nonexistent")),
+            ROOT / "shared/data/meddocan",
+            ROOT.parent / "shared/data/meddocan",
+        )
+        if (p / "train").is_dir()
+    ),
+    ROOT / "shared/data/meddocan",
+)
 
 
 def test_official_definitions_on_a_worked_example() -> None:
@@ -56,8 +66,10 @@ def test_eval_deid_reads_brat_and_writes_the_official_keys(tmp_path: Path, capsy
 
 @pytest.mark.parametrize(
     ("content", "reason"),
-    [("", "no gold records"), ('{"text": "Ana", "spans": [{"start": 0, "end": 3, "label": "PERSONA"}]}\n',
-                               "unknown label")],  # fmt: skip
+    [
+        ("", "no gold records"),
+        ('{"text": "Ana", "spans": [{"start": 0, "end": 3, "label": "PERSONA"}]}\n', "unknown label"),
+    ],
     ids=["empty", "unknown-label"],
 )
 def test_eval_deid_refuses_empty_or_unknown_gold(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str,
@@ -87,7 +99,16 @@ def test_a_table_into_a_folder_is_one_line_exit_2(tmp_path: Path, capsys: pytest
     table = tmp_path / "in.csv"
     table.write_text("report\nPaciente Ana Gil.\n", "utf-8")
     (tmp_path / "outdir").mkdir()
-    args = ["anonymize", "text", str(table), str(tmp_path / "outdir"), "--column", "report", "--key", str(_key(tmp_path))]
+    args = [
+        "anonymize",
+        "text",
+        str(table),
+        str(tmp_path / "outdir"),
+        "--column",
+        "report",
+        "--key",
+        str(_key(tmp_path)),
+    ]
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert "is a folder" in err
@@ -120,8 +141,10 @@ def test_a_non_utf8_file_name_is_skipped_with_a_safe_name(tmp_path: Path, capsys
     assert (tmp_path / "out" / "good.txt").exists()
 
 
-@pytest.mark.skipif(not (SHARED / "train").is_dir(), reason="MEDDOCAN training partition not in shared/data "
-                    "(beside or inside the repository; or set RADBANK_MEDDOCAN)")
+@pytest.mark.skipif(
+    not (SHARED / "train").is_dir(),
+    reason="MEDDOCAN training partition not in shared/data (beside or inside the repository; or set RADBANK_MEDDOCAN)",
+)
 def test_meddocan_training_slice_scores(tmp_path: Path) -> None:
     """Five cases of the training partition's held-out slice (every 10th case), never the dev or test partitions."""
     from radbank.text.brat import read_brat

@@ -36,8 +36,11 @@ CASES = [
     ("es", "Se explica el procedimiento a través de la traductora Nadia Belkacem.", ["Nadia", "Belkacem"]),
     ("es", "Presente la cirujana Itziar Goikoetxea durante la colocación.", ["Itziar", "Goikoetxea"]),
     ("en", "History obtained with the interpreter Oksana Kovalenko.", ["Oksana", "Kovalenko"]),
-    ("en", "Images acquired by technologist Priya Raman; nurse Aoife Byrne present.",
-     ["Priya", "Raman", "Aoife", "Byrne"]),
+    (
+        "en",
+        "Images acquired by technologist Priya Raman; nurse Aoife Byrne present.",
+        ["Priya", "Raman", "Aoife", "Byrne"],
+    ),
     # nicknames and middle names
     ("en", 'Patient: Robert "Bobby" Fitzgerald Kearney, seen today.', ["Robert", "Bobby", "Fitzgerald", "Kearney"]),
     ("en", "Discussed with Dr. Eleanor Quincy Whitfield.", ["Eleanor", "Quincy", "Whitfield"]),
@@ -56,8 +59,11 @@ CASES = [
     ("es", "HOSPITAL UNIVERSITARI I POLITÈCNIC LA FE\nServicio de Radiodiagnóstico", ["POLITÈCNIC"]),
     ("en", "ST VINCENT'S UNIVERSITY HOSPITAL\nDepartment of Radiology", ["VINCENT'S"]),
     # UK and Irish postcodes and phones, international prefixes, extensions
-    ("en", "Address: 14 Kingfisher Close, Leeds LS6 2QB. Tel 0113 496 0123 ext. 4412.",
-     ["LS6 2QB", "0113 496 0123", "4412"]),
+    (
+        "en",
+        "Address: 14 Kingfisher Close, Leeds LS6 2QB. Tel 0113 496 0123 ext. 4412.",
+        ["LS6 2QB", "0113 496 0123", "4412"],
+    ),
     ("en", "Contact +353 87 123 4567 or (01) 716 3000; Eircode D04 X2C9.", ["87 123 4567", "716 3000", "D04 X2C9"]),
     ("es", "Teléfono de la familia: +33 6 12 34 56 78.", ["6 12 34 56 78"]),
     # IDs after unusual cues
@@ -79,15 +85,24 @@ def test_identifiers_of_each_class_are_removed(lang: str, text: str, secrets: li
 
 
 KEPT = [
-    ("en", "Patient: Mary Greenfield. Greenfield filter in the IVC. Sister Mary Joseph nodule.",
-     ["Greenfield filter", "Sister Mary Joseph nodule"]),
+    (
+        "en",
+        "Patient: Mary Greenfield. Greenfield filter in the IVC. Sister Mary Joseph nodule.",
+        ["Greenfield filter", "Sister Mary Joseph nodule"],
+    ),
     ("es", "Paciente: Ana Murphy Sáez. Signo de Murphy negativo. Sonda Foley.", ["Signo de Murphy", "Sonda Foley"]),
-    ("en", "Seen by Dr. Foley. Foley catheter in the bladder. Murphy sign negative.",
-     ["Foley catheter", "Murphy sign"]),
+    (
+        "en",
+        "Seen by Dr. Foley. Foley catheter in the bladder. Murphy sign negative.",
+        ["Foley catheter", "Murphy sign"],
+    ),
     ("es", "Adjunto: Dr. Roig. PETICIONARIO: Servicio de Neumología.", ["Adjunto:", "PETICIONARIO:"]),
     ("en", "CLINICIAN: Dr. Hale. INDICATION: cough.", ["CLINICIAN:", "INDICATION:"]),
-    ("en", "Dr. XXXX was notified by [** Name **] on *** at [REDACTED].",
-     ["Dr. XXXX", "[** Name **]", "***", "[REDACTED]"]),
+    (
+        "en",
+        "Dr. XXXX was notified by [** Name **] on *** at [REDACTED].",
+        ["Dr. XXXX", "[** Name **]", "***", "[REDACTED]"],
+    ),
     ("es", "Linfoma de Hodgkin estadio IIA de Ann Arbor. Paciente VIH positivo.", ["Ann Arbor", "VIH"]),
     ("en", "POD 3 after CABG. HIV negative. Swan-Ganz catheter.", ["POD 3", "HIV", "Swan-Ganz"]),
 ]

@@ -93,7 +93,7 @@ def run_text_batch(src: str | Path, out: str | Path, key: Keyed | None, lang: st
                        and not any(part.startswith(".") for part in p.relative_to(src_path).parts))  # fmt: skip
         for path in files:
             if not _utf8_name(path):
-                reason = f"{ascii(str(path))}: file name is not valid UTF-8; not processed (rename it)"
+                reason = f"{str(path)!a}: file name is not valid UTF-8; not processed (rename it)"
                 report.skipped.append((ascii(str(path)), reason))
                 log.warning("%s", reason)
                 continue

@@ -4,9 +4,9 @@ labels.
 Policy: the statistical model's entities come first (they follow the corpus conventions the model was
 trained on); of a rule span that overlaps them, the parts outside them that hold a word are kept as spans
 of their own (privacy first, and the model's offsets stay as they are), except that a structured
-identifier's rule span (date, ID, e-mail, phone, URL) replaces the model spans it contains. Rule spans that touch no model span are
-resolved among themselves (longest first). Spans that are only a pre-redacted placeholder (XXXX,
-[** ... **], ***, [REDACTED]) are never kept: the placeholder stays as it is.
+identifier's rule span (date, ID, e-mail, phone, URL) replaces the model spans it contains. Rule spans
+that touch no model span are resolved among themselves (longest first). Spans that are only a
+pre-redacted placeholder (XXXX, [** ... **], ***, [REDACTED]) are never kept: the placeholder stays.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def _uncovered(text: str, rule: Span, hits: list[Span]) -> list[Span]:
     """The parts of a rule span outside the model's spans that hold a word: "Calle Mayor" found by the model
     and "Calle Mayor, 18" by a rule leave "18" to remove too."""
     out, cursor = [], rule.start
-    for m in sorted(hits, key=lambda s: s.start) + [Span(rule.end, rule.end, rule.label)]:
+    for m in [*sorted(hits, key=lambda s: s.start), Span(rule.end, rule.end, rule.label)]:
         piece = text[cursor : m.start]
         core = re.search(r"\w(?:.*\w)?", piece, re.S)
         if core:

@@ -39,6 +39,13 @@ _D = r"(?P<d>[0-3]?\d)(?P<suf>st|nd|rd|th|º)?"
 _DE = r"\s+(?:de\s+|d['’]\s*)"
 _TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
 _WEEKDAY = "|".join(w for names in WEEKDAYS.values() for w in names)
+# a month named alone is a date element too: English months capitalised (not the verbs May and March), Spanish
+# and Catalan months in any case
+_MONTH_ALONE = "|".join(
+    [m.capitalize() for m in MONTHS_EN if m not in ("may", "march")]
+    + [f"{m}|{m.capitalize()}" for m in {*MONTHS_ES, *MONTHS_CA} - set(MONTHS_EN) - {"mayo", "marzo", "març"}]
+    + ["mayo", "marzo"]
+)
 
 PATTERNS = [
     ("iso", re.compile(rf"\b{_Y}(?P<sep>[-/.])(?P<m>0?[1-9]|1[0-2])(?P=sep)(?P<d>0?[1-9]|[12]\d|3[01])(?!\d){_TIME}")),
@@ -52,9 +59,17 @@ PATTERNS = [
     ("d_de_m", re.compile(rf"\b{_D}{_DE}{_MF}\b", re.I)),
     ("d_m", re.compile(rf"\b(?:the\s+)?{_D}\s+(?:of\s+)?{_MF}\b", re.I)),
     ("m_d", re.compile(rf"\b{_MF}\s+{_D}\b(?![.,]?\d)", re.I)),
+    (
+        "m_d_numeric",
+        re.compile(
+            r"(?i:\b(?:on|in|since|from|until|dated|el|del|desde|hasta)\s+)"
+            r"(?P<m>0?[1-9]|1[0-2])/(?P<d>\d{2})\b(?![/.-]?\d)"
+        ),
+    ),
     ("weekday", re.compile(rf"\b(?P<weekday>{_WEEKDAY})\b", re.I)),
+    ("month", re.compile(rf"(?<![\w.])(?P<month>(?-i:{_MONTH_ALONE}))(?![\w])")),
 ]
-_NO_YEAR = {"d_de_m", "d_m", "m_d", "weekday"}
+_NO_YEAR = {"d_de_m", "d_m", "m_d", "weekday", "month"}
 _LEAP = 2000  # the year a yearless date is read in (so 29 February parses)
 
 
@@ -99,6 +114,9 @@ def _parse(m: re.Match[str], form: str, lang: str) -> dt.date | None:
             return dt.date(int(g["year"]), int(g["m"]), int(g["d"]))
         if form == "m_y_numeric":
             return dt.date(int(g["year"]), int(g["m"]), 1)
+        if form == "m_d_numeric":  # "on 2/03": a day when the number can be one, else a two-digit year
+            day = int(g["d"])
+            return dt.date(_LEAP, int(g["m"]), day) if day <= 31 else dt.date(_year(g["d"]), int(g["m"]), 1)
         if form == "numeric":
             a, b = int(g["a"]), int(g["b"])
             day, month = (b, a) if lang == "en" and a <= 12 else (a, b)

@@ -77,7 +77,9 @@ class Detector:
             return INSTITUTION.search(value) is not None
         if span.label == "CITY" and span.source == "ner" and span.kind == "GPE":
             return not (value.isupper() and len(value) <= 3) and value.lower() not in self.gaz.clinical
-        if (span.label == "NAME" or span.source == "ner") and any(a < span.end and span.start < b for a, b in protected):
+        if (span.label == "NAME" or span.source == "ner") and any(
+            a < span.end and span.start < b for a, b in protected
+        ):
             return False
         if span.label != "NAME":
             return True

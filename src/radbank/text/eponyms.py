@@ -21,7 +21,8 @@ HEADS_EN = (r"signs?|catheters?|tubes?|filters?|nodules?|nodes?|disease|syndrome
             r"prosthesis|hump|sulcus|angle|index|grade|grading|type|category|test|effect|phenomenon|bod(?:y|ies)|"
             r"cysts?|cells?|tumou?r|sarcoma|lymphoma|ligament|canal|foramen|hernia|diverticulum|triangle|fossa|duct|"
             r"gland|capsule|fascia|artery|aneurysm|malformation|anomaly|deformity|ratio|law|technique|repair|"
-            r"arthroplasty|hemiarthroplasty|palsy|ulcer|port|line|system|units?|HU|reflex|circle|fat pad|mask")  # fmt: skip
+            r"arthroplasty|hemiarthroplasty|palsy|ulcer|port|line|system|units?|HU|reflex|circle|fat pad|"
+            r"mask")  # fmt: skip
 HEADS_ES = (r"signos?|sondas?|cat[eé]ter(?:es)?|filtros?|n[oó]dulos?|ganglios?|enfermedad|s[ií]ndrome|fracturas?|"
             r"lesi[oó]n|l[ií]neas?|escalas?|clasificaci[oó]n|criterios|estadio|estadiaje|proyecci[oó]n|maniobra|"
             r"procedimiento|intervenci[oó]n|derivaci[oó]n|v[aá]lvula|bolsa|espacio|anillo|stent|drenajes?|clips?|"
@@ -31,7 +32,9 @@ HEADS_ES = (r"signos?|sondas?|cat[eé]ter(?:es)?|filtros?|n[oó]dulos?|ganglios?
             r"anomal[ií]a|deformidad|ley|t[eé]cnica|tubos?|c[aá]nula|[uú]lcera|par[aá]lisis|reflejo|pol[ií]gono|"
             r"unidades|UH|mascarilla|material de osteos[ií]ntesis")  # fmt: skip
 _AFTER_EN = re.compile(rf"(?P<w>{_CAP}(?:[ \t]+{_CAP}){{0,2}})(?:'s|’s)?[ \t]+(?i:{HEADS_EN})\b")
-_BEFORE_ES = re.compile(rf"(?i:\b(?:{HEADS_ES}))[ \t]+(?:(?:de|del|de la|tipo)[ \t]+)?(?P<w>{_CAP}(?:[ \t]+{_CAP}){{0,2}})")
+_BEFORE_ES = re.compile(
+    rf"(?i:\b(?:{HEADS_ES}))[ \t]+(?:(?:de|del|de la|tipo)[ \t]+)?(?P<w>{_CAP}(?:[ \t]+{_CAP}){{0,2}})"
+)
 
 
 @cache

@@ -93,7 +93,14 @@ def load_gazetteer() -> Gazetteer:
         clinical=frozenset(w.lower() for w in sections["clinical"]),
         world=_world_names(),
         countries=frozenset(c.lower() for c in [*SpanishAddress.countries, *EnglishAddress.countries]),
-        places=_lower([*sections["city_es"], *sections["city_en"], *SpanishAddress.countries,
-                       *EnglishAddress.countries, *SpanishAddress.states]) - {"de", "la", "del", "las", "los", "el",
-                                                                                 "y", "of", "the", "and", "san", "santa"},
+        places=_lower(
+            [
+                *sections["city_es"],
+                *sections["city_en"],
+                *SpanishAddress.countries,
+                *EnglishAddress.countries,
+                *SpanishAddress.states,
+            ]
+        )
+        - {"de", "la", "del", "las", "los", "el", "y", "of", "the", "and", "san", "santa"},
     )

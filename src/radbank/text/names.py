@@ -15,8 +15,10 @@ from radbank.text.gazetteer import Gazetteer
 UP = "A-ZÁÉÍÓÚÑÜÀÈÒÇÏ"
 LOW = "a-záéíóúñüàèòçï"
 CAP_WORD = rf"[{UP}][{LOW}'’]+(?:-[{UP}]?[{LOW}'’]+)?"
-WORD = (rf"(?:[{UP}]['’][{UP}](?:[{LOW}]+|[{UP}]+)|{CAP_WORD}|[{UP}]{{2,}}(?:[-'’][{UP}]+)?|"
-        rf"[{UP}]\.(?:[ ]?[{UP}]\.)*)")
+WORD = (
+    rf"(?:[{UP}]['’][{UP}](?:[{LOW}]+|[{UP}]+)|{CAP_WORD}|[{UP}]{{2,}}(?:[-'’][{UP}]+)?|"
+    rf"[{UP}]\.(?:[ ]?[{UP}]\.)*)"
+)
 NICK = r"[\"“‘'(][A-Z][a-z]+[\"”’')]"
 INITIAL = rf"[{UP}](?=[ \t]+[{UP}])"
 PARTICLE = r"(?:de|del|de la|de las|de los|la|y|i|van|von|da|di|du|le|dos|das|Mc|O'|d')"
@@ -27,7 +29,8 @@ STOP_WORDS = {"mrn", "dob", "dni", "nie", "nhc", "sip", "cip", "tsi", "ssn", "id
               "ap", "ct", "mri", "us", "eco", "fdo", "tel", "telf", "email", "fax", "nº", "cp", "acc", "do", "phd",
               "frcr", "rn", "informe", "report", "exam", "fecha", "date", "edad", "age", "sexo", "sex", "servicio",
               "hospital", "calle", "avda", "av", "c/", "plaza", "street", "road", "the", "and", "was", "were", "who",
-              "with", "con", "que", "por", "para", "sin", "ha", "se", "le", "al", "el", "en", "is", "at", "on", "to"}  # fmt: skip
+              "with", "con", "que", "por", "para", "sin", "ha", "se", "le", "al", "el", "en", "is", "at", "on",
+              "to"}  # fmt: skip
 ROLE_WORDS = {"adjunto", "adjunta", "peticionario", "peticionaria", "solicitante", "clinician", "radiologist",
               "radiólogo", "radióloga", "médico", "médica", "facultativo", "facultativa", "servicio", "radiología",
               "radiodiagnóstico", "resident", "residente", "consultant", "technologist", "nurse", "enfermero",
@@ -61,9 +64,13 @@ CUED_NAME = re.compile(
     rf"(?:(?P<title>\b(?:{TITLES})\.?)|(?i:\b(?:{CUES}))[ \t]*[:\-,]?)[ \t]+(?!(?:{TITLES})\.?\s)(?P<name>{CUED_RUN})"
     rf"|(?P<name2>{NAME_RUN}),?[ \t]+(?:MD|M\.D\.|DO|PhD|FRCR|FRCP|FRCPI|MRCP|RN|MBBS)\b"
 )
-LOWER_CUED = re.compile(rf"(?:\b(?:{TITLES})\.?|(?i:\b(?:dr|dra|sr|sra|mr|mrs|ms)\.)|(?i:\b(?:{CUES}))[ \t]*:?)[ \t]+"
-                        rf"(?P<name>{LOW_RUN})")
-GAZ_RUN = re.compile(rf"(?<![\w.]){NAME_RUN}(?:,[ \t]+{WORD}(?:[ \t]+{WORD})?)?")
+LOWER_CUED = re.compile(
+    rf"(?:\b(?:{TITLES})\.?|(?i:\b(?:dr|dra|sr|sra|mr|mrs|ms)\.)|(?i:\b(?:{CUES}))[ \t]*:?)[ \t]+"
+    rf"(?P<name>{LOW_RUN})"
+)
+GAZ_RUN = re.compile(rf"(?<![\w.]){NAME_RUN}(?:,[ \t]*{WORD}(?:[ \t]+{WORD})?)?")
+# a dictation line's initials and the typist's or doctors' user names: "XGT:holmes", "GPP/church/olinger"
+TYPIST = re.compile(r"^[ \t]*[A-Z]{2,4}[:/](?P<names>[a-z]{3,}(?:/[a-z]{3,})*)[ \t]*$", re.M)
 PROFESSIONAL_CUE = re.compile(
     r"(?i:\b(?:dr|dra|dres|drs|prof|profa|m[eé]dic[oa]|radi[oó]log[oa]|facultativ[oa]|firmado|fdo|informado|"
     r"validado|revisado|dictado|solicit\w*|peticionari[oa]|remitid[oa] por|derivad[oa] por|signed|dictated|"
@@ -87,12 +94,18 @@ class NameRules:
         for m in CUED_NAME.finditer(text):
             group = "name" if m.group("name") else "name2"
             start, end = self.trim(text, m.start(group), m.end(group))
-            if end > start and (m.group("title") or group == "name2" or self._name_like(text[start:end])):
-                out.append((start, end, self._kind(text, m.start(), m.start(group), group), "cue"))
+            kind = self._kind(text, m.start(), m.start(group), group)
+            cue_ok = m.group("title") or group == "name2" or self._name_like(text[start:end], kind == "professional")
+            if end > start and cue_ok:
+                out.append((start, end, kind, "cue"))
         for m in LOWER_CUED.finditer(text):
             start, end = self._listed_prefix(text, m.start("name"), m.end("name"))
             if end > start:
                 out.append((start, end, self._kind(text, m.start(), m.start("name"), "name"), "cue"))
+        for m in TYPIST.finditer(text):
+            offset = m.start("names")
+            for w in re.finditer(r"[a-z]+", m.group("names")):
+                out.append((offset + w.start(), offset + w.end(), "professional", "cue"))
         for m in GAZ_RUN.finditer(text):
             start, end = self._gazetteer_run(text, m.start(), m.end())
             if end > start:
@@ -106,10 +119,13 @@ class NameRules:
             return "professional"
         return "relative" if RELATIVE_CUE.search(cue) else "person"
 
-    def _name_like(self, value: str) -> bool:
-        """After a cue that is not a title: two words or more, or one listed name."""
+    def _name_like(self, value: str, professional: bool) -> bool:
+        """After a cue that is not a title: two words or more, one listed name, or after a professional's role
+        ("Attending: YBARRA") one word in capitals."""
         words = re.findall(rf"{WORD}", value)
-        return len(words) >= 2 or any(self.gaz.is_world_name(w) for w in words)
+        if len(words) >= 2 or any(self.gaz.is_world_name(w) for w in words):
+            return True
+        return professional and len(words) == 1 and words[0].isupper() and len(words[0]) > 2
 
     def _bad_word(self, word: str, cued: bool) -> bool:
         low = word.lower().rstrip(".")
@@ -168,7 +184,7 @@ class NameRules:
 
         for w in words:
             token = w.group(0).strip(",")
-            low = token.lower()
+            token.lower()
             is_initial = bool(re.fullmatch(rf"[{UP}]\.(?:[ ]?[{UP}]\.)*", token))
             after_first = bool(run) and run[-1].group(0).lower() in self.gaz.first and len(run) <= 2
             if re.fullmatch(PARTICLE, token) and run:
@@ -189,7 +205,13 @@ class NameRules:
         for s, e in names:
             for w in re.findall(rf"{CAP_WORD}|[{UP}]{{2,}}|[{LOW}]{{3,}}", text[s:e]):
                 low = w.lower()
-                if len(w) < 3 or low in self.gaz.clinical or low in STOP_WORDS or low in ROLE_WORDS or self.gaz.is_place(w):
+                if (
+                    len(w) < 3
+                    or low in self.gaz.clinical
+                    or low in STOP_WORDS
+                    or low in ROLE_WORDS
+                    or self.gaz.is_place(w)
+                ):
                     continue
                 if re.fullmatch(PARTICLE, w) or re.fullmatch(r"[Xx]+", w):
                     continue

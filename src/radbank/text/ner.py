@@ -38,13 +38,15 @@ _TRIGGERS = re.compile(
 )
 _CAPITALISED = re.compile(r"(?<![\w])(?!X{2,}\b)[A-ZÁÉÍÓÚÑÜÀÈÒÇÏ][\w'’-]*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\n]|\d\.)[\s\-*•\d.)]*$")
-COMMON_CAPS = frozenset(
-    "pa ap ct mri rm tc tac rx us eco icu uci copd epoc chf ekg ecg iv picc et ng og ij svc ivc aicd cabg cvc"
-    " dr dra mr mrs ms md rn mm cm ml kg the and of no or with without left right bilateral findings impression"
-    " comparison indication history technique exam examination report chest views view lateral frontal portable"
-    " upright supine hallazgos impresión conclusión comparación indicación técnica informe tórax abdomen"
-    " izquierdo izquierda derecho derecha ok".split()
-)  # fmt: skip
+COMMON_CAPS = frozenset({
+    "pa", "ap", "ct", "mri", "rm", "tc", "tac", "rx", "us", "eco", "icu", "uci", "copd", "epoc", "chf", "ekg",
+    "ecg", "iv", "picc", "et", "ng", "og", "ij", "svc", "ivc", "aicd", "cabg", "cvc", "dr", "dra", "mr", "mrs",
+    "ms", "md", "rn", "mm", "cm", "ml", "kg", "the", "and", "of", "no", "or", "with", "without", "left", "right",
+    "bilateral", "findings", "impression", "comparison", "indication", "history", "technique", "exam",
+    "examination", "report", "chest", "views", "view", "lateral", "frontal", "portable", "upright", "supine",
+    "hallazgos", "impresión", "conclusión", "comparación", "indicación", "técnica", "informe", "tórax", "abdomen",
+    "izquierdo", "izquierda", "derecho", "derecha", "ok"
+})  # fmt: skip
 
 
 def needs_model(text: str, is_name_or_place: Callable[[str], bool]) -> bool:
@@ -144,7 +146,12 @@ def _name_evidence(word: str, listed: Callable[[str], bool]) -> bool:
     letters, camelCase)."""
     low = word.lower()
     lexicon = english_words()
-    stems = {low, low.rstrip("s"), low[:-2] if low.endswith("es") else low, low[:-3] + "y" if low.endswith("ies") else low}
+    stems = {
+        low,
+        low.rstrip("s"),
+        low[:-2] if low.endswith("es") else low,
+        low[:-3] + "y" if low.endswith("ies") else low,
+    }
     if listed(word):  # in capitals, a listed surname that is also an English word ("WEEKS") is no evidence
         return not word.isupper() or first_name(word) or not stems & lexicon
     if word.isupper() or len(word) <= 2 or _CAMEL.match(word) or _MEDICAL.fullmatch(word):
@@ -152,7 +159,9 @@ def _name_evidence(word: str, listed: Callable[[str], bool]) -> bool:
     return not stems & lexicon
 
 
-def english_entity(text: str, span: Span, listed: Callable[[str], bool], is_country: Callable[[str], bool]) -> Span | None:
+def english_entity(
+    text: str, span: Span, listed: Callable[[str], bool], is_country: Callable[[str], bool]
+) -> Span | None:
     """An entity of the English OntoNotes model as radbank keeps it: PERSON and GPE spans that hold a word
     that speaks for a name or place (`_name_evidence`; a GPE at a sentence's start must be a listed place;
     countries are not identifiers under HIPAA and stay); ORG and FAC as institutions (the detector keeps

@@ -41,6 +41,10 @@ BED = re.compile(r"(?i:\b(?:cama|habitaci[oó]n|hab\.|box|boxes|planta|sala|bed|
 DNI = re.compile(r"\b(?:\d{8}|\d{2}\.\d{3}\.\d{3})[-\s]?[A-Za-z]\b|\b[XYZxyz][-\s]?\d{7}[-\s]?[A-Za-z]\b")
 SSN = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
 LONG_DIGITS = re.compile(r"(?<![\d.,])\d{7,}(?![\d.,]\d)")
+GROUPED_DIGITS = re.compile(r"(?<![\w/.-])\d{2,}(?:-\d+){2,}(?![\w/-])")  # "560-40-78-5"
+CODE = re.compile(r"\b[A-Z]{1,3}\d{3,}[/-]\d{3,}\b")  # "XW277/90683"
+PAGER = re.compile(r"(?i:\b(?:pager|beeper|bleep|busca(?:personas)?|extensi[oó]n|ext\.?)\s*"
+                   r"(?:#|n[ºo°]\.?|no\.?)?[:\s]*)(?P<value>\d{3,6})\b")  # fmt: skip
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"')\]]+[^\s<>\"')\].,;:]")
 _EXT = r"(?:[ \t]*(?:,[ \t]*)?(?:ext\.?|extn\.?|extensi[oó]n|x)[ \t]*\d{1,5})?"
@@ -51,15 +55,20 @@ PHONE = re.compile(
     r"|(?<![\w+])\(?0\d{1,4}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,4}" + _EXT + r"\b"  # UK/Irish trunk-prefixed numbers
 )
 FAX_CUE = re.compile(r"(?i:\bfax\b)[\s:.]*$")
-STREET_ES = (r"Calle|CALLE|C/|c/|Cl\.|Avda\.?|AVDA\.?|Avenida|AVENIDA|Av\.?|Plaza|PLAZA|Pl\.|Pza\.?|Paseo|PASEO|P[ºo]\.?|"
+STREET_ES = (r"Calle|CALLE|C/|c/|Cl\.|Avda\.?|AVDA\.?|Avenida|AVENIDA|Av\.?|Plaza|PLAZA|Pl\.|Pza\.?|Paseo|PASEO|"
+             r"P[ºo]\.?|"
              r"Camino|Carretera|Ctra\.?|Ronda|Traves[ií]a|Glorieta|Urbanizaci[oó]n|Urb\.|Partida|Pasaje|Rambla|Carrer|"
              r"Avinguda|Pla[çc]a|Alameda|Callej[oó]n|Ca[ñn]ada|Cuesta|Pasadizo|V[ií]a|Vial")  # fmt: skip
-_STREET_NUMBER = (r"(?:,?[ \t]*(?:n[ºo°]\.?[ \t]*)?\d+[A-Za-z]?(?:-\d+)?)?(?:,?[ \t]*\d{1,2}[ºª]?[ \t]*-?[ \t]*[A-Za-z]\b|,?[ \t]*\d{1,2}[ºª])?"
-                  r"(?:,?[ \t]*(?:piso|puerta|pta\.?|esc\.?|bajo|Apt\.|Puerta|Piso|dcha\.?|izda\.?)[ \t]*\w*)*")
+_STREET_NUMBER = (
+    r"(?:,?[ \t]*(?:n[ºo°]\.?[ \t]*)?\d+[A-Za-z]?(?:-\d+)?)?"
+    r"(?:,?[ \t]*\d{1,2}[ºª]?[ \t]*-?[ \t]*[A-Za-z]\b|,?[ \t]*\d{1,2}[ºª])?"
+    r"(?:,?[ \t]*(?:piso|puerta|pta\.?|esc\.?|bajo|Apt\.|Puerta|Piso|dcha\.?|izda\.?)[ \t]*\w*)*"
+)
 ADDRESS_ES = re.compile(
     rf"\b(?:{STREET_ES})[ \t]+(?:(?:de|del|la|las|los|el|dels|d')[ \t]+)*[{UP}0-9][\w'’.-]*(?:[ \t]+(?:(?:de|del|la|"
-    rf"las|los|y|el)[ \t]+)*[{UP}][\w'’.-]*){{0,5}}" + _STREET_NUMBER
-    + rf"|\b(?:calle|avenida|plaza|paseo|carrer|camino|avda\.)[ \t]+(?:[\w'’.-]+[ \t]+){{0,4}}?(?:n[ºo°]\.?[ \t]*)?\d+"
+    rf"las|los|y|el)[ \t]+)*[{UP}][\w'’.-]*){{0,5}}"
+    + _STREET_NUMBER
+    + r"|\b(?:calle|avenida|plaza|paseo|carrer|camino|avda\.)[ \t]+(?:[\w'’.-]+[ \t]+){0,4}?(?:n[ºo°]\.?[ \t]*)?\d+"
     + _STREET_NUMBER
 )
 
@@ -97,7 +106,8 @@ INSTITUTION_ES = re.compile(
     rf"\b(?:{_INST_ES}|{_INST_ES.upper()})(?:[ \t]+(?:{_CONNECT}[ \t]+)*(?:[{UP}][\w'’.-]*|\d+)){{1,7}}"
 )
 INSTITUTION_EN = re.compile(
-    rf"\b(?:(?:St\.?|Saint|Mount|Mt\.?|ST\.?|SAINT)[ \t]+)?(?:[{UP}][\w'’.-]*[ \t]+){{1,4}}(?:{_INST_EN}|{_INST_EN.upper()})\b"
+    rf"\b(?:(?:St\.?|Saint|Mount|Mt\.?|ST\.?|SAINT)[ \t]+)?(?:[{UP}][\w'’.-]*[ \t]+){{1,4}}"
+    rf"(?:{_INST_EN}|{_INST_EN.upper()})\b"
     rf"(?:[ \t]+(?:of|at|OF|AT)[ \t]+(?:[{UP}][\w'’.-]*[ \t]*){{1,3}})?"
 )
 INSTITUTION = re.compile(f"{INSTITUTION_ES.pattern}|{INSTITUTION_EN.pattern}")
@@ -161,17 +171,25 @@ def id_spans(text: str) -> list[Span]:
         spans.append(Span(m.start(), m.end(), "ID", "dni" if valid_dni_nie(m.group(0)) else "id"))
     spans += [Span(m.start(), m.end(), "ID", "ssn") for m in SSN.finditer(text) if valid_ssn(m.group(0))]
     spans += [Span(m.start(), m.end(), "ID", "number") for m in LONG_DIGITS.finditer(text)]
+    for pattern in (GROUPED_DIGITS, CODE):
+        spans += [Span(m.start(), m.end(), "ID", "number") for m in pattern.finditer(text)
+                  if sum(ch.isdigit() for ch in m.group(0)) >= MIN_ID_DIGITS]  # fmt: skip
     return spans
 
 
+MIN_ID_DIGITS = 7
+MIN_PHONE_DIGITS = 7
+
+
 def contact_spans(text: str) -> list[Span]:
-    """E-mails, URLs, phone and fax numbers."""
+    """E-mails, URLs, phone and fax numbers, pager numbers and extensions after their cue."""
     spans = [Span(m.start(), m.end(), "EMAIL", "email") for m in EMAIL.finditer(text)]
     spans += [Span(m.start(), m.end(), "URL", "url") for m in URL.finditer(text)]
     for m in PHONE.finditer(text):
-        if sum(ch.isdigit() for ch in m.group(0)) >= 7:
+        if sum(ch.isdigit() for ch in m.group(0)) >= MIN_PHONE_DIGITS:
             fax = FAX_CUE.search(text[max(0, m.start() - 12) : m.start()])
             spans.append(Span(m.start(), m.end(), "PHONE", "fax" if fax else "phone"))
+    spans += _value_spans(PAGER, text, "PHONE", "pager")
     return spans
 
 
