@@ -38,16 +38,16 @@ CASES = [
     ("en", "History obtained with the interpreter Oksana Kovalenko.", ["Oksana", "Kovalenko"]),
     (
         "en",
-        "Images acquired by technologist Priya Raman; nurse Aoife Byrne present.",
-        ["Priya", "Raman", "Aoife", "Byrne"],
+        "Images acquired by technologist Anjali Raghunathan; nurse Aoife Byrne present.",
+        ["Anjali", "Raghunathan", "Aoife", "Byrne"],
     ),
     # nicknames and middle names
     ("en", 'Patient: Robert "Bobby" Fitzgerald Kearney, seen today.', ["Robert", "Bobby", "Fitzgerald", "Kearney"]),
     ("en", "Discussed with Dr. Eleanor Quincy Whitfield.", ["Eleanor", "Quincy", "Whitfield"]),
     # names of every origin
-    ("es", "Paciente: Nguyen Van Thanh, derivado desde urgencias.", ["Nguyen", "Thanh"]),
+    ("es", "Paciente: Trinh Van Khoa, derivado desde urgencias.", ["Trinh", "Khoa"]),
     ("en", "Mr Oluwaseun Adeyemi attended for a chest radiograph.", ["Oluwaseun", "Adeyemi"]),
-    ("es", "Acompañada por su hija Fatima Zahra El Amrani.", ["Fatima", "Zahra", "Amrani"]),
+    ("es", "Acompañada por su hija Fatima Zahra Benjelloun.", ["Fatima", "Zahra", "Benjelloun"]),
     # dates in every written form
     ("es", "Control el 12-ago-2022 y el 9-SEP-2023.", ["12-ago-2022", "9-SEP-2023"]),
     ("en", "Prior study 12-Mar-2021.", ["12-Mar-2021"]),

@@ -6,8 +6,10 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-NER_HELP = ("statistical NER beside the rules: 'default' (the packaged Spanish MEDDOCAN model and spaCy's "
-            "en_core_web_sm), 'none' (rules alone), or the folder of a spaCy pipeline or Hugging Face NER model")
+NER_HELP = (
+    "statistical NER beside the rules: 'default' (the packaged Spanish MEDDOCAN model and spaCy's "
+    "en_core_web_sm), 'none' (rules alone), or the folder of a spaCy pipeline or Hugging Face NER model"
+)
 AGES_HELP = "over89: ages over 89 are identifiers (HIPAA Safe Harbor, default); all: every age (MEDDOCAN)"
 
 
@@ -48,8 +50,11 @@ def add_parsers(sub: Any, anon_sub: Any, common: Callable[[argparse.ArgumentPars
     p = anon_sub.add_parser("text", help="pseudonymise free-text reports (names, dates, IDs... -> surrogates)")
     p.add_argument("input", help="folder of .txt reports (a MIDS tree too), or a .csv/.tsv/.jsonl file")
     p.add_argument("output", help="output folder (or file, for a table)")
-    p.add_argument("--key", help="secret key file (radbank keygen); needed for --mode surrogate (without it: "
-                                 "one-line error, exit 2; --mode redact needs none)")
+    p.add_argument(
+        "--key",
+        help="secret key file (radbank keygen); needed for --mode surrogate (without it: "
+        "one-line error, exit 2; --mode redact needs none)",
+    )
     p.add_argument("--lang", choices=["es", "en", "auto"], default="auto")
     p.add_argument("--mode", choices=["surrogate", "redact"], default="surrogate",
                    help="surrogate: synthetic values of the same kind; redact: [NAME]-style tags")  # fmt: skip
@@ -65,12 +70,18 @@ def add_parsers(sub: Any, anon_sub: Any, common: Callable[[argparse.ArgumentPars
     p.set_defaults(func=cmd_anonymize_text)
 
     p = sub.add_parser("eval-deid", help="score report de-identification against an annotated corpus")
-    p.add_argument("gold", help="JSONL (id, lang, text, spans [{start, end, label}]) or a brat folder (.txt + .ann "
-                                "with MEDDOCAN's labels: adds MEDDOCAN's official subtask 1 and 2 scores)")
+    p.add_argument(
+        "gold",
+        help="JSONL (id, lang, text, spans [{start, end, label}]) or a brat folder (.txt + .ann "
+        "with MEDDOCAN's labels: adds MEDDOCAN's official subtask 1 and 2 scores)",
+    )
     p.add_argument("--ner", default="default", help=NER_HELP)
     p.add_argument("--ages", choices=["over89", "all"], default="over89", help=AGES_HELP)
-    p.add_argument("--json", help="also write the scores (subtask1, subtask2_strict, subtask2_merged, per_label for "
-                                  "brat gold) and missed spans as JSON here")
+    p.add_argument(
+        "--json",
+        help="also write the scores (subtask1, subtask2_strict, subtask2_merged, per_label for "
+        "brat gold) and missed spans as JSON here",
+    )
     p.add_argument("--show-missed", type=int, default=50, dest="show_missed")
     common(p)
     p.set_defaults(func=cmd_eval_deid)
