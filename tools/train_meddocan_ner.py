@@ -29,6 +29,7 @@ from radbank.text.brat import read_brat
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "tools" / "meddocan_ner.cfg"
 TARGET = ROOT / "src" / "radbank" / "text" / "models" / "meddocan_es"
+SLICE = 10  # every 10th case (by file name) is the development slice
 ATTRIBUTION = """\
 radbank Spanish de-identification NER (spaCy {spacy} pipeline: tok2vec + ner, MEDDOCAN labels).
 
@@ -96,8 +97,8 @@ def main() -> None:
                         help="skip training: package WORK/output/model-best (after an interrupted run)")  # fmt: skip
     args = parser.parse_args()
     records = read_brat(args.train_dir)
-    train_records = [r for i, r in enumerate(records) if i % 10 != 9]
-    dev_records = [r for i, r in enumerate(records) if i % 10 == 9]
+    train_records = [r for i, r in enumerate(records) if i % SLICE != SLICE - 1]
+    dev_records = [r for i, r in enumerate(records) if i % SLICE == SLICE - 1]
     nlp = tokenizer.configure(spacy.blank("es"))
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.work or tmp)

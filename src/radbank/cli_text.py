@@ -16,12 +16,14 @@ AGES_HELP = "over89: ages over 89 are identifiers (HIPAA Safe Harbor, default); 
 def cmd_anonymize_text(args: argparse.Namespace) -> int:
     from radbank.anonymize.keys import Keyed
     from radbank.progress import bar
-    from radbank.text.batch import run_text_batch
+    from radbank.text.batch import TextOptions, run_text_batch
 
     key = Keyed.from_file(args.key) if args.key else None
     with bar(None, "pseudonymising", unit="file") as pbar:
-        report = run_text_batch(args.input, args.output, key, args.lang, args.mode, args.column, args.patient_column,
-                                args.max_bytes, args.ner, progress=pbar.update, ages=args.ages)  # fmt: skip
+        options = TextOptions(
+            args.lang, args.mode, args.column, args.patient_column, args.max_bytes, args.ner, args.ages
+        )
+        report = run_text_batch(args.input, args.output, key, options, progress=pbar.update)
     found = ", ".join(f"{k} {v}" for k, v in sorted(report.spans.items())) or "none"
     print(f"{args.output}: {report.written} written, {report.resumed} already done, {len(report.skipped)} skipped; "
           f"identifiers replaced: {found}")  # fmt: skip

@@ -62,7 +62,7 @@ def _uncovered(text: str, rule: Span, hits: list[Span]) -> list[Span]:
 
 STRUCTURED = frozenset({"DATE", "ID", "EMAIL", "PHONE", "URL"})
 """Labels whose rule spans (patterns with checks and cues) win over model spans they contain."""
-_PROFESSIONAL_KINDS = {"professional", "NOMBRE_PERSONAL_SANITARIO"}
+_NAME_KINDS = {"professional": "NOMBRE_PERSONAL_SANITARIO", "relative": "FAMILIARES_SUJETO_ASISTENCIA"}
 _ID_KINDS = {"mrn": "ID_SUJETO_ASISTENCIA", "dni": "ID_SUJETO_ASISTENCIA", "ssn": "ID_SUJETO_ASISTENCIA",
              "insurance": "ID_ASEGURAMIENTO", "accession": "ID_CONTACTO_ASISTENCIAL",
              "episode": "ID_CONTACTO_ASISTENCIAL", "licence": "ID_TITULACION_PERSONAL_SANITARIO",
@@ -77,17 +77,14 @@ def meddocan_label(span: Span, text: str) -> str:
     """The MEDDOCAN label of a span: the model's own label, else one read from the rule's label and kind."""
     if span.kind in MEDDOCAN_TO_RADBANK:
         return span.kind
-    if span.label == "NAME":
-        if span.kind in _PROFESSIONAL_KINDS:
-            return "NOMBRE_PERSONAL_SANITARIO"
-        return "FAMILIARES_SUJETO_ASISTENCIA" if span.kind == "relative" else "NOMBRE_SUJETO_ASISTENCIA"
-    if span.label == "ID":
-        return _ID_KINDS.get(span.kind, "ID_SUJETO_ASISTENCIA")
-    if span.label == "PHONE" and span.kind == "fax":
-        return "NUMERO_FAX"
-    if span.label == "INSTITUTION":
-        value = text[span.start : span.end].lower()
-        if "centro de salud" in value or value.startswith(("c.s.", "cap ", "consultorio")):
-            return "CENTRO_SALUD"
-        return "HOSPITAL" if re.search(r"hospital|hosp\.|cl[ií]nica|sanatorio", value) else "INSTITUCION"
-    return _BY_LABEL.get(span.label, "OTROS_SUJETO_ASISTENCIA")
+    by_kind = {"NAME": _NAME_KINDS.get(span.kind, "NOMBRE_SUJETO_ASISTENCIA"),
+               "ID": _ID_KINDS.get(span.kind, "ID_SUJETO_ASISTENCIA"),
+               "PHONE": "NUMERO_FAX" if span.kind == "fax" else "NUMERO_TELEFONO",
+               "INSTITUTION": _institution_label(text[span.start : span.end].lower())}  # fmt: skip
+    return by_kind.get(span.label) or _BY_LABEL.get(span.label, "OTROS_SUJETO_ASISTENCIA")
+
+
+def _institution_label(value: str) -> str:
+    if "centro de salud" in value or value.startswith(("c.s.", "cap ", "consultorio")):
+        return "CENTRO_SALUD"
+    return "HOSPITAL" if re.search(r"hospital|hosp\.|cl[ií]nica|sanatorio", value) else "INSTITUCION"

@@ -23,6 +23,9 @@ from radbank.text.spans import LABELS
 
 MARK = re.compile(r"\[\[([A-Z_]+):(.+?)\]\]", re.S)
 
+P_SURNAMES2 = 0.7  # share of Spanish names with two surnames
+P_NO_MIDDLE = 0.8  # share of English names without a middle name
+
 
 def parse_markup(text: str) -> list[dict[str, Any]]:
     """Reports of a markup file as gold records."""
@@ -162,9 +165,9 @@ def generate(n: int, seed: int = 0, langs: tuple[str, ...] = ("es", "en")) -> It
 
         def person(fake: Faker = fake, lang: str = lang) -> str:
             if lang == "es":
-                return f"{fake.first_name()} {fake.last_name()} {fake.last_name()}" if rng.random() < 0.7 else \
+                return f"{fake.first_name()} {fake.last_name()} {fake.last_name()}" if rng.random() < P_SURNAMES2 else \
                     f"{fake.first_name()} {fake.last_name()}"  # fmt: skip
-            return f"{fake.first_name()} {fake.last_name()}" if rng.random() < 0.8 else \
+            return f"{fake.first_name()} {fake.last_name()}" if rng.random() < P_NO_MIDDLE else \
                 f"{fake.first_name()} {rng.choice('ABCDEFGHJKLMNPRSTW')}. {fake.last_name()}"  # fmt: skip
 
         values: dict[str, tuple[str, str | None]] = {

@@ -76,6 +76,7 @@ _DIGIT = re.compile(r"\d")
 _ANY_MONTH = re.compile(rf"(?i:{_MONTH_WORD})")
 _ANY_WEEKDAY = re.compile(rf"(?i:{_WEEKDAY})")
 _LEAP = 2000  # the year a yearless date is read in (so 29 February parses)
+FULL_YEAR, CENTURY_PIVOT, MONTHS, MAX_DAY = 4, 50, 12, 31  # two-digit years below the pivot are 20xx
 
 
 @dataclass(frozen=True)
@@ -110,40 +111,58 @@ def find_dates(text: str, lang: str) -> list[FoundDate]:
 
 def _year(text: str) -> int:
     y = int(text)
-    return y if len(text) == 4 else (2000 + y if y < 50 else 1900 + y)
+    return y if len(text) == FULL_YEAR else (2000 + y if y < CENTURY_PIVOT else 1900 + y)
+
+
+def _numeric(g: dict[str, str], lang: str) -> dt.date:
+    a, b = int(g["a"]), int(g["b"])
+    day, month = (b, a) if lang == "en" and a <= MONTHS else (a, b)
+    if month > MONTHS:  # written the other way round
+        day, month = month, day
+    return dt.date(_year(g["year"]), month, day)
+
+
+def _weekday(g: dict[str, str]) -> dt.date:
+    """A day of the week: Monday 3 January 2000 plus its index."""
+    name = g["weekday"].lower()
+    return dt.date(2000, 1, 3 + next(names.index(name) for names in WEEKDAYS.values() if name in names))
+
+
+def _month_day(g: dict[str, str]) -> dt.date:
+    """ "on 2/03": a day when the number can be one, else a two-digit year."""
+    day = int(g["d"])
+    return dt.date(_LEAP, int(g["m"]), day) if day <= MAX_DAY else dt.date(_year(g["d"]), int(g["m"]), 1)
+
+
+def _named_month(g: dict[str, str], form: str) -> dt.date | None:
+    if form in _NO_YEAR and g["month"] in ("may", "mar"):  # the verb, the sea
+        return None
+    month = _MONTH_NUMBER[g["month"].lower().rstrip(".")]
+    year = _LEAP if form in _NO_YEAR else _year(g["year"])
+    return dt.date(year, month, int(g["d"]) if g.get("d") else 1)
+
+
+_PARSERS = {
+    "weekday": lambda g, lang: _weekday(g),
+    "iso": lambda g, lang: dt.date(int(g["year"]), int(g["m"]), int(g["d"])),
+    "m_y_numeric": lambda g, lang: dt.date(int(g["year"]), int(g["m"]), 1),
+    "m_d_numeric": lambda g, lang: _month_day(g),
+    "numeric": _numeric,
+}
 
 
 def _parse(m: re.Match[str], form: str, lang: str) -> dt.date | None:
     try:
         g = m.groupdict()
-        if form == "weekday":  # a day of the week: Monday 3 January 2000 + its index
-            name = g["weekday"].lower()
-            return dt.date(2000, 1, 3 + next(names.index(name) for names in WEEKDAYS.values() if name in names))
-        if form == "iso":
-            return dt.date(int(g["year"]), int(g["m"]), int(g["d"]))
-        if form == "m_y_numeric":
-            return dt.date(int(g["year"]), int(g["m"]), 1)
-        if form == "m_d_numeric":  # "on 2/03": a day when the number can be one, else a two-digit year
-            day = int(g["d"])
-            return dt.date(_LEAP, int(g["m"]), day) if day <= 31 else dt.date(_year(g["d"]), int(g["m"]), 1)
-        if form == "numeric":
-            a, b = int(g["a"]), int(g["b"])
-            day, month = (b, a) if lang == "en" and a <= 12 else (a, b)
-            if month > 12:  # written the other way round
-                day, month = month, day
-            return dt.date(_year(g["year"]), month, day)
-        if form in _NO_YEAR and g["month"] in ("may", "mar"):  # the verb, the sea
-            return None
-        month = _MONTH_NUMBER[g["month"].lower().rstrip(".")]
-        year = _LEAP if form in _NO_YEAR else _year(g["year"])
-        return dt.date(year, month, int(g["d"]) if g.get("d") else 1)
+        parser = _PARSERS.get(form)
+        return parser(g, lang) if parser else _named_month(g, form)
     except (ValueError, KeyError, StopIteration):
         return None
 
 
 def ordinal(day: int) -> str:
     """English ordinal suffix of a day number: st, nd, rd or th."""
-    return "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return "th" if day % 100 in range(10, 21) else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
 
 
 def write_like(found: FoundDate, day: dt.date, lang: str) -> str:
@@ -164,7 +183,7 @@ def write_like(found: FoundDate, day: dt.date, lang: str) -> str:
     if g.get("suf") and g["suf"] != "º":
         replacements.append((m.start("suf"), m.end("suf"), _same_case(g["suf"], ordinal(day.day))))
     if g.get("year"):
-        year = f"{day.year:04d}" if len(g["year"]) == 4 else f"{day.year % 100:02d}"
+        year = f"{day.year:04d}" if len(g["year"]) == FULL_YEAR else f"{day.year % 100:02d}"
         replacements.append((m.start("year"), m.end("year"), year))
     if g.get("month"):
         replacements.append((m.start("month"), m.end("month"), _month_like(g["month"], day.month, lang)))

@@ -22,11 +22,21 @@ from radbank.text.eponyms import only_eponym_words, protected_spans
 from radbank.text.gazetteer import Gazetteer, load_gazetteer
 from radbank.text.names import ROLE_WORDS, NameRules
 from radbank.text.ner import NerFn
-from radbank.text.patterns import INSTITUTION, age_spans, contact_spans, geography_spans, id_spans, place_spans
+from radbank.text.patterns import (
+    INSTITUTION,
+    OLDEST_KEPT_AGE,
+    age_spans,
+    contact_spans,
+    geography_spans,
+    id_spans,
+    place_spans,
+)
 from radbank.text.spans import Span
 
 AGES = ("over89", "all")
 _AGE_NUMBER = re.compile(r"\d+")
+_DURATION = re.compile(r"mes|month|week|d[ií]a")
+ABBREVIATION = 3  # a place in capitals this short is an abbreviation (CT, US)
 
 
 class Detector:
@@ -72,22 +82,28 @@ class Detector:
             return False
         if span.label == "AGE" and self.ages == "over89":
             number = _AGE_NUMBER.search(value)
-            return number is not None and int(number.group(0)) > 89 and not re.search(r"mes|month|week|d[ií]a", value)
-        if span.label == "INSTITUTION" and span.source == "ner" and span.kind in ("ORG", "FAC"):
-            return INSTITUTION.search(value) is not None
-        if span.label == "CITY" and span.source == "ner" and span.kind == "GPE":
-            return not (value.isupper() and len(value) <= 3) and value.lower() not in self.gaz.clinical
-        if (span.label == "NAME" or span.source == "ner") and any(
-            a < span.end and span.start < b for a, b in protected
-        ):
-            return False
+            return number is not None and int(number.group(0)) > OLDEST_KEPT_AGE and not _DURATION.search(value)
+        if span.source == "ner" and span.kind in ("ORG", "FAC", "GPE"):
+            return self._keep_english_place(value, span)
+        inside_eponym = any(a < span.end and span.start < b for a, b in protected)
         if span.label != "NAME":
-            return True
-        if span.source == "cue":  # a title or a cue says it is a name: "Dr. Parkinson"
+            return not (span.source == "ner" and inside_eponym)
+        return not inside_eponym and self._name_words(value, span)
+
+    def _name_words(self, value: str, span: Span) -> bool:
+        """A name found by a title or a cue stays ("Dr. Parkinson"); another must hold a word that is not a role
+        word, a clinical word or an eponym."""
+        if span.source == "cue":
             return True
         words = [w.lower() for w in re.findall(r"[^\W\d_]+", value)]
         return not (not words or all(w in ROLE_WORDS or w in self.gaz.clinical for w in words)
                     or only_eponym_words(value))  # fmt: skip
+
+    def _keep_english_place(self, value: str, span: Span) -> bool:
+        """Institutions from the English model need an institution word; its places are not abbreviations."""
+        if span.kind in ("ORG", "FAC"):
+            return INSTITUTION.search(value) is not None
+        return not (value.isupper() and len(value) <= ABBREVIATION) and value.lower() not in self.gaz.clinical
 
     def _propagate(self, text: str, spans: list[Span], protected: list[tuple[int, int]]) -> list[Span]:
         names = [s for s in spans if s.label == "NAME"]

@@ -14,6 +14,8 @@ from radbank.text.gazetteer import Gazetteer
 
 UP = "A-ZÁÉÍÓÚÑÜÀÈÒÇÏ"
 LOW = "a-záéíóúñüàèòçï"
+MIN_WORDS = 2  # a name of listed words, or after a cue, has this many words at least
+MIN_LETTERS = 3  # shorter words are initials or particles
 CAP_WORD = rf"[{UP}][{LOW}'’]+(?:-[{UP}]?[{LOW}'’]+)?"
 WORD = (
     rf"(?:[{UP}]['’][{UP}](?:[{LOW}]+|[{UP}]+)|{CAP_WORD}|[{UP}]{{2,}}(?:[-'’][{UP}]+)?|"
@@ -123,9 +125,9 @@ class NameRules:
         """After a cue that is not a title: two words or more, one listed name, or after a professional's role
         ("Attending: YBARRA") one word in capitals."""
         words = re.findall(rf"{WORD}", value)
-        if len(words) >= 2 or any(self.gaz.is_world_name(w) for w in words):
+        if len(words) >= MIN_WORDS or any(self.gaz.is_world_name(w) for w in words):
             return True
-        return professional and len(words) == 1 and words[0].isupper() and len(words[0]) > 2
+        return professional and len(words) == 1 and words[0].isupper() and len(words[0]) >= MIN_LETTERS
 
     def _bad_word(self, word: str, cued: bool) -> bool:
         low = word.lower().rstrip(".")
@@ -174,7 +176,7 @@ class NameRules:
                 run.pop()
             names = [w for w in run if self.gaz.is_name_word(w.group(0).strip(".,"))]
             firsts = [w for w in names if w.group(0).lower() in self.gaz.first]
-            enough = len(names) >= 2 or (len(names) == 1 and bool(firsts) and len(run) >= 2)
+            enough = len(names) >= MIN_WORDS or (len(names) == 1 and bool(firsts) and len(run) >= MIN_WORDS)
             places = any(self.gaz.is_place(w.group(0)) for w in run)
             if enough and not places and not all(w.group(0).lower() in self.gaz.clinical for w in names):
                 s, e = start + run[0].start(), start + run[-1].end()
@@ -186,10 +188,10 @@ class NameRules:
             token = w.group(0).strip(",")
             token.lower()
             is_initial = bool(re.fullmatch(rf"[{UP}]\.(?:[ ]?[{UP}]\.)*", token))
-            after_first = bool(run) and run[-1].group(0).lower() in self.gaz.first and len(run) <= 2
+            after_first = bool(run) and run[-1].group(0).lower() in self.gaz.first and len(run) <= MIN_WORDS
             if re.fullmatch(PARTICLE, token) and run:
                 run.append(w)
-            elif after_first and len(token) > 2 and not self._bad_word(token, False):
+            elif after_first and len(token) >= MIN_LETTERS and not self._bad_word(token, False):
                 run.append(w)  # a first name, then a surname the lists do not have
             elif (self.gaz.is_name_word(token) and not self._bad_word(token, False)) or is_initial:
                 run.append(w)
@@ -206,7 +208,7 @@ class NameRules:
             for w in re.findall(rf"{CAP_WORD}|[{UP}]{{2,}}|[{LOW}]{{3,}}", text[s:e]):
                 low = w.lower()
                 if (
-                    len(w) < 3
+                    len(w) < MIN_LETTERS
                     or low in self.gaz.clinical
                     or low in STOP_WORDS
                     or low in ROLE_WORDS

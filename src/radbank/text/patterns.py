@@ -14,6 +14,7 @@ from radbank.text.ids import valid_dni_nie, valid_ssn
 from radbank.text.spans import Span
 
 UP = "A-ZÁÉÍÓÚÑÜÀÈÒÇÏ"
+OLDEST_KEPT_AGE = 89  # HIPAA Safe Harbor: ages over 89 are identifiers
 _LABELLED = r"\s*(?:n[ºo°]\.?|núm(?:ero)?\.?|number|no\.?|#|id)?\s*(?:de\s+)?[:.]?\s*"
 ID_CUED = [
     ("licence", r"(?i:\b(?:n[ºo°]\.?\s*(?:de\s+)?col(?:egiad[oa])?\.?|colegiad[oa]|col\.|n[ºo°]\s*col|"
@@ -217,6 +218,6 @@ def age_spans(text: str, ages: str = "over89") -> list[Span]:
     spans = []
     for m in AGE.finditer(text):
         group = "age" if m.group("age") else "age2"
-        if int(m.group(group)) > 89:
+        if int(m.group(group)) > OLDEST_KEPT_AGE:
             spans.append(Span(m.start(group), m.end(group), "AGE", "age"))
     return spans

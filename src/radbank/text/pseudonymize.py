@@ -38,8 +38,8 @@ def default_detector(ner: str | None = NER_DEFAULT, ages: str = "over89") -> Det
     return Detector(None if ner == NER_NONE else load_ner(ner), ages=ages)
 
 
-def pseudonymize(text: str, lang: str = "auto", key: Keyed | None = None, patient: str = "", mode: str = "surrogate",
-                 detector: Detector | None = None) -> tuple[str, list[Span]]:  # fmt: skip
+def pseudonymize(text: str, lang: str = "auto", key: Keyed | None = None, patient: str = "", *,
+                 mode: str = "surrogate", detector: Detector | None = None) -> tuple[str, list[Span]]:  # fmt: skip
     """(new text, spans found in the ORIGINAL text).
 
     `mode='surrogate'` replaces each identifier with a synthetic one of the same kind (needs `key`; the

@@ -24,6 +24,9 @@ from radbank.text.ids import make_dni, make_ssn
 from radbank.text.spans import Span
 
 PARTICLES = {"de", "del", "la", "las", "los", "y", "i", "van", "von", "da", "di", "du", "le", "dos", "das"}
+ZIP_DIGITS = 5
+OLDEST_KEPT_AGE = 89  # HIPAA Safe Harbor aggregates older ages as 90
+AGE_BAND = 5
 
 
 @cache
@@ -123,7 +126,9 @@ class Surrogates:
         return fake.street_address()
 
     def _zip(self, value: str, span: Span) -> str:
-        return self._rng("zip", value).postcode()[: len(value)] if len(value) == 5 else self._shape(value, "ZIP")
+        return (
+            self._rng("zip", value).postcode()[: len(value)] if len(value) == ZIP_DIGITS else self._shape(value, "ZIP")
+        )
 
     def _city(self, value: str, span: Span) -> str:
         cities = [c for c in self.gaz.cities[self.lang if self.lang in self.gaz.cities else "en"] if c != value]
@@ -154,7 +159,7 @@ class Surrogates:
         if not m:
             return self._shape(value, "AGE")
         n = int(m.group(0))
-        new = "90" if n > 89 else str(n - n % 5) if n >= 5 else m.group(0)
+        new = "90" if n > OLDEST_KEPT_AGE else str(n - n % AGE_BAND) if n >= AGE_BAND else m.group(0)
         return value[: m.start()] + new + value[m.end() :]
 
     def _sex(self, value: str, span: Span) -> str:
