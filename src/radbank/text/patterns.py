@@ -91,7 +91,8 @@ ADDRESS_EN = re.compile(
 )
 UK_POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[ABD-HJLNP-UW-Z]{2}|GIR[ \t]?0AA)\b")
 EIRCODE = re.compile(r"\b(?:[AC-FHKNPRTV-Y]\d{2}|D6W)[ \t]?(?=[0-9AC-FHKNPRTV-Y]{0,3}\d)[0-9AC-FHKNPRTV-Y]{4}\b")
-ZIP = re.compile(r"(?i:\b(?:C\.?P\.?|c[oó]digo postal|zip(?: code)?)[:\s]*)(?P<value>\d{5}(?:-\d{3,4})?|[A-Z]?\d{4}(?:[A-Z]{3})?)\b"
+ZIP = re.compile(r"(?i:\b(?:C\.?P\.?|c[oó]digo postal|zip(?: code)?)[:\s]*)"
+                 r"(?P<value>\d{5}(?:-\d{3,4})?|[A-Z]?\d{4}(?:[A-Z]{3})?)\b"
                  r"|\b(?P<v2>(?:0[1-9]|[1-4]\d|5[0-2])\d{3})(?=\s+[" + UP + r"])"
                  r"|(?<=\b[A-Z]{2}\s)(?P<v3>\d{5}(?:-\d{4})?)\b")  # fmt: skip
 _INST_ES = (r"Hospital|Hosp\.|Cl[ií]nica|Centro de Salud|Centro M[eé]dico|C\.S\.|Consultorio|Policl[ií]nica|"
