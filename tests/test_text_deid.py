@@ -105,16 +105,16 @@ def test_batch_inputs_bad_files_resume(tmp_path: Path) -> None:
     assert sorted(p.name for p in out.rglob("*.txt")) == ["latin.txt", "report.txt"]
     assert not re.search(r"\b(?:José|García|López)\b", (out / "latin.txt").read_text("utf-8"))
     assert not re.search(r"\b(?:Rosa|Vidal|Mira)\b", (out / "sub-07" / "ses-1" / "report.txt").read_text("utf-8"))
-    from radbank.text.batch import run_text_batch
+    from radbank.text.batch import TextOptions, run_text_batch
 
-    again = run_text_batch(src, out, KEY, max_bytes=1000)
+    again = run_text_batch(src, out, KEY, TextOptions(max_bytes=1000))
     assert again.written == 0 and again.resumed == 2
     reasons = " ".join(r for _, r in again.skipped)
     assert "empty file" in reasons and "binary" in reasons and "over the limit" in reasons
 
 
 def test_tables(tmp_path: Path) -> None:
-    from radbank.text.batch import run_text_batch
+    from radbank.text.batch import TextOptions, run_text_batch
 
     table = tmp_path / "reports.csv"
     with table.open("w", newline="", encoding="utf-8") as fh:
@@ -122,14 +122,14 @@ def test_tables(tmp_path: Path) -> None:
         w.writerow(["patient", "report", "finding"])
         w.writerow(["H1", "Paciente Rosa Vidal Mira, 03/04/2020.", "Pneumothorax"])
         w.writerow(["H1", "Control de Rosa Vidal Mira, 13/04/2020.", "No Finding"])
-    report = run_text_batch(table, tmp_path / "out.csv", KEY, column="report", patient_column="patient")
+    report = run_text_batch(table, tmp_path / "out.csv", KEY, TextOptions(column="report", patient_column="patient"))
     rows = list(csv.DictReader((tmp_path / "out.csv").open(encoding="utf-8")))
     assert report.written == 2 and all(r["patient"] == "" for r in rows) and rows[0]["finding"] == "Pneumothorax"
     name0 = re.search(r"Paciente (.+),", rows[0]["report"])
     assert name0 and name0.group(1) in rows[1]["report"] and "Rosa" not in rows[0]["report"]
     jsonl = tmp_path / "r.jsonl"
     jsonl.write_text(json.dumps({"text": "Dr. Emily Carter, 01/02/2021", "id": 1}) + "\nnot json\n", "utf-8")
-    report = run_text_batch(jsonl, tmp_path / "o.jsonl", KEY, lang="en")
+    report = run_text_batch(jsonl, tmp_path / "o.jsonl", KEY, TextOptions(lang="en"))
     assert report.written == 1 and len(report.skipped) == 1 and "r.jsonl:2" in report.skipped[0][1]
     assert "Emily" not in (tmp_path / "o.jsonl").read_text("utf-8")
     with pytest.raises(RadbankError, match="needs --column"):

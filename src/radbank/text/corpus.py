@@ -19,8 +19,12 @@ from faker import Faker
 
 from radbank.errors import RadbankError
 from radbank.text.dates import MONTHS_EN, MONTHS_ES
+from radbank.text.spans import LABELS
 
 MARK = re.compile(r"\[\[([A-Z_]+):(.+?)\]\]", re.S)
+
+P_SURNAMES2 = 0.7  # share of Spanish names with two surnames
+P_NO_MIDDLE = 0.8  # share of English names without a middle name
 
 
 def parse_markup(text: str) -> list[dict[str, Any]]:
@@ -66,6 +70,11 @@ def read_gold(path: str | Path) -> list[dict[str, Any]]:
                             "spans": rec["spans"]})  # fmt: skip
         except (ValueError, KeyError, TypeError) as exc:
             raise RadbankError(f"{path}:{n}: not a gold record ({exc})") from None
+        unknown = sorted({s["label"] for s in rec["spans"]} - set(LABELS))
+        if unknown:
+            raise RadbankError(f"{path}:{n}: unknown label {unknown[0]!r} (labels: {', '.join(LABELS)})")
+    if not records:
+        raise RadbankError(f"{path}: no gold records (empty file)")
     return records
 
 
@@ -156,9 +165,9 @@ def generate(n: int, seed: int = 0, langs: tuple[str, ...] = ("es", "en")) -> It
 
         def person(fake: Faker = fake, lang: str = lang) -> str:
             if lang == "es":
-                return f"{fake.first_name()} {fake.last_name()} {fake.last_name()}" if rng.random() < 0.7 else \
+                return f"{fake.first_name()} {fake.last_name()} {fake.last_name()}" if rng.random() < P_SURNAMES2 else \
                     f"{fake.first_name()} {fake.last_name()}"  # fmt: skip
-            return f"{fake.first_name()} {fake.last_name()}" if rng.random() < 0.8 else \
+            return f"{fake.first_name()} {fake.last_name()}" if rng.random() < P_NO_MIDDLE else \
                 f"{fake.first_name()} {rng.choice('ABCDEFGHJKLMNPRSTW')}. {fake.last_name()}"  # fmt: skip
 
         values: dict[str, tuple[str, str | None]] = {

@@ -14,8 +14,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from radbank.text.combine import meddocan_label
 from radbank.text.detect import Detector
-from radbank.text.pseudonymize import default_detector, guess_language
+from radbank.text.meddocan import Official, score_document
+from radbank.text.pseudonymize import KEPT_LABELS, default_detector, guess_language
+from radbank.text.spans import Span
+
+IDENTIFYING = ("NAME", "ID", "DATE", "PHONE", "EMAIL", "URL", "ADDRESS", "ZIP", "CITY", "INSTITUTION")
+"""The labels whose removal `removed` counts (the issue's identifying spans; not age, sex, country)."""
 
 TOKEN = re.compile(r"\w+", re.U)
 
@@ -53,13 +59,16 @@ class Evaluation:
     token: dict[str, Scores] = field(default_factory=dict)
     missed: list[dict[str, Any]] = field(default_factory=list)
     spurious: list[dict[str, Any]] = field(default_factory=list)
+    removed: dict[str, Scores] = field(default_factory=dict)
+    official: Official | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"reports": self.reports, "seconds": round(self.seconds, 3),
-                "reports_per_second": round(self.reports / self.seconds, 1) if self.seconds else None,
-                **{level: {k: v.row() for k, v in sorted(getattr(self, level).items())}
-                   for level in ("exact", "overlap", "token")},
-                "missed": self.missed, "spurious": self.spurious}  # fmt: skip
+        out = {"reports": self.reports, "seconds": round(self.seconds, 3),
+               "reports_per_second": round(self.reports / self.seconds, 1) if self.seconds else None,
+               **{level: {k: v.row() for k, v in sorted(getattr(self, level).items())}
+                  for level in ("exact", "overlap", "token", "removed")},
+               "missed": self.missed, "spurious": self.spurious}  # fmt: skip
+        return {**(self.official.to_dict() if self.official else {}), **out}
 
 
 def _get(table: dict[str, Scores], label: str) -> Scores:
@@ -101,7 +110,36 @@ def evaluate(records: list[dict[str, Any]], detector: Detector | None = None) ->
             if not right:
                 ev.spurious.append({"id": rec["id"], "label": p.label, "text": text[p.start : p.end]})
         _score_tokens(ev, text, gold, pred)
+        _score_removal(ev, text, gold, pred)
+        if any("meddocan" in g for g in gold):
+            ev.official = ev.official or Official()
+            score_document(ev.official, text, [(g["meddocan"], g["start"], g["end"]) for g in gold],
+                           [(meddocan_label(p, text), p.start, p.end) for p in pred])  # fmt: skip
     return ev
+
+
+def removed_text(text: str, pred: list[Span]) -> str:
+    """The report with every found span (but kept labels) replaced by its tag, as `mode='redact'` writes it."""
+    out, last = [], 0
+    for p in pred:
+        if p.label not in KEPT_LABELS:
+            out += [text[last : p.start], f"[{p.label}]"]
+            last = p.end
+    return "".join(out) + text[last:]
+
+
+def _score_removal(ev: Evaluation, text: str, gold: list[dict[str, Any]], pred: list[Span]) -> None:
+    """A gold identifying span is removed when its text no longer appears (as a whole word) in the output."""
+    output = removed_text(text, pred)
+    for g in gold:
+        if g["label"] not in IDENTIFYING:
+            continue
+        value = text[g["start"] : g["end"]].strip()
+        gone = re.search(rf"(?<!\w){re.escape(value)}(?!\w)", output) is None
+        for label in (g["label"], "ALL"):
+            scores = _get(ev.removed, label)
+            scores.tp += gone
+            scores.fn += not gone
 
 
 def _score_tokens(ev: Evaluation, text: str, gold: list[dict[str, Any]], pred: list[Any]) -> None:
@@ -126,7 +164,7 @@ def format_table(ev: Evaluation, max_missed: int = 50) -> str:
     lines = [
         f"{ev.reports} reports, {ev.reports / ev.seconds if ev.seconds else 0:.0f} reports/s (detection, one process)"
     ]
-    for level in ("overlap", "exact", "token"):
+    for level in ("overlap", "exact", "token", "removed"):
         table = getattr(ev, level)
         lines.append(f"\n{level}-level")
         lines.append(f"  {'label':<12} {'gold':>5} {'found':>6} {'precision':>9} {'recall':>7} {'F1':>6}")
@@ -136,6 +174,12 @@ def format_table(ev: Evaluation, max_missed: int = 50) -> str:
                 f"  {label:<12} {s.tp + s.fn:5d} {s.tp + s.fp:6d} {s.precision:9.3f} {s.recall:7.3f} {s.f1:6.3f}"
             )
     counts = Counter(m["label"] for m in ev.missed)
+    if ev.official:
+        lines.append("\nMEDDOCAN official (evaluation script's definitions)")
+        lines.append(f"  {'subtask':<22} {'precision':>9} {'recall':>7} {'F1':>6}")
+        for name in ("subtask1", "subtask2_strict", "subtask2_merged"):
+            c = getattr(ev.official, name)
+            lines.append(f"  {name:<22} {c.precision:9.4f} {c.recall:7.4f} {c.f1:6.4f}")
     lines.append(f"\nmissed spans: {len(ev.missed)} ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})")
     for m in ev.missed[:max_missed]:
         lines.append(f"  {m['id']}: {m['label']} {m['text']!r}")

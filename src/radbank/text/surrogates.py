@@ -24,6 +24,9 @@ from radbank.text.ids import make_dni, make_ssn
 from radbank.text.spans import Span
 
 PARTICLES = {"de", "del", "la", "las", "los", "y", "i", "van", "von", "da", "di", "du", "le", "dos", "das"}
+ZIP_DIGITS = 5
+OLDEST_KEPT_AGE = 89  # HIPAA Safe Harbor aggregates older ages as 90
+AGE_BAND = 5
 
 
 @cache
@@ -67,8 +70,8 @@ class Surrogates:
             given = low in self.gaz.first and (low not in self.gaz.last or (m.start() == 0 and several_words))
             if low in PARTICLES:
                 return token
-            if re.fullmatch(r"[A-ZÁÉÍÓÚÑ]\.", token):  # an initial
-                return self._rng("initial", low).random_uppercase_letter() + "."
+            if re.fullmatch(r"[A-ZÁÉÍÓÚÑ]\.?", token):  # an initial
+                return self._rng("initial", low).random_uppercase_letter() + ("." if token.endswith(".") else "")
             fake = self._rng("name", low)
             if given and low in self.gaz.first_female:
                 new = fake.first_name_female()
@@ -77,7 +80,9 @@ class Surrogates:
             else:
                 new = fake.last_name()
             new = new.split()[0]
-            return new.upper() if token.isupper() and len(token) > 1 else new
+            if token.isupper() and len(token) > 1:
+                return new.upper()
+            return new.lower() if token.islower() else new
 
         return re.sub(r"[^\W\d_]+(?:['’-][^\W\d_]+)*\.?", word, value)
 
@@ -87,7 +92,7 @@ class Surrogates:
             return self._shape(value, "DATE")
         f = found[0]
         shifted = f.date + dt.timedelta(days=self.offset_days)
-        if f.form in ("m_de_y",):  # month precision: shift the month the day 15 would fall in
+        if f.form in ("m_de_y", "m_y_numeric"):  # month precision: shift the month the day 15 would fall in
             shifted = (f.date.replace(day=15) + dt.timedelta(days=self.offset_days)).replace(day=1)
         return value[: f.start] + write_like(f, shifted, self.lang) + value[f.end :]
 
@@ -100,8 +105,13 @@ class Surrogates:
         return self._shape(value, "ID")
 
     def _phone(self, value: str, span: Span) -> str:
-        prefix = re.match(r"(?:\+34|0034|\+1)?[\s.-]?\(?\d", value)  # country code and first digit kept
-        return self._shape(value, "PHONE", keep_prefix=(prefix.group(0),) if prefix else ())
+        """Same layout; the country code and the first digit kept, every other digit keyed, letters
+        (ext., x) kept."""
+        prefix = re.match(r"(?:\+\d{1,3}|00\d{2,3})?[\s.-]?\(?\d", value)
+        keep = len(prefix.group(0)) if prefix else 0
+        fake = self._rng("shape:PHONE", value)
+        new = value[:keep] + "".join(str(fake.random_digit()) if c.isdigit() else c for c in value[keep:])
+        return new if new != value else self._shape(value, "PHONE")
 
     def _email(self, value: str, span: Span) -> str:
         fake = self._rng("email", value)
@@ -116,7 +126,9 @@ class Surrogates:
         return fake.street_address()
 
     def _zip(self, value: str, span: Span) -> str:
-        return self._rng("zip", value).postcode()[: len(value)] if len(value) == 5 else self._shape(value, "ZIP")
+        return (
+            self._rng("zip", value).postcode()[: len(value)] if len(value) == ZIP_DIGITS else self._shape(value, "ZIP")
+        )
 
     def _city(self, value: str, span: Span) -> str:
         cities = [c for c in self.gaz.cities[self.lang if self.lang in self.gaz.cities else "en"] if c != value]
@@ -128,9 +140,11 @@ class Surrogates:
             r"(Hospital Universitario|Hospital|Hosp\.|Cl[ií]nica|Centro de Salud|Centro M[eé]dico|"
             r"Policl[ií]nica|Instituto|Fundaci[oó]n|Sanatorio|Residencia|Consorcio Hospital\w*)\b",
             value,
+            re.I,
         )
         if m:
-            return f"{m.group(0)} {fake.last_name()}"
+            new = f"{m.group(0)} {fake.last_name()}"
+            return new.upper() if value.isupper() else new
         tail = re.search(
             r"(Hospital|Medical Cent(?:er|re)|Clinic|Health Center|Health System|Infirmary|Health|"
             r"Memorial|Cancer Center)\b.*$",
@@ -139,7 +153,26 @@ class Surrogates:
         return f"{fake.last_name()} {tail.group(1) if tail else 'Hospital'}"
 
     def _age(self, value: str, span: Span) -> str:
-        return "90"  # ages over 89 are aggregated, as HIPAA's Safe Harbor asks
+        """Over 89: 90 (HIPAA Safe Harbor's aggregation); younger (with ages='all'): the five-year band's
+        lower bound, the unit kept ("72 años" -> "70 años")."""
+        m = re.search(r"\d+", value)
+        if not m:
+            return self._shape(value, "AGE")
+        n = int(m.group(0))
+        new = "90" if n > OLDEST_KEPT_AGE else str(n - n % AGE_BAND) if n >= AGE_BAND else m.group(0)
+        return value[: m.start()] + new + value[m.end() :]
+
+    def _sex(self, value: str, span: Span) -> str:
+        return value  # kept: sex is published with the images (participants.tsv) and matters clinically
+
+    def _country(self, value: str, span: Span) -> str:
+        return str(self._rng("country", value).country())
+
+    def _profession(self, value: str, span: Span) -> str:
+        return str(self._rng("profession", value).job()).split(",")[0].lower()
+
+    def _other(self, value: str, span: Span) -> str:
+        return "[...]"
 
     def _shape(self, value: str, kind: str, keep_prefix: tuple[str, ...] = ()) -> str:
         """Same shape: each digit a keyed digit, each letter a keyed letter of the same case; separators and

@@ -1,0 +1,90 @@
+"""Joining the model's spans and the rules' spans into one non-overlapping set, and naming them in MEDDOCAN's
+labels.
+
+Policy: the statistical model's entities come first (they follow the corpus conventions the model was
+trained on); of a rule span that overlaps them, the parts outside them that hold a word are kept as spans
+of their own (privacy first, and the model's offsets stay as they are), except that a structured
+identifier's rule span (date, ID, e-mail, phone, URL) replaces the model spans it contains. Rule spans
+that touch no model span are resolved among themselves (longest first). Spans that are only a
+pre-redacted placeholder (XXXX, [** ... **], ***, [REDACTED]) are never kept: the placeholder stays.
+"""
+
+from __future__ import annotations
+
+import re
+
+from radbank.text.brat import MEDDOCAN_TO_RADBANK
+from radbank.text.spans import Span, resolve_overlaps
+
+PLACEHOLDER = re.compile(r"\[\*\*.*?\*\*\]|\[(?:REDACTED|redacted|Redacted)\]|\*{3,}|\b[Xx]{2,}\b|_{3,}")
+_ONLY_PLACEHOLDERS = re.compile(rf"(?:\s|[,.;:()\-]|{PLACEHOLDER.pattern})*")
+
+
+def is_placeholder(text: str) -> bool:
+    """True when `text` holds nothing but redaction placeholders (and spaces or punctuation)."""
+    return bool(text.strip()) and _ONLY_PLACEHOLDERS.fullmatch(text) is not None
+
+
+def combine(text: str, model: list[Span], rules: list[Span]) -> list[Span]:
+    """One set of spans from the model's and the rules' candidates (see the module's policy)."""
+    chosen = resolve_overlaps([s for s in model if not is_placeholder(text[s.start : s.end])])
+    leftovers = []
+    for r in sorted(rules, key=lambda s: s.start - s.end):
+        if is_placeholder(text[r.start : r.end]):
+            continue
+        hits = [m for m in chosen if m.start < r.end and r.start < m.end]
+        if hits and r.label in STRUCTURED and all(r.start <= m.start and m.end <= r.end for m in hits):
+            chosen = [m for m in chosen if m not in hits] + [_structured(r, hits)]  # the pattern knows better
+        else:
+            leftovers += _uncovered(text, r, hits) if hits else [r]
+    return sorted(chosen + resolve_overlaps(leftovers), key=lambda s: s.start)
+
+
+def _structured(rule: Span, hits: list[Span]) -> Span:
+    """A structured identifier's span covering model spans: its offsets and label; the model's finer kind
+    when the model agreed on the label."""
+    same = [m for m in hits if m.label == rule.label]
+    return Span(rule.start, rule.end, rule.label, same[0].kind if same else rule.kind, "rules+ner" if same else "rules")
+
+
+def _uncovered(text: str, rule: Span, hits: list[Span]) -> list[Span]:
+    """The parts of a rule span outside the model's spans that hold a word: "Calle Mayor" found by the model
+    and "Calle Mayor, 18" by a rule leave "18" to remove too."""
+    out, cursor = [], rule.start
+    for m in [*sorted(hits, key=lambda s: s.start), Span(rule.end, rule.end, rule.label)]:
+        piece = text[cursor : m.start]
+        core = re.search(r"\w(?:.*\w)?", piece, re.S)
+        if core:
+            out.append(Span(cursor + core.start(), cursor + core.end(), rule.label, rule.kind, rule.source))
+        cursor = max(cursor, m.end)
+    return out
+
+
+STRUCTURED = frozenset({"DATE", "ID", "EMAIL", "PHONE", "URL"})
+"""Labels whose rule spans (patterns with checks and cues) win over model spans they contain."""
+_NAME_KINDS = {"professional": "NOMBRE_PERSONAL_SANITARIO", "relative": "FAMILIARES_SUJETO_ASISTENCIA"}
+_ID_KINDS = {"mrn": "ID_SUJETO_ASISTENCIA", "dni": "ID_SUJETO_ASISTENCIA", "ssn": "ID_SUJETO_ASISTENCIA",
+             "insurance": "ID_ASEGURAMIENTO", "accession": "ID_CONTACTO_ASISTENCIAL",
+             "episode": "ID_CONTACTO_ASISTENCIAL", "licence": "ID_TITULACION_PERSONAL_SANITARIO",
+             "bed": "ID_CONTACTO_ASISTENCIAL"}  # fmt: skip
+_BY_LABEL = {"DATE": "FECHAS", "AGE": "EDAD_SUJETO_ASISTENCIA", "SEX": "SEXO_SUJETO_ASISTENCIA", "ADDRESS": "CALLE",
+             "ZIP": "TERRITORIO", "CITY": "TERRITORIO", "COUNTRY": "PAIS", "EMAIL": "CORREO_ELECTRONICO",
+             "PHONE": "NUMERO_TELEFONO", "URL": "URL_WEB", "PROFESSION": "PROFESION",
+             "OTHER": "OTROS_SUJETO_ASISTENCIA"}  # fmt: skip
+
+
+def meddocan_label(span: Span, text: str) -> str:
+    """The MEDDOCAN label of a span: the model's own label, else one read from the rule's label and kind."""
+    if span.kind in MEDDOCAN_TO_RADBANK:
+        return span.kind
+    by_kind = {"NAME": _NAME_KINDS.get(span.kind, "NOMBRE_SUJETO_ASISTENCIA"),
+               "ID": _ID_KINDS.get(span.kind, "ID_SUJETO_ASISTENCIA"),
+               "PHONE": "NUMERO_FAX" if span.kind == "fax" else "NUMERO_TELEFONO",
+               "INSTITUTION": _institution_label(text[span.start : span.end].lower())}  # fmt: skip
+    return by_kind.get(span.label) or _BY_LABEL.get(span.label, "OTROS_SUJETO_ASISTENCIA")
+
+
+def _institution_label(value: str) -> str:
+    if "centro de salud" in value or value.startswith(("c.s.", "cap ", "consultorio")):
+        return "CENTRO_SALUD"
+    return "HOSPITAL" if re.search(r"hospital|hosp\.|cl[ií]nica|sanatorio", value) else "INSTITUCION"
