@@ -48,8 +48,25 @@ def map_parallel(
         context = mp.get_context("spawn")
     if chunksize is None:
         chunksize = max(1, min(64, n // (workers * 8)))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=die_with_parent) as pool:
         yield from pool.map(fn, items, chunksize=chunksize)
+
+
+def die_with_parent() -> None:
+    """Worker initializer (Linux): be killed when the process that started us dies, even by SIGKILL.
+
+    Workers are children of the forkserver, which exits as soon as the main process is gone; without this
+    they would go on with their queued items, writing under PID 1."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: nothing to do
+        return
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:

@@ -1,11 +1,18 @@
 """The leak audit: look for every identifying value of the inputs in every output.
 
 Identifiers are collected from every input file's header (names and their parts, IDs, dates of birth,
-addresses, telephone numbers, institution names; see identifiers.py). Each output is then searched:
-every element, nested sequences, private elements and File Meta included; its file and folder names; and,
-as a backstop, the raw bytes before the pixel data (so values pydicom cannot decode are caught too).
-A leak is reported by file, place and kind of identifier (never by its value, so the report can be shared).
-Any leak fails the audit.
+addresses, telephone numbers, institution names, UIDs; see identifiers.py), per patient. Each output is then
+searched: every element, nested sequences, private elements and File Meta included; its file and folder
+names; and, as a backstop, the raw bytes before the pixel data (so values pydicom cannot decode are caught too).
+
+Values and texts are compared as normalised whole tokens (accents, case and spacing do not matter). Each
+output is searched for every identifier of its own patient, and for the strong identifiers of every patient
+(whole names, long IDs, addresses...; see identifiers.py): a single name part or a short number of another
+patient is a common word there, not a leak. Which patient an output belongs to comes from the batch report
+(output -> input file); an output it does not map is searched for every identifier of every patient.
+Coded values (CS) and raw bytes are searched for strong identifiers only; radbank's own placeholders are
+never identifiers. A leak is reported by file, place and kind of identifier (never by its value, so the
+report can be shared). Any leak fails the audit.
 """
 
 from __future__ import annotations
@@ -13,12 +20,15 @@ from __future__ import annotations
 import html
 import os
 import re
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from radbank.anonymize.identifiers import IdentifierSet, value_text
-from radbank.fsutil import is_hidden, write_json, write_text
+from radbank.anonymize.batch import printable
+from radbank.anonymize.identifiers import IdentifierSet, normalise, value_text
+from radbank.errors import RadbankError
+from radbank.fsutil import is_hidden, read_json, write_json, write_text
 
 
 @dataclass(frozen=True)
@@ -51,12 +61,40 @@ class AuditReport:
         return {**asdict(self), "passed": self.passed}
 
 
-def collect_identifiers(in_dir: str | Path, skip: list[Path] | None = None) -> tuple[IdentifierSet, int, int]:
-    """Identifiers of every readable DICOM header under IN: (set, files read, files unreadable)."""
+@dataclass
+class InputIdentifiers:
+    """Identifiers of the inputs, per patient, and which input file is whose."""
+
+    patients: dict[str, IdentifierSet] = field(default_factory=dict)
+    patient_of: dict[str, str] = field(default_factory=dict)  # input (printable, relative to IN) -> patient
+    read: int = 0
+    unreadable: int = 0
+
+    def everyone(self) -> IdentifierSet:
+        """Every identifier of every patient (for outputs no input maps to)."""
+        out = IdentifierSet()
+        for ids in self.patients.values():
+            for ident in ids:
+                out.add_identifier(ident)
+        return out
+
+    def strong(self) -> IdentifierSet:
+        """The strong identifiers of every patient."""
+        out = IdentifierSet()
+        for ids in self.patients.values():
+            for ident in ids:
+                if ident.strong:
+                    out.add_identifier(ident)
+        return out
+
+
+def collect_identifiers(in_dir: str | Path, skip: list[Path] | None = None) -> InputIdentifiers:
+    """Identifiers of every readable DICOM header under IN, per patient."""
     import pydicom
 
-    identifiers = IdentifierSet()
-    read = unreadable = 0
+    from radbank.anonymize.dicom import Deidentifier
+
+    found = InputIdentifiers()
     root = Path(in_dir)
     skip_resolved = [s.resolve() for s in skip or []]
     for path in sorted(root.rglob("*")):
@@ -65,24 +103,32 @@ def collect_identifiers(in_dir: str | Path, skip: list[Path] | None = None) -> t
         if any(path.resolve().is_relative_to(s) for s in skip_resolved):
             continue
         try:
-            ds = pydicom.dcmread(path, stop_before_pixels=True)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the batch already reported what pydicom said of each input
+                ds = pydicom.dcmread(path, stop_before_pixels=True)
+            patient = Deidentifier.patient_key(ds)
+            found.patients.setdefault(patient, IdentifierSet()).add_dataset(ds, uids=True)
         except Exception:
-            unreadable += 1
+            found.unreadable += 1
             continue
-        identifiers.add_dataset(ds, uids=True)
-        read += 1
-    return identifiers, read, unreadable
+        found.patient_of[printable(os.path.relpath(path, root))] = patient
+        found.read += 1
+    return found
 
 
-def scan_file(path: Path, rel: str, identifiers: IdentifierSet, allowed: set[str]) -> tuple[list[Leak], bool]:
-    """Leaks in one output file, and whether it is marked as de-identified."""
+def scan_file(
+    path: Path, rel: str, own: IdentifierSet, others: IdentifierSet, allowed: set[str]
+) -> tuple[list[Leak], bool]:
+    """Leaks in one output file (its patient's identifiers `own`, strong ones of everyone `others`), and
+    whether it is marked as de-identified."""
     import pydicom
 
     leaks: list[Leak] = []
     seen: set[tuple[str, str]] = set()
 
-    def report(where: str, text: str) -> None:
-        for match in identifiers.find(_mask_keyed_uids(text)):
+    def report(where: str, text: str, strong_only: bool = False) -> None:
+        norm = normalise(_mask_keyed_uids(text))
+        for match in own.find_normalised(norm, strong_only) + others.find_normalised(norm):
             ident = match.identifier
             if ident.kind in allowed or (ident.text, where) in seen:
                 continue
@@ -90,18 +136,20 @@ def scan_file(path: Path, rel: str, identifiers: IdentifierSet, allowed: set[str
             leaks.append(Leak(rel, where, ident.kind, ident.source))
 
     report("file name", rel.replace("/", " "))
-    with open(path, "rb") as fh:
+    with open(path, "rb") as fh, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         ds = pydicom.dcmread(fh, stop_before_pixels=True)
         header_end = fh.tell()
         fh.seek(0)
         raw = fh.read(header_end)
-    for where, text in _element_texts(ds):
-        report(where, text)
+    for where, vr, text in _element_texts(ds):
+        report(where, text, strong_only=vr == "CS")
     if getattr(ds, "file_meta", None) is not None:
-        for where, text in _element_texts(ds.file_meta):
-            report(f"file meta {where}", text)
+        for where, vr, text in _element_texts(ds.file_meta):
+            report(f"file meta {where}", text, strong_only=vr == "CS")
     found = {(leak.kind, leak.source) for leak in leaks}
-    for match in identifiers.find(_mask_keyed_uids(raw.decode("latin-1"))):
+    norm = normalise(_mask_keyed_uids(raw.decode("latin-1")))
+    for match in own.find_normalised(norm, strong_only=True) + others.find_normalised(norm):
         ident = match.identifier
         if ident.kind not in allowed and (ident.kind, ident.source) not in found:
             found.add((ident.kind, ident.source))
@@ -114,13 +162,12 @@ KEYED_UID = re.compile(r"2\.25\.\d+")
 
 
 def _mask_keyed_uids(text: str) -> str:
-    """Blank radbank's own 2.25 UIDs: keyed hashes whose random digits would otherwise match ID digits by chance
-    (about once per hundred files). Original UIDs are identifiers of their own (kind 'uid'), so a UID left
-    unreplaced is still caught."""
+    """Blank radbank's own 2.25 UIDs: keyed hashes whose random digits would otherwise match ID digits by chance.
+    Original UIDs are identifiers of their own (kind 'uid'), so a UID left unreplaced is still caught."""
     return KEYED_UID.sub(lambda m: " " * len(m.group()), text)
 
 
-def _element_texts(ds: Any, prefix: str = "") -> list[tuple[str, str]]:
+def _element_texts(ds: Any, prefix: str = "") -> list[tuple[str, str, str]]:
     out = []
     for elem in ds:
         tag = int(elem.tag)
@@ -133,28 +180,54 @@ def _element_texts(ds: Any, prefix: str = "") -> list[tuple[str, str]]:
         if value is None:
             continue
         if isinstance(value, bytes):
-            out.append((where, value.decode("latin-1")))
+            out.append((where, elem.VR, value.decode("latin-1")))
         else:
-            out.append((where, value_text(value)))
+            out.append((where, elem.VR, value_text(value)))
     return out
 
 
+def outputs_of(work: str | Path) -> dict[str, str] | None:
+    """Output -> input of a radbank batch whose report is in WORK (None when there is none)."""
+    path = Path(work) / "deid-report.json"
+    if not path.is_file():
+        return None
+    data = read_json(path)
+    batch = data.get("batch", data) if isinstance(data, dict) else {}
+    return {f["output"]: f["source"] for f in batch.get("files", []) if f.get("status") in ("written", "resumed")}
+
+
 def run_audit(
-    in_dir: str | Path, out_dir: str | Path, allow: tuple[str, ...] = (), skip_inputs: list[Path] | None = None
+    in_dir: str | Path,
+    out_dir: str | Path,
+    allow: tuple[str, ...] = (),
+    skip_inputs: list[Path] | None = None,
+    sources: dict[str, str] | None = None,
 ) -> AuditReport:
-    """Audit OUT against IN (see the module docstring)."""
-    identifiers, read, unreadable = collect_identifiers(in_dir, skip_inputs)
+    """Audit OUT against IN (see the module docstring). `sources`: output -> input, relative paths, as the
+    batch report gives them; outputs it does not list are searched for everyone's identifiers."""
+    for folder, what in ((in_dir, "input"), (out_dir, "output")):
+        if not Path(folder).is_dir():
+            raise RadbankError(f"{folder}: {what} folder not found")
+    inputs = collect_identifiers(in_dir, skip_inputs)
     report = AuditReport(
-        inputs=read, identifiers=len(identifiers), unreadable_inputs=unreadable, allowed_kinds=sorted(allow)
+        inputs=inputs.read,
+        identifiers=sum(len(ids) for ids in inputs.patients.values()),
+        unreadable_inputs=inputs.unreadable,
+        allowed_kinds=sorted(allow),
     )
+    strong, everyone, empty = inputs.strong(), None, IdentifierSet()
     root = Path(out_dir)
     for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root).as_posix()
-        if not path.is_file() or rel.startswith("."):
+        if not path.is_file() or is_hidden(path.relative_to(root)):
             continue
+        rel = printable(path.relative_to(root).as_posix())
+        patient = inputs.patient_of.get((sources or {}).get(rel, ""))
+        if patient is None:
+            everyone = everyone if everyone is not None else inputs.everyone()
+        own = inputs.patients[patient] if patient is not None else everyone or empty
         report.outputs += 1
         try:
-            leaks, marked = scan_file(path, rel, identifiers, set(allow))
+            leaks, marked = scan_file(path, rel, own, strong, set(allow))
         except Exception:
             leaks, marked = [], False  # an output we cannot even read is reported as unmarked
         report.leaks += leaks

@@ -1,8 +1,10 @@
 """De-identifying one DICOM dataset's header: PS3.15 Basic Profile + Options, keyed pseudonyms and UIDs.
 
-Per element, recursively into every sequence item (see profile.py for how actions are resolved):
-  X remove, Z empty, D dummy (or pseudonym), K keep, C clean (shift dates, keep times, scrub text), U new UID.
-On top of the profile:
+Per element, recursively into every sequence item, the action comes from one place, the rule registry
+(rules.py: site policy, pseudonyms, PS3.15 Table E.1-1 under the Options, else the VR):
+  X remove, Z empty, D dummy (or pseudonym), K keep, C clean (shift dates, keep times, scrub text), U new UID;
+then iod.py makes it conform to the IOD of the file's SOP Class (nothing the IOD requires is removed, no
+optional sequence is left with zero items). On top of the profile:
 - Patient ID, Accession Number and Study ID become keyed pseudonyms (HMAC-SHA256, prefixed P/A/S), and the
   Patient's Name becomes the patient's pseudonym: consistent across files and runs with one key;
 - every UID that is not a well-known DICOM UID (SOP classes, transfer syntaxes...) becomes a 2.25 UID keyed
@@ -31,20 +33,21 @@ from pydicom.uid import UID, DeflatedExplicitVRLittleEndian, UID_dictionary
 
 from radbank import __version__
 from radbank.anonymize.identifiers import IdentifierSet, is_multi, value_text
+from radbank.anonymize.iod import OPTIONAL, conform, load_iod_types
 from radbank.anonymize.keys import Keyed
-from radbank.anonymize.profile import METHOD_CODES, Options, load_table, resolve
+from radbank.anonymize.profile import METHOD_CODES, Options
+from radbank.anonymize.rules import PATIENT_NAME, PSEUDONYM_KINDS, TEXT_VRS, RuleSet, SitePolicy
 from radbank.anonymize.safe_private import is_safe_private
 from radbank.anonymize.scrub import clean_text
 
-PSEUDONYMS = {0x00100020: "patient", 0x00080050: "accession", 0x00200010: "study"}
-PATIENT_NAME = 0x00100010
-TEXT_VRS = {"LO", "SH", "LT", "ST", "UT", "UC", "CS", "AE", "UR"}
 NUMBER_VRS = {"US", "SS", "UL", "SL", "FL", "FD", "SV", "UV", "AT"}
+CODE_VRS = {"CS", "AE", "UR"}  # coded values: never masked in part (a mask is not a valid code)
 DUMMY_TEXT = "ANONYMIZED"
 DUMMY = {"DA": "19000101", "TM": "000000", "DT": "19000101000000", "AS": "000Y", "IS": "0", "DS": "0"}
 MAX_LENGTH = {"SH": 16, "CS": 16, "AE": 16, "LO": 64, "PN": 64, "ST": 1024, "LT": 10240}
 IMPLEMENTATION_UID = "2.25." + str(int(hashlib.sha256(b"radbank implementation class").hexdigest()[:32], 16))
-VALUE_DEPENDENT_VRS = {"SQ", "UI", "DA", "DT", "TM", "AS", "PN", "UN"}
+OVERLAY_GROUP_HIGH, OVERLAY_DATA = 0x60, 0x3000  # (60xx,3000) Overlay Data
+CONFORMABLE = {"X", "Z", "D", "X/Z", "X/D", "Z/D", "X/Z/D"}
 ADDED = {0x00120062, 0x00120063, 0x00120064, 0x00280303}  # set by _finalise
 
 
@@ -66,6 +69,7 @@ class _Context:
     offset_days: int
     identifiers: IdentifierSet
     plan: list[Step] | None
+    sop_class: str = ""
     dates_shifted: bool = False
 
 
@@ -75,8 +79,12 @@ class Deidentifier:
 
     keyed: Keyed
     options: Options = field(default_factory=Options)
+    policy: SitePolicy = field(default_factory=SitePolicy)
     cleaner: Callable[[str, IdentifierSet], str] = clean_text
-    _plain_keep: dict[tuple[int, str | None], bool] = field(default_factory=dict, init=False, repr=False)
+    rules: RuleSet = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.rules = RuleSet(self.options, self.policy)
 
     @staticmethod
     def patient_key(ds: Dataset) -> str:
@@ -100,8 +108,9 @@ class Deidentifier:
         if identifiers is None:
             identifiers = IdentifierSet()
             identifiers.add_dataset(ds)
-        ctx = _Context(patient, self.keyed.date_offset_days(patient), identifiers, plan)
-        self._walk(ds, ctx, "")
+        sop_class = str(ds.get("SOPClassUID", "") or "").strip()
+        ctx = _Context(patient, self.keyed.date_offset_days(patient), identifiers, plan, sop_class)
+        self._walk(ds, ctx, "", ())
         self._finalise(ds, ctx, pixels_cleaned)
         return ds
 
@@ -112,7 +121,7 @@ class Deidentifier:
 
     # --- walking -------------------------------------------------------------------------------------------------
 
-    def _walk(self, ds: Dataset, ctx: _Context, prefix: str) -> None:
+    def _walk(self, ds: Dataset, ctx: _Context, prefix: str, path: tuple[int, ...]) -> None:
         kept_blocks: set[tuple[int, int]] = set()
         if self.options.retain_safe_private:
             for raw in ds.elements():
@@ -120,6 +129,8 @@ class Deidentifier:
                     kept_blocks.add((elem.tag.group, elem.tag.element >> 8))
         for raw in list(ds.elements()):  # raw: an element is only decoded when its action needs the value
             tag = int(raw.tag)
+            if tag not in ds:  # removed with its overlay
+                continue
             group, element = tag >> 16, tag & 0xFFFF
             where = f"{prefix}({group:04X},{element:04X})"
             if group % 2 == 1:
@@ -140,36 +151,39 @@ class Deidentifier:
             if element == 0x0000 or group in (0x0000, 0x0002) or tag in ADDED:
                 del ds[tag]  # group lengths, stray file meta, and what _finalise sets afresh
                 continue
-            if self._kept_as_is(tag, raw.VR):
-                self._record(ctx, where, raw, "K", "kept (PS3.15 Table E.1-1 or a non-text VR)")
+            if self.rules.kept_as_is(tag, raw.VR):
+                self._record(ctx, where, raw, "K", f"kept ({self.rules.decide(tag).why} or a non-text VR)")
                 continue
-            self._public(ds, ds[tag], ctx, where)
+            self._public(ds, ds[tag], ctx, where, (*path, tag))
 
-    def _kept_as_is(self, tag: int, vr: str | None) -> bool:
-        """Whether an element is kept whatever its value (so it need not be decoded): the profile says K for
-        it and nothing value-dependent applies (dates, UIDs, ages, sequences, names, pseudonyms)."""
-        known = self._plain_keep.get((tag, vr))
-        if known is None:
-            row = load_table().lookup(tag)
-            plain = vr is not None and vr not in VALUE_DEPENDENT_VRS and tag not in PSEUDONYMS and tag != PATIENT_NAME
-            # listed: the profile keeps it; not listed: _by_vr keeps any VR but free text (which it checks)
-            known = plain and (resolve(row, self.options) == "K" if row is not None else vr not in TEXT_VRS)
-            self._plain_keep[(tag, vr)] = known
-        return known
-
-    def _public(self, ds: Dataset, elem: Any, ctx: _Context, where: str) -> None:
-        tag = int(elem.tag)
-        if tag in PSEUDONYMS or tag == PATIENT_NAME:
-            original = str(elem.value or "").strip()
-            if tag == PATIENT_NAME:
-                elem.value = self.keyed.pseudonym("patient", ctx.patient)
-            elif original:
-                elem.value = self.keyed.pseudonym(PSEUDONYMS[tag], original)
-            self._record(ctx, where, elem, "D", "keyed pseudonym (HMAC-SHA256)")
+    def _public(self, ds: Dataset, elem: Any, ctx: _Context, where: str, path: tuple[int, ...]) -> None:
+        decision = self.rules.decide(int(elem.tag))
+        action, why = decision.action, decision.why
+        if decision.forced and action == "K" and elem.VR != "SQ":
+            self._record(ctx, where, elem, "K", f"kept ({why})")
             return
-        row = load_table().lookup(tag)
-        action = resolve(row, self.options) if row is not None else self._by_vr(elem, ctx)
-        self._apply(ds, elem, action, ctx, where, "PS3.15 Table E.1-1" if row is not None else f"by VR {elem.VR}")
+        if action == "V":
+            action, why = self._by_vr(elem, ctx), f"by VR {elem.VR}"
+        if action == "P":
+            self._pseudonymise(elem, ctx, where)
+            return
+        if action in CONFORMABLE:
+            kind = load_iod_types().type_of(ctx.sop_class, path)
+            conformed = conform(action, kind, elem.VR == "SQ")
+            if conformed != action and kind != OPTIONAL:
+                why += f"; Type {kind} in the IOD"
+            action = conformed
+        self._apply(ds, elem, action, ctx, where, why, path)
+
+    def _pseudonymise(self, elem: Any, ctx: _Context, where: str) -> None:
+        tag = int(elem.tag)
+        if tag == PATIENT_NAME:
+            elem.value = self.keyed.pseudonym("patient", ctx.patient)
+        else:
+            original = value_text(elem.value or "").strip()
+            if original:
+                elem.value = self.keyed.pseudonym(PSEUDONYM_KINDS.get(tag, "other"), original)
+        self._record(ctx, where, elem, "D", "keyed pseudonym (HMAC-SHA256)")
 
     def _by_vr(self, elem: Any, ctx: _Context) -> str:
         """Attributes Table E.1-1 does not list: decide by value representation (privacy first)."""
@@ -189,13 +203,23 @@ class Deidentifier:
         if vr == "UN":
             return "X"  # an attribute this dictionary does not know: unknown content
         text = value_text(elem.value) if vr in TEXT_VRS and elem.value not in (None, "") else ""
-        if text and (ctx.identifiers.find(text) or self.cleaner(text, ctx.identifiers) != text):
+        if not text:
+            return "K"
+        if vr in CODE_VRS:  # a code: removed if it is a whole identifier (name parts are common words here)
+            return "X" if ctx.identifiers.find(text, strong_only=True) else "K"
+        if ctx.identifiers.find(text) or self.cleaner(text, ctx.identifiers) != text:
             return "C" if self.options.clean_descriptors else "X"
         return "K"
 
-    def _apply(self, ds: Dataset, elem: Any, action: str, ctx: _Context, where: str, why: str) -> None:
+    def _apply(
+        self, ds: Dataset, elem: Any, action: str, ctx: _Context, where: str, why: str, path: tuple[int, ...]
+    ) -> None:
         tag, vr = int(elem.tag), elem.VR
-        if action == "X":
+        if action == "X" and tag >> 24 == OVERLAY_GROUP_HIGH and tag & 0xFFFF == OVERLAY_DATA:
+            for other in [t for t in ds.keys() if t >> 16 == tag >> 16]:  # noqa: SIM118 - a copy, we delete
+                del ds[other]  # the overlay whole: its other attributes require the data (Type 1)
+            self._record(ctx, where, elem, "X", f"overlay removed ({why})")
+        elif action == "X":
             del ds[tag]
             self._record(ctx, where, elem, "X", f"removed ({why})")
         elif action == "Z":
@@ -206,7 +230,7 @@ class Deidentifier:
         elif vr == "SQ":  # D, K, C, U*: keep the sequence, apply the profile inside every item
             self._record(ctx, where, elem, action, f"items de-identified recursively ({why})")
             for i, item in enumerate(elem.value or []):
-                self._walk(item, ctx, f"{where}[{i}]")
+                self._walk(item, ctx, f"{where}[{i}]", path)
         elif vr == "UI":
             new = self._uids(elem.value) if action in ("U", "U*", "D", "C") else elem.value
             if new == elem.value:
@@ -215,13 +239,18 @@ class Deidentifier:
                 elem.value = new
                 self._record(ctx, where, elem, "U", f"keyed 2.25 UID ({why})")
         elif vr in ("DA", "DT", "TM") and action in ("C", "D", "K"):
-            self._date(ds, elem, action, ctx, where, why)
+            self._date(ds, elem, action, ctx, where, why, path)
         elif action == "D":
             elem.value = _dummy(vr)
             self._record(ctx, where, elem, "D", f"dummy value ({why})")
+        elif action == "C" and vr in CODE_VRS:
+            if ctx.identifiers.find(value_text(elem.value), strong_only=True):
+                del ds[tag]
+                self._record(ctx, where, elem, "X", f"code holding an identifier removed ({why})")
+            else:
+                self._record(ctx, where, elem, "K", f"code kept ({why})")
         elif action == "C" and vr in TEXT_VRS | {"PN"}:
-            cleaned = self.cleaner(value_text(elem.value), ctx.identifiers) if vr != "PN" else ""
-            elem.value = cleaned[: MAX_LENGTH.get(vr, len(cleaned))]
+            elem.value = self._cleaned(elem.value, vr, ctx)
             self._record(ctx, where, elem, "C", f"cleaned of identifying text ({why})")
         else:  # K (and C on numbers): keep
             if vr == "AS" and _age_years(elem.value) >= 90:
@@ -230,7 +259,18 @@ class Deidentifier:
             else:
                 self._record(ctx, where, elem, "K", f"kept ({why})")
 
-    def _date(self, ds: Dataset, elem: Any, action: str, ctx: _Context, where: str, why: str) -> None:
+    def _cleaned(self, value: Any, vr: str, ctx: _Context) -> Any:
+        """Free text cleaned value by value (each within its VR's length); names emptied."""
+        if vr == "PN":
+            return ""
+        if is_multi(value):
+            return [self._cleaned(v, vr, ctx) for v in value]
+        cleaned = self.cleaner(str(value), ctx.identifiers)
+        return cleaned[: MAX_LENGTH.get(vr, len(cleaned))]
+
+    def _date(  # noqa: PLR0913, PLR0917 - the walk's context, as _apply gets it
+        self, ds: Dataset, elem: Any, action: str, ctx: _Context, where: str, why: str, path: tuple[int, ...]
+    ) -> None:
         """Times are kept when dates are retained; under Modified Dates every DA/DT moves by the patient's
         offset; under Full Dates they are kept where the table says K or C; otherwise a dummy value."""
         opts, vr = self.options, elem.VR
@@ -243,7 +283,10 @@ class Deidentifier:
                 self._record(ctx, where, elem, "D", f"dummy time ({why})")
         elif opts.retain_long_modified_dates:
             shifted = _shift(elem.value, vr, ctx.offset_days)
-            if shifted is None:
+            if shifted is None and load_iod_types().type_of(ctx.sop_class, path) != OPTIONAL:
+                elem.value = ""
+                self._record(ctx, where, elem, "Z", f"partial or malformed date emptied (required by the IOD; {why})")
+            elif shifted is None:
                 del ds[int(elem.tag)]
                 self._record(ctx, where, elem, "X", f"partial or malformed date removed ({why})")
             else:
@@ -337,6 +380,8 @@ def save(ds: Dataset, path: str | Path) -> None:
     validate_file_meta(meta, enforce_standard=True)
     if "PixelData" in ds:
         ds["PixelData"].is_undefined_length = syntax.is_compressed
+        if syntax.is_compressed:
+            _even_fragments(ds)
     fp = DicomFile(str(path), "wb")
     try:
         fp.write(ds.preamble or b"\x00" * 128)
@@ -346,6 +391,21 @@ def save(ds: Dataset, path: str | Path) -> None:
         write_dataset(fp, ds)
     finally:
         fp.close()
+
+
+def _even_fragments(ds: Dataset) -> None:
+    """Pad odd-length fragments inside their items (see decodable.even_fragments); an Extended Offset Table,
+    which would no longer match, is dropped (it is optional)."""
+    from radbank.anonymize.decodable import even_fragments
+
+    value = ds.PixelData
+    fixed = even_fragments(value)
+    if fixed is not value:
+        ds.PixelData = fixed
+        ds["PixelData"].is_undefined_length = True
+        for tag in (0x7FE00001, 0x7FE00002):
+            if tag in ds:
+                del ds[tag]
 
 
 def _method_codes(names: tuple[str, ...]) -> Sequence:
@@ -389,6 +449,8 @@ def _shift(value: Any, vr: str, days: int) -> Any:
     if vr == "DA" and "-" in text:  # a range, as in queries
         parts = [_shift(p, vr, days) if p else "" for p in text.split("-")]
         return None if any(p is None for p in parts) else "-".join(parts)
+    if vr == "DA" and len(text) == len("YYYY.MM.DD") and text[4] == text[7] == ".":
+        text = text.replace(".", "")  # the ACR-NEMA form, still found in old files: written as DICOM's
     try:
         day = dt.datetime.strptime(text[:8], "%Y%m%d").date()
     except ValueError:
