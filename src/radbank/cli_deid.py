@@ -70,6 +70,7 @@ def cmd_anonymize_dicom(args: argparse.Namespace) -> int:
         allow=_allowed(options),
         skip_inputs=[Path(report.output), Path(report.work)],
         sources=sources,
+        inputs=report.inputs,
     )
     path = write_audit(audit, report.work, report.to_dict())
     return _audit_verdict(audit, path)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from radbank.anonymize.batch import printable
-from radbank.anonymize.identifiers import IdentifierSet, normalise, value_text
+from radbank.anonymize.identifiers import IdentifierSet, InputIdentifiers, normalise, value_text
 from radbank.errors import RadbankError
 from radbank.fsutil import is_hidden, read_json, write_json, write_text
 
@@ -61,33 +61,6 @@ class AuditReport:
         return {**asdict(self), "passed": self.passed}
 
 
-@dataclass
-class InputIdentifiers:
-    """Identifiers of the inputs, per patient, and which input file is whose."""
-
-    patients: dict[str, IdentifierSet] = field(default_factory=dict)
-    patient_of: dict[str, str] = field(default_factory=dict)  # input (printable, relative to IN) -> patient
-    read: int = 0
-    unreadable: int = 0
-
-    def everyone(self) -> IdentifierSet:
-        """Every identifier of every patient (for outputs no input maps to)."""
-        out = IdentifierSet()
-        for ids in self.patients.values():
-            for ident in ids:
-                out.add_identifier(ident)
-        return out
-
-    def strong(self) -> IdentifierSet:
-        """The strong identifiers of every patient."""
-        out = IdentifierSet()
-        for ids in self.patients.values():
-            for ident in ids:
-                if ident.strong:
-                    out.add_identifier(ident)
-        return out
-
-
 def collect_identifiers(in_dir: str | Path, skip: list[Path] | None = None) -> InputIdentifiers:
     """Identifiers of every readable DICOM header under IN, per patient."""
     import pydicom
@@ -106,13 +79,12 @@ def collect_identifiers(in_dir: str | Path, skip: list[Path] | None = None) -> I
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the batch already reported what pydicom said of each input
                 ds = pydicom.dcmread(path, stop_before_pixels=True)
-            patient = Deidentifier.patient_key(ds)
-            found.patients.setdefault(patient, IdentifierSet()).add_dataset(ds, uids=True)
+            ids = IdentifierSet()
+            ids.add_dataset(ds, uids=True)
         except Exception:
             found.unreadable += 1
             continue
-        found.patient_of[printable(os.path.relpath(path, root))] = patient
-        found.read += 1
+        found.add(printable(os.path.relpath(path, root)), Deidentifier.patient_key(ds), ids)
     return found
 
 
@@ -142,13 +114,14 @@ def scan_file(
         header_end = fh.tell()
         fh.seek(0)
         raw = fh.read(header_end)
-    for where, vr, text in _element_texts(ds):
-        report(where, text, strong_only=vr == "CS")
+    encoding = _encoding(ds)
+    for where, vr, text in _element_texts(ds, encoding):
+        report(where, text, strong_only=vr not in WORD_VRS)
     if getattr(ds, "file_meta", None) is not None:
-        for where, vr, text in _element_texts(ds.file_meta):
-            report(f"file meta {where}", text, strong_only=vr == "CS")
+        for where, vr, text in _element_texts(ds.file_meta, "latin-1"):
+            report(f"file meta {where}", text, strong_only=vr not in WORD_VRS)
     found = {(leak.kind, leak.source) for leak in leaks}
-    norm = normalise(_mask_keyed_uids(raw.decode("latin-1")))
+    norm = normalise(_mask_keyed_uids(raw.decode(encoding or "latin-1", "replace")))
     for match in own.find_normalised(norm, strong_only=True) + others.find_normalised(norm):
         ident = match.identifier
         if ident.kind not in allowed and (ident.kind, ident.source) not in found:
@@ -159,6 +132,11 @@ def scan_file(
 
 
 KEYED_UID = re.compile(r"2\.25\.\d+")
+# Where words are written: searched for every identifier of the patient. Elsewhere (codes: CS; numbers and
+# binary data, where three letters between two bytes mean nothing) only strong identifiers count.
+WORD_VRS = {"AE", "LO", "LT", "PN", "SH", "ST", "UC", "UR", "UT", "DA", "DT", "TM", "AS", "IS", "DS", "UI"}
+TEXT_VRS = {*WORD_VRS, "CS"}
+ENCODINGS = {"": "latin-1", "ISO_IR 6": "latin-1", "ISO_IR 100": "latin-1", "ISO_IR 192": "utf-8"}
 
 
 def _mask_keyed_uids(text: str) -> str:
@@ -167,22 +145,35 @@ def _mask_keyed_uids(text: str) -> str:
     return KEYED_UID.sub(lambda m: " " * len(m.group()), text)
 
 
-def _element_texts(ds: Any, prefix: str = "") -> list[tuple[str, str, str]]:
+def _encoding(ds: Any) -> str:
+    """How the file's text bytes decode: its Specific Character Set when it is one Python codec, else latin-1
+    (pydicom decodes the others element by element: see _element_texts)."""
+    charset = ds.get("SpecificCharacterSet", "") or ""
+    charset = value_text(charset).strip().upper()
+    return ENCODINGS.get(charset, "")
+
+
+def _element_texts(ds: Any, encoding: str, prefix: str = "") -> list[tuple[str, str, str]]:
+    """(where, VR, text) of every element; text values decoded from their raw bytes when the character set
+    allows (fast), through pydicom otherwise."""
     out = []
-    for elem in ds:
-        tag = int(elem.tag)
+    for raw in ds.elements():
+        tag, vr = int(raw.tag), raw.VR
         where = f"{prefix}({tag >> 16:04X},{tag & 0xFFFF:04X})"
+        value = getattr(raw, "value", None)
+        if encoding and vr in TEXT_VRS and isinstance(value, bytes):
+            out.append((where, vr, value.decode(encoding, "replace")))
+            continue
+        elem = ds[tag]
         if elem.VR == "SQ":
             for i, item in enumerate(elem.value or []):
-                out += _element_texts(item, f"{where}[{i}]")
+                out += _element_texts(item, encoding, f"{where}[{i}]")
+            continue
+        if elem.value is None:
             continue
         value = elem.value
-        if value is None:
-            continue
-        if isinstance(value, bytes):
-            out.append((where, elem.VR, value.decode("latin-1")))
-        else:
-            out.append((where, elem.VR, value_text(value)))
+        text = value.decode("latin-1") if isinstance(value, bytes) else value_text(value)
+        out.append((where, elem.VR, text))
     return out
 
 
@@ -202,20 +193,23 @@ def run_audit(
     allow: tuple[str, ...] = (),
     skip_inputs: list[Path] | None = None,
     sources: dict[str, str] | None = None,
+    inputs: InputIdentifiers | None = None,
 ) -> AuditReport:
     """Audit OUT against IN (see the module docstring). `sources`: output -> input, relative paths, as the
-    batch report gives them; outputs it does not list are searched for everyone's identifiers."""
+    batch report gives them; outputs it does not list are searched for everyone's identifiers. `inputs`: the
+    identifiers of IN when the caller has them (the batch collects them as it goes), else IN is read."""
     for folder, what in ((in_dir, "input"), (out_dir, "output")):
         if not Path(folder).is_dir():
             raise RadbankError(f"{folder}: {what} folder not found")
-    inputs = collect_identifiers(in_dir, skip_inputs)
+    if inputs is None:
+        inputs = collect_identifiers(in_dir, skip_inputs)
     report = AuditReport(
         inputs=inputs.read,
         identifiers=sum(len(ids) for ids in inputs.patients.values()),
         unreadable_inputs=inputs.unreadable,
         allowed_kinds=sorted(allow),
     )
-    strong, everyone, empty = inputs.strong(), None, IdentifierSet()
+    strong, everyone, empty = inputs.merged(strong_only=True), None, IdentifierSet()
     root = Path(out_dir)
     for path in sorted(root.rglob("*")):
         if not path.is_file() or is_hidden(path.relative_to(root)):
@@ -223,7 +217,7 @@ def run_audit(
         rel = printable(path.relative_to(root).as_posix())
         patient = inputs.patient_of.get((sources or {}).get(rel, ""))
         if patient is None:
-            everyone = everyone if everyone is not None else inputs.everyone()
+            everyone = everyone if everyone is not None else inputs.merged()
         own = inputs.patients[patient] if patient is not None else everyone or empty
         report.outputs += 1
         try:

@@ -26,7 +26,7 @@ from typing import Any
 
 from radbank.anonymize.decodable import pixel_problem
 from radbank.anonymize.dicom import Deidentifier, save
-from radbank.anonymize.identifiers import IdentifierSet
+from radbank.anonymize.identifiers import IdentifierSet, InputIdentifiers
 from radbank.anonymize.keys import Keyed
 from radbank.anonymize.profile import Options
 from radbank.anonymize.rules import SitePolicy
@@ -98,9 +98,12 @@ class BatchReport:
     counts: dict[str, int] = field(default_factory=dict)
     files: list[FileResult] = field(default_factory=list)
     audit: dict[str, Any] | None = None
+    inputs: InputIdentifiers = field(default_factory=InputIdentifiers, repr=False)  # for the audit; never written
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(replace(self, inputs=InputIdentifiers()))
+        del data["inputs"]
+        return data
 
 
 def printable(path: str) -> str:
@@ -117,23 +120,32 @@ def _tools(job: DeidJob, mtime: float) -> tuple[Deidentifier, list[Any]]:
     return Deidentifier(Keyed.from_file(job.key_file), job.options, policy), load_rules(list(job.pixel_rules))
 
 
-def deidentify_file(task: tuple[DeidJob, str]) -> FileResult:
+@dataclass
+class Found:
+    """What a worker learnt of an input's identity, for the audit: never written anywhere."""
+
+    patient: str = ""
+    identifiers: IdentifierSet = field(default_factory=IdentifierSet)
+
+
+def deidentify_file(task: tuple[DeidJob, str]) -> tuple[FileResult, Found]:
     """De-identify one file (worker side). Never raises for a bad file; returns why instead."""
     job, path = task
     started = time.perf_counter()
     source = printable(os.path.relpath(path, job.input))
+    found = Found()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            result = _deidentify(job, path, source)
+            result = _deidentify(job, path, source, found)
         except Exception as exc:  # a bug or an exotic file must not stop the batch, nor leak it
             result = FileResult(source, "skipped", f"error while de-identifying ({type(exc).__name__}: {exc})"[:300])
     result.warnings = list(dict.fromkeys(" ".join(str(w.message).split()) for w in caught))
     result.seconds = time.perf_counter() - started
-    return result
+    return result, found
 
 
-def _deidentify(job: DeidJob, path: str, source: str) -> FileResult:
+def _deidentify(job: DeidJob, path: str, source: str, found: Found) -> FileResult:
     import pydicom
     from pydicom.errors import InvalidDicomError
 
@@ -144,6 +156,8 @@ def _deidentify(job: DeidJob, path: str, source: str) -> FileResult:
     except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError) as exc:
         first = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
         return FileResult(source, "skipped", f"not a readable DICOM file ({first})")
+    found.patient = Deidentifier.patient_key(ds)  # a file not published may still name its patient's values
+    found.identifiers.add_dataset(ds, uids=True)
     problem = pixel_problem(ds)
     if problem and "PixelData" not in ds:
         return FileResult(source, "skipped", problem)
@@ -152,19 +166,18 @@ def _deidentify(job: DeidJob, path: str, source: str) -> FileResult:
     if (Path(job.output) / target).exists():
         return FileResult(source, "resumed", "already de-identified", target)
     if problem:
-        return _undecodable(job, deid, ds, source, target, problem)
-    return _publish(job, deid, rules, ds, source, target)
+        return _undecodable(job, deid, ds, source, target, problem, found.identifiers)
+    return _publish(job, deid, rules, ds, source, target, found.identifiers)
 
 
-def _publish(job: DeidJob, deid: Deidentifier, rules: list[Any], ds: Any, source: str, target: str) -> FileResult:
+def _publish(  # noqa: PLR0913, PLR0917 - the job, its tools, the file and what is known of it
+    job: DeidJob, deid: Deidentifier, rules: list[Any], ds: Any, source: str, target: str, identifiers: IdentifierSet
+) -> FileResult:
     from radbank.anonymize.pixels import decide, redact, remaining_text
 
     decision = decide(ds, rules, job.ocr, job.strict_pixels)
     redacted = redact(ds, decision.boxes) if decision.status == "redact" else 0
-    identifiers = None
     if redacted and job.ocr:  # verify: redaction must leave nothing identifying legible, else do not publish
-        identifiers = IdentifierSet()
-        identifiers.add_dataset(ds)
         left = remaining_text(ds, identifiers)
         if left:
             decision.status = "quarantine"
@@ -175,9 +188,11 @@ def _publish(job: DeidJob, deid: Deidentifier, rules: list[Any], ds: Any, source
     return FileResult(source, status, "; ".join(decision.reasons), target, redacted, staged=staged)
 
 
-def _undecodable(job: DeidJob, deid: Deidentifier, ds: Any, source: str, target: str, problem: str) -> FileResult:
+def _undecodable(  # noqa: PLR0913, PLR0917 - as _publish
+    job: DeidJob, deid: Deidentifier, ds: Any, source: str, target: str, problem: str, identifiers: IdentifierSet
+) -> FileResult:
     """Header de-identified; pixel data as it is: quarantined, or published when the job says so."""
-    deid.deidentify(ds)
+    deid.deidentify(ds, identifiers=identifiers)
     if job.keep_undecodable:
         staged = _stage(job, ds, target, source, quarantine=False)
         return FileResult(source, "written", f"{problem}; published as it is (keep undecodable)", target, staged=staged)
@@ -253,8 +268,10 @@ def run_batch(job: DeidJob, progress: Callable[[int], None] | None = None) -> Ba
                          job.executor, policy=policy.source or None)  # fmt: skip
     started = time.perf_counter()
     claimed: dict[str, str] = {}  # output -> the input that produced it (first in input order wins)
-    for result in _execute(tasks, job):
+    for result, found in _execute(tasks, job):
         report.files.append(_commit(result, claimed, job))
+        if found.patient:
+            report.inputs.add(result.source, found.patient, found.identifiers)
         _log(result)
         if progress:
             progress(1)
@@ -329,7 +346,7 @@ def _log(result: FileResult) -> None:
         log.warning("%s: quarantined: %s", result.source, result.reason)
 
 
-def _execute(tasks: list[tuple[DeidJob, str]], job: DeidJob) -> Iterator[FileResult]:
+def _execute(tasks: list[tuple[DeidJob, str]], job: DeidJob) -> Iterator[tuple[FileResult, Found]]:
     """Results in input order, whichever executor runs them."""
     if job.executor == "local":
         from radbank.parallel import map_parallel

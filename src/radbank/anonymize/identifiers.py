@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -90,15 +90,21 @@ _NAME_SEPARATORS = re.compile(r"[\^\s=,]+")
 MIN_STRONG_ID = 6
 
 
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+_SEPARATORS = re.compile(r"[\W_]+")
+
+
 def normalise(text: str) -> str:
     """Accents stripped, case folded, each run of non-alphanumeric characters one space, trimmed."""
     if text.isascii():
         return _ASCII_SEPARATORS.sub(" ", text.lower()).strip()
-    return normalise_with_map(text)[0]
+    folded = _COMBINING.sub("", unicodedata.normalize("NFKD", text)).casefold()
+    return _SEPARATORS.sub(" ", folded).strip()
 
 
 def normalise_with_map(text: str) -> tuple[str, list[int]]:
-    """`normalise(text)` and, for each of its characters, the index of the original character it comes from."""
+    """`normalise(text)` (character by character) and, for each of its characters, the index of the original
+    character it comes from (for masking what was found in the original)."""
     out: list[str] = []
     index: list[int] = []
     space = True  # no leading space
@@ -165,6 +171,9 @@ class IdentifierSet:
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def __getstate__(self) -> dict[str, Any]:  # sent between processes without the matcher (rebuilt on use)
+        return {"_items": self._items, "_automaton": None}
 
     def __iter__(self) -> Iterator[Identifier]:
         return iter(self._items.values())
@@ -346,3 +355,30 @@ def kind_of(keyword: str, vr: str) -> str | None:
 def _bounded(text: str, start: int, end: int) -> bool:
     """Whether text[start:end] is whole tokens of a normalised text (spaces or the ends around it)."""
     return (start == 0 or text[start - 1] == " ") and (end == len(text) or text[end] == " ")
+
+
+@dataclass
+class InputIdentifiers:
+    """Identifiers of a set of inputs, per patient, and which input file is whose."""
+
+    patients: dict[str, IdentifierSet] = field(default_factory=dict)
+    patient_of: dict[str, str] = field(default_factory=dict)  # input (printable, relative to IN) -> patient
+    read: int = 0
+    unreadable: int = 0
+
+    def add(self, source: str, patient: str, identifiers: IdentifierSet) -> None:
+        """One input file's identifiers, under its patient."""
+        mine = self.patients.setdefault(patient, IdentifierSet())
+        for ident in identifiers:
+            mine.add_identifier(ident)
+        self.patient_of[source] = patient
+        self.read += 1
+
+    def merged(self, strong_only: bool = False) -> IdentifierSet:
+        """Every (strong) identifier of every patient."""
+        out = IdentifierSet()
+        for ids in self.patients.values():
+            for ident in ids:
+                if ident.strong or not strong_only:
+                    out.add_identifier(ident)
+        return out
