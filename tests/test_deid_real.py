@@ -92,4 +92,6 @@ def test_any_number_of_workers_gives_the_same_result(real: Path) -> None:
     assert [(f["source"], f["status"], f["output"]) for f in one["files"]] == [
         (f["source"], f["status"], f["output"]) for f in two["files"]
     ]
-    assert sorted(p.name for p in (real / "out").rglob("*.dcm")) == sorted(p.name for p in (real / "out2").rglob("*.dcm"))
+    assert sorted(p.name for p in (real / "out").rglob("*.dcm")) == sorted(
+        p.name for p in (real / "out2").rglob("*.dcm")
+    )
