@@ -219,7 +219,8 @@ def planned_output(deid: Deidentifier, ds: Any) -> str:
         text = str(value or "").strip()
         return text if not text or text in UID_dictionary or deid.options.retain_uids else deid.keyed.uid(text)
 
-    return f"{deid.patient_pseudonym(ds)}/{uid(ds.get('StudyInstanceUID'))}/{uid(ds.get('SOPInstanceUID'))}.dcm"
+    study = uid(ds.get("StudyInstanceUID")) or "no-study-uid"
+    return f"{deid.patient_pseudonym(ds)}/{study}/{uid(ds.get('SOPInstanceUID')) or 'no-sop-uid'}.dcm"
 
 
 def input_files(in_dir: Path, out_dir: Path, work: Path) -> list[Path]:

@@ -5,8 +5,8 @@ C.7.6.3 (Photometric Interpretation present and known, Samples per Pixel to matc
 32 or 64, Bits Stored within it, Rows and Columns set); native pixel data must hold every byte the attributes
 promise (YBR_FULL_422 stores 2 bytes per 8-bit pixel, PS3.5 8.2.1); encapsulated pixel data must parse into
 items up to the Sequence Delimitation Item, give one or more fragments per frame, and every frame's codestream
-header must be readable by the decoder of its transfer syntax (libjpeg for JPEG and JPEG-LS, OpenJPEG for
-JPEG 2000, the segment table for RLE) and agree with Rows, Columns and Samples per Pixel.
+header must be readable (JPEG and JPEG-LS: its markers up to the first scan, ITU T.81 B.2 / T.87; JPEG 2000:
+OpenJPEG's header reader; RLE: the segment table) and agree with Rows, Columns and Samples per Pixel.
 """
 
 from __future__ import annotations
@@ -150,19 +150,53 @@ def _encapsulated_problem(ds: Any, syntax: str) -> str | None:
     return None
 
 
+SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF, 0xF7}  # F7: JPEG-LS
+SEQUENTIAL = {0xC0, 0xC1}  # baseline and extended: every scan covers coefficients 0..63
+
+
+def _jpeg_problem(frame: bytes, ds: Any) -> str | None:
+    """The markers of a JPEG or JPEG-LS codestream up to its first scan (ITU T.81 B.2, T.87): SOI first, a
+    frame header with the dataset's size, and a scan header that fits the frame's process."""
+    if not frame.startswith(b"\xff\xd8"):
+        return "no JPEG start-of-image marker"
+    pos, sof = 2, None
+    while pos + 4 <= len(frame):
+        if frame[pos] != 0xFF:
+            return f"JPEG marker expected at byte {pos}"
+        marker = frame[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        (length,) = struct.unpack_from(">H", frame, pos + 2)
+        body = frame[pos + 4 : pos + 2 + length]
+        if marker in SOF_MARKERS:
+            if len(body) < 6:
+                return "JPEG frame header too short"
+            sof = marker
+            rows, columns, components = struct.unpack_from(">HHB", body, 1)
+            if (rows, columns, components) != (int(ds.Rows), int(ds.Columns), int(ds.get("SamplesPerPixel", 1) or 1)):
+                return f"codestream is {columns}x{rows}x{components}, the header says {ds.Columns}x{ds.Rows}"
+        elif marker == 0xDA:  # start of scan: the header's last 3 bytes are Ss, Se, Ah/Al
+            if sof is None:
+                return "JPEG scan before any frame header"
+            if sof in SEQUENTIAL and len(body) >= 3 and (body[-3], body[-2]) != (0, 63):
+                return "JPEG scan header does not fit a sequential frame (Ss must be 0, Se 63)"
+            return None
+        pos += 2 + length
+    return "JPEG codestream ends before its first scan"
+
+
 def _codestream_problem(frame: bytes, syntax: str, ds: Any) -> str | None:
     rows, columns = int(ds.Rows), int(ds.Columns)
     samples = int(ds.get("SamplesPerPixel", 1) or 1)
     if syntax == RLE_SYNTAX:
         return _rle_problem(frame, samples * ((int(ds.BitsAllocated) + 7) // 8))
     if syntax in JPEG_SYNTAXES:
-        import libjpeg
-
-        get_parameters: Any = libjpeg.get_parameters
-    elif syntax in J2K_SYNTAXES:
+        return _jpeg_problem(frame, ds)  # libjpeg's own reader decodes the whole frame: 100 ms for a large one
+    if syntax in J2K_SYNTAXES:
         import openjpeg
 
-        get_parameters = openjpeg.get_parameters
+        get_parameters: Any = openjpeg.get_parameters
     else:
         return None  # a syntax with an installed decoder but no header reader here: its decoder decides
     try:

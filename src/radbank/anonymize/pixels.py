@@ -150,23 +150,40 @@ def _parse_clause(text: str, origin: str) -> Clause:
     return Clause(action, words[1], words[2].strip())
 
 
+class _Fields:
+    """A dataset's fields as the rules read them (present?, value lower-cased), each looked up once."""
+
+    def __init__(self, ds: Any) -> None:
+        self.ds = ds
+        self._seen: dict[str, tuple[bool, str]] = {}
+
+    def get(self, name: str) -> tuple[bool, str]:
+        found = self._seen.get(name)
+        if found is None:
+            try:
+                elem = self.ds.data_element(name)
+            except (KeyError, ValueError):
+                elem = None  # a field name this dictionary does not know
+            value = "" if elem is None or elem.value is None else value_text(elem.value)
+            found = (elem is not None, value.lower().strip())
+            self._seen[name] = found
+        return found
+
+
 def _clause(ds: Any, clause: Any) -> bool:
     if isinstance(clause, Rule):
         return clause.matches(ds)
-    try:
-        elem = ds.data_element(clause.field)
-    except (KeyError, ValueError):
-        elem = None  # a field name this dictionary does not know
+    fields = ds if isinstance(ds, _Fields) else _Fields(ds)
+    present, low = fields.get(clause.field)
     if clause.action == "missing":
-        return elem is None
+        return not present
     if clause.action == "present":
-        return elem is not None
-    value = "" if elem is None or elem.value is None else value_text(elem.value)
+        return present
     if clause.action == "empty":
-        return elem is not None and value.strip() == ""
-    if elem is None:
+        return present and low == ""
+    if not present:
         return clause.action.startswith("not")
-    low, term = value.lower().strip(), clause.value.lower().strip()
+    term = clause.value.lower().strip()
     found = {
         "contains": lambda: re.search(term, low) is not None,
         "notcontains": lambda: re.search(term, low) is None,
@@ -209,16 +226,17 @@ def decide(ds: Any, rules: list[Rule], ocr: bool = False, strict: bool = False) 
     modality = str(ds.get("Modality", "") or "").strip().upper()
     reasons: list[str] = []
     boxes: list[Box] = []
+    fields = _Fields(ds)
     if declared == "YES":
         reasons.append("BurnedInAnnotation is YES")
     else:
-        if any(r.group == "whitelist" and r.matches(ds) for r in rules):
+        if any(r.group == "whitelist" and r.matches(fields) for r in rules):
             return PixelDecision("clean", ["whitelisted"])
-        black = [r.label for r in rules if r.group == "blacklist" and r.matches(ds)]
+        black = next((r.label for r in rules if r.group == "blacklist" and r.matches(fields)), None)
         if black:
-            return PixelDecision("quarantine", [f"blacklisted by rule: {black[0]}"])
+            return PixelDecision("quarantine", [f"blacklisted by rule: {black}"])
     for rule in rules:
-        if rule.group == "graylist" and rule.matches(ds):
+        if rule.group == "graylist" and rule.matches(fields):
             reasons.append(f"rule: {rule.label}")
             boxes += rule.boxes
     if not reasons:

@@ -50,6 +50,8 @@ def clean_text(text: str, identifiers: IdentifierSet | None = None, mask: str = 
 
 def _spans_in_original(text: str, identifiers: IdentifierSet) -> list[tuple[int, int]]:
     """Identifier matches mapped back to positions in the original text (matching is on a normalised copy)."""
+    if not identifiers.find(text):  # the common case, without building the position map
+        return []
     norm, index = normalise_with_map(text)
     return [(index[m.start], index[m.end - 1] + 1) for m in identifiers.find_normalised(norm)]
 
