@@ -62,12 +62,11 @@ def run_radbank(src: Path, out: Path, key: Path) -> int:
 
 def run_radbank_audited(src: Path, out: Path, key: Path) -> int:
     """radbank as `radbank anonymize dicom` runs it: the batch, then the audit of every output."""
-    from radbank.anonymize.audit import run_audit
+    from radbank.anonymize.audit import Provenance, run_audit
     from radbank.anonymize.batch import DeidJob, run_batch
 
     report = run_batch(DeidJob(str(src), str(out), str(key), workers=1))
-    sources = {f.output: f.source for f in report.files if f.status in ("written", "resumed")}
-    audit = run_audit(src, out, sources=sources, inputs=report.inputs)
+    audit = run_audit(src, out, provenance=Provenance.of_batch(report))
     if not audit.passed:
         print(f"radbank: audit found {len(audit.leaks)} leak(s) on the real corpus", file=sys.stderr)
     return report.counts["written"]
@@ -115,9 +114,7 @@ def real_corpus(folder: Path, repeat: int) -> list[tuple[str, int, int, float, f
                 done[name] = fn(folder, Path(tmp) / f"out-{name.split()[0]}-{k}", Path(tmp) / "key")
                 walls[name].append(time.perf_counter() - wall)
                 cpus[name].append(time.process_time() - cpu)
-    return [
-        (name, inputs, done[name], statistics.median(walls[name]), statistics.median(cpus[name])) for name in tools
-    ]
+    return [(name, inputs, done[name], statistics.median(walls[name]), statistics.median(cpus[name])) for name in tools]
 
 
 def run_dicognito(src: Path, out: Path, key: Path) -> int:

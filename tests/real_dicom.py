@@ -126,6 +126,6 @@ def pydicom_problem(path: Path) -> str | None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:  # noqa: PLR2004 - one argument
+    if len(sys.argv) != 2:
         sys.exit("usage: python tests/real_dicom.py OUT_FOLDER")
     print(f"{build_corpus(Path(sys.argv[1]))}: {sum(1 for p in Path(sys.argv[1]).rglob('*') if p.is_file())} files")

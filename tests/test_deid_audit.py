@@ -12,7 +12,7 @@ from pydicom.dataset import FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian
 
 from helpers import write_dicom
-from radbank.anonymize.audit import outputs_of, run_audit
+from radbank.anonymize.audit import Provenance, run_audit
 from radbank.anonymize.batch import DeidJob, run_batch
 from radbank.anonymize.keys import keygen
 from radbank.cli import main
@@ -37,8 +37,7 @@ def test_a_thousand_patients_give_no_false_alarm(tmp_path: Path) -> None:
     keygen(tmp_path / "key")
     report = run_batch(DeidJob(str(tmp_path / "in"), str(tmp_path / "out"), str(tmp_path / "key")))
     assert report.counts["written"] == 1000
-    sources = {f.output: f.source for f in report.files}
-    audit = run_audit(tmp_path / "in", tmp_path / "out", sources=sources, inputs=report.inputs)
+    audit = run_audit(tmp_path / "in", tmp_path / "out", provenance=Provenance.of_batch(report))
     assert audit.outputs == 1000
     assert audit.leaks == []
     assert audit.passed
@@ -49,7 +48,8 @@ def deidentified(tmp_path: Path) -> Path:
     """Two patients, de-identified: Muñoz^José (ID HC-123456) and Mode^Soft (name parts that are words)."""
     pixels = np.zeros((4, 4), np.uint16)
     write_dicom(tmp_path / "in" / "a.dcm", pixels, BurnedInAnnotation="NO", PatientName="Muñoz^José",
-                PatientID="HC-123456", SpecificCharacterSet="ISO_IR 192", SOPInstanceUID="1.2.826.0.1.3680043.10.999.30.1")  # fmt: skip
+                PatientID="HC-123456", SpecificCharacterSet="ISO_IR 192",
+                SOPInstanceUID="1.2.826.0.1.3680043.10.999.30.1")  # fmt: skip
     write_dicom(tmp_path / "in" / "b.dcm", pixels, BurnedInAnnotation="NO", PatientName="Mode^Soft",
                 PatientID="ZX-778899", SOPInstanceUID="1.2.826.0.1.3680043.10.999.30.2")  # fmt: skip
     write_dicom(tmp_path / "in" / "c.dcm", pixels, BurnedInAnnotation="NO", PatientName="Anon^Ymous",
@@ -61,7 +61,9 @@ def deidentified(tmp_path: Path) -> Path:
 
 
 def _output_of(root: Path, source: str) -> Path:
-    return root / "out" / next(o for o, s in (outputs_of(root / "out.deid") or {}).items() if s == source)
+    known = Provenance.of_work(root / "out.deid")
+    assert known is not None
+    return root / "out" / next(o for o, s in known.sources.items() if s == source)
 
 
 def _plant(path: Path, **attrs: str) -> None:
@@ -84,16 +86,22 @@ def _plant(path: Path, **attrs: str) -> None:
 )
 def test_planted_variants_are_found(deidentified: Path, attrs: dict[str, str], where: str) -> None:
     _plant(_output_of(deidentified, "a.dcm"), **attrs)
-    audit = run_audit(deidentified / "in", deidentified / "out", sources=outputs_of(deidentified / "out.deid"))
+    audit = run_audit(
+        deidentified / "in", deidentified / "out", provenance=Provenance.of_work(deidentified / "out.deid")
+    )
     assert {leak.where for leak in audit.leaks} == {where}
 
 
 def test_a_name_part_is_a_word_in_another_patients_file(deidentified: Path) -> None:
     _plant(_output_of(deidentified, "a.dcm"), SeriesDescription="SOFT TISSUE MODE")  # Muñoz's file: words
-    audit = run_audit(deidentified / "in", deidentified / "out", sources=outputs_of(deidentified / "out.deid"))
+    audit = run_audit(
+        deidentified / "in", deidentified / "out", provenance=Provenance.of_work(deidentified / "out.deid")
+    )
     assert audit.leaks == []
     _plant(_output_of(deidentified, "b.dcm"), SeriesDescription="SOFT TISSUE MODE")  # Mode^Soft's own file
-    audit = run_audit(deidentified / "in", deidentified / "out", sources=outputs_of(deidentified / "out.deid"))
+    audit = run_audit(
+        deidentified / "in", deidentified / "out", provenance=Provenance.of_work(deidentified / "out.deid")
+    )
     assert {(leak.where, leak.kind) for leak in audit.leaks} == {("(0008,103E)", "name")}
 
 

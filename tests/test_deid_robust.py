@@ -19,7 +19,6 @@ import pydicom
 import pytest
 from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.encaps import encapsulate
 
 from helpers import write_dicom
 from radbank.anonymize.batch import DeidJob, run_batch
@@ -158,8 +157,8 @@ def test_ybr_full_422_expects_two_bytes_per_pixel() -> None:
 def test_duplicate_sop_instance_uid_names_both_files_whatever_the_workers(tmp_path: Path, key: Path) -> None:
     pixels = np.zeros((4, 4), np.uint16)
     for i in range(60):  # enough for worker processes (radbank.parallel starts them from 48 items)
-        write_dicom(tmp_path / "in" / f"f{i:02d}.dcm", pixels, BurnedInAnnotation="NO", ImageType=["ORIGINAL", "PRIMARY"],
-                    SOPInstanceUID=f"1.2.826.0.1.3680043.10.999.10.{i}")  # fmt: skip
+        write_dicom(tmp_path / "in" / f"f{i:02d}.dcm", pixels, BurnedInAnnotation="NO",
+                    ImageType=["ORIGINAL", "PRIMARY"], SOPInstanceUID=f"1.2.826.0.1.3680043.10.999.10.{i}")  # fmt: skip
     shutil.copy(tmp_path / "in" / "f07.dcm", tmp_path / "in" / "f07-copy.dcm")
     shutil.copy(tmp_path / "in" / "f07.dcm", tmp_path / "in" / "z.dcm")
     runs = []

@@ -29,7 +29,7 @@ def _options(args: argparse.Namespace) -> Any:
 
 
 def cmd_anonymize_dicom(args: argparse.Namespace) -> int:
-    from radbank.anonymize.audit import run_audit, write_audit
+    from radbank.anonymize.audit import Provenance, run_audit, write_audit
     from radbank.anonymize.batch import DeidJob, run_batch
     from radbank.progress import bar
 
@@ -63,15 +63,8 @@ def cmd_anonymize_dicom(args: argparse.Namespace) -> int:
     )
     if args.no_audit:
         return 0
-    sources = {f.output: f.source for f in report.files if f.status in ("written", "resumed")}
-    audit = run_audit(
-        args.input,
-        args.output,
-        allow=_allowed(options),
-        skip_inputs=[Path(report.output), Path(report.work)],
-        sources=sources,
-        inputs=report.inputs,
-    )
+    skip = [Path(report.output), Path(report.work)]
+    audit = run_audit(args.input, args.output, _allowed(options), skip, Provenance.of_batch(report))
     path = write_audit(audit, report.work, report.to_dict())
     return _audit_verdict(audit, path)
 
@@ -100,11 +93,12 @@ def _audit_verdict(audit: Any, path: Path) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from radbank.anonymize.audit import outputs_of, run_audit, write_audit
+    from radbank.anonymize.audit import Provenance, run_audit, write_audit
 
     out = Path(args.output)
     work = Path(args.work) if args.work else out.with_name(out.name + ".deid")
-    audit = run_audit(args.input, out, allow=tuple(args.allow), skip_inputs=[out, work], sources=outputs_of(work))
+    provenance = Provenance.of_work(work)
+    audit = run_audit(args.input, out, allow=tuple(args.allow), skip_inputs=[out, work], provenance=provenance)
     return _audit_verdict(audit, write_audit(audit, work))
 
 

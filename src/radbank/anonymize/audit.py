@@ -177,14 +177,29 @@ def _element_texts(ds: Any, encoding: str, prefix: str = "") -> list[tuple[str, 
     return out
 
 
-def outputs_of(work: str | Path) -> dict[str, str] | None:
-    """Output -> input of a radbank batch whose report is in WORK (None when there is none)."""
-    path = Path(work) / "deid-report.json"
-    if not path.is_file():
-        return None
-    data = read_json(path)
-    batch = data.get("batch", data) if isinstance(data, dict) else {}
-    return {f["output"]: f["source"] for f in batch.get("files", []) if f.get("status") in ("written", "resumed")}
+@dataclass(frozen=True)
+class Provenance:
+    """Which input each output came from (output -> input, relative paths, as the batch report gives them),
+    and the inputs' identifiers when the batch collected them as it went."""
+
+    sources: dict[str, str]
+    inputs: InputIdentifiers | None = None
+
+    @classmethod
+    def of_batch(cls, report: Any) -> Provenance:
+        """From a BatchReport in memory."""
+        files = report.files
+        return cls({f.output: f.source for f in files if f.status in ("written", "resumed")}, report.inputs)
+
+    @classmethod
+    def of_work(cls, work: str | Path) -> Provenance | None:
+        """From the deid-report.json a radbank batch left in WORK (None when there is none)."""
+        path = Path(work) / "deid-report.json"
+        if not path.is_file():
+            return None
+        data = read_json(path)
+        files = data.get("files", []) if isinstance(data, dict) else []
+        return cls({f["output"]: f["source"] for f in files if f.get("status") in ("written", "resumed")})
 
 
 def run_audit(
@@ -192,12 +207,12 @@ def run_audit(
     out_dir: str | Path,
     allow: tuple[str, ...] = (),
     skip_inputs: list[Path] | None = None,
-    sources: dict[str, str] | None = None,
-    inputs: InputIdentifiers | None = None,
+    provenance: Provenance | None = None,
 ) -> AuditReport:
-    """Audit OUT against IN (see the module docstring). `sources`: output -> input, relative paths, as the
-    batch report gives them; outputs it does not list are searched for everyone's identifiers. `inputs`: the
-    identifiers of IN when the caller has them (the batch collects them as it goes), else IN is read."""
+    """Audit OUT against IN (see the module docstring). Outputs the provenance does not map to an input are
+    searched for everyone's identifiers; without the inputs' identifiers, IN is read."""
+    sources = provenance.sources if provenance else {}
+    inputs = provenance.inputs if provenance else None
     for folder, what in ((in_dir, "input"), (out_dir, "output")):
         if not Path(folder).is_dir():
             raise RadbankError(f"{folder}: {what} folder not found")
@@ -215,7 +230,7 @@ def run_audit(
         if not path.is_file() or is_hidden(path.relative_to(root)):
             continue
         rel = printable(path.relative_to(root).as_posix())
-        patient = inputs.patient_of.get((sources or {}).get(rel, ""))
+        patient = inputs.patient_of.get(sources.get(rel, ""))
         if patient is None:
             everyone = everyone if everyone is not None else inputs.merged()
         own = inputs.patients[patient] if patient is not None else everyone or empty

@@ -162,58 +162,63 @@ def _deidentify(job: DeidJob, path: str, source: str, found: Found) -> FileResul
     if problem and "PixelData" not in ds:
         return FileResult(source, "skipped", problem)
     deid, rules = _tools(job, os.path.getmtime(job.key_file))
-    target = planned_output(deid, ds)
-    if (Path(job.output) / target).exists():
-        return FileResult(source, "resumed", "already de-identified", target)
+    item = _Input(ds, source, planned_output(deid, ds), found.identifiers)
+    if (Path(job.output) / item.target).exists():
+        return FileResult(source, "resumed", "already de-identified", item.target)
     if problem:
-        return _undecodable(job, deid, ds, source, target, problem, found.identifiers)
-    return _publish(job, deid, rules, ds, source, target, found.identifiers)
+        return _undecodable(job, deid, item, problem)
+    return _publish(job, deid, rules, item)
 
 
-def _publish(  # noqa: PLR0913, PLR0917 - the job, its tools, the file and what is known of it
-    job: DeidJob, deid: Deidentifier, rules: list[Any], ds: Any, source: str, target: str, identifiers: IdentifierSet
-) -> FileResult:
+@dataclass(frozen=True)
+class _Input:
+    """One input file being de-identified: its dataset, name, planned output and identifying values."""
+
+    ds: Any
+    source: str
+    target: str
+    identifiers: IdentifierSet
+
+
+def _publish(job: DeidJob, deid: Deidentifier, rules: list[Any], item: _Input) -> FileResult:
     from radbank.anonymize.pixels import decide, redact, remaining_text
 
-    decision = decide(ds, rules, job.ocr, job.strict_pixels)
-    redacted = redact(ds, decision.boxes) if decision.status == "redact" else 0
+    decision = decide(item.ds, rules, job.ocr, job.strict_pixels)
+    redacted = redact(item.ds, decision.boxes) if decision.status == "redact" else 0
     if redacted and job.ocr:  # verify: redaction must leave nothing identifying legible, else do not publish
-        left = remaining_text(ds, identifiers)
+        left = remaining_text(item.ds, item.identifiers)
         if left:
             decision.status = "quarantine"
             decision.reasons.append(f"{len(left)} possibly identifying word(s) still legible after redaction")
-    deid.deidentify(ds, pixels_cleaned=redacted > 0, identifiers=identifiers)
+    deid.deidentify(item.ds, pixels_cleaned=redacted > 0, identifiers=item.identifiers)
     status = "quarantined" if decision.status == "quarantine" else "written"
-    staged = _stage(job, ds, target, source, quarantine=status == "quarantined")
-    return FileResult(source, status, "; ".join(decision.reasons), target, redacted, staged=staged)
+    staged = _stage(job, item, quarantine=status == "quarantined")
+    return FileResult(item.source, status, "; ".join(decision.reasons), item.target, redacted, staged=staged)
 
 
-def _undecodable(  # noqa: PLR0913, PLR0917 - as _publish
-    job: DeidJob, deid: Deidentifier, ds: Any, source: str, target: str, problem: str, identifiers: IdentifierSet
-) -> FileResult:
+def _undecodable(job: DeidJob, deid: Deidentifier, item: _Input, problem: str) -> FileResult:
     """Header de-identified; pixel data as it is: quarantined, or published when the job says so."""
-    deid.deidentify(ds, identifiers=identifiers)
+    deid.deidentify(item.ds, identifiers=item.identifiers)
     if job.keep_undecodable:
-        staged = _stage(job, ds, target, source, quarantine=False)
-        return FileResult(source, "written", f"{problem}; published as it is (keep undecodable)", target, staged=staged)
-    staged = _stage(job, ds, target, source, quarantine=True)
-    return FileResult(source, "quarantined", problem, target, staged=staged)
+        reason = f"{problem}; published as it is (keep undecodable)"
+        return FileResult(item.source, "written", reason, item.target, staged=_stage(job, item, quarantine=False))
+    return FileResult(item.source, "quarantined", problem, item.target, staged=_stage(job, item, quarantine=True))
 
 
-def _stage(job: DeidJob, ds: Any, target: str, source: str, quarantine: bool) -> str:
+def _stage(job: DeidJob, item: _Input, quarantine: bool) -> str:
     """Write the finished file beside its final place under a name of its own (hidden, per input), so
     that two inputs that map to one output never write the same file; the main process publishes it."""
-    final = (job.quarantine if quarantine else Path(job.output)) / target
-    tag = hashlib.sha256(source.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    final = (job.quarantine if quarantine else Path(job.output)) / item.target
+    tag = hashlib.sha256(item.source.encode("utf-8", "surrogateescape")).hexdigest()[:16]
     staged = final.with_name(f".{final.name}.{tag}{STAGE_SUFFIX}")
     with atomic_path(staged) as tmp:
-        save(ds, tmp)
+        save(item.ds, tmp)
     return str(staged)
 
 
 def planned_output(deid: Deidentifier, ds: Any) -> str:
     """The output path a dataset will get, computed before de-identifying it (for resuming)."""
-    from pydicom.uid import UID_dictionary
+    from pydicom._uid_dict import UID_dictionary  # the well-known DICOM UIDs (pydicom.uid re-exports it)
 
     def uid(value: Any) -> str:
         text = str(value or "").strip()
@@ -327,8 +332,8 @@ def _commit(result: FileResult, claimed: dict[str, str], job: DeidJob) -> FileRe
     if result.output and key in claimed:
         if staged:
             Path(staged).unlink(missing_ok=True)
-        return replace(result, status="skipped", output="",
-                       reason=f"duplicate SOP Instance UID: {claimed[key]} has the same one (and the same output)")  # fmt: skip
+        reason = f"duplicate SOP Instance UID: {claimed[key]} has the same one (and the same output)"
+        return replace(result, status="skipped", output="", reason=reason)
     if result.output:
         claimed[key] = result.source
     if staged:
@@ -358,8 +363,9 @@ def _execute(tasks: list[tuple[DeidJob, str]], job: DeidJob) -> Iterator[tuple[F
         from dask.distributed import Client
     except ImportError:
         raise RadbankError("the dask executor needs dask[distributed] (pip install 'radbank[dask]')") from None
+    connect: Any = Client  # dask's API has no type hints
     try:
-        client = Client(job.scheduler, timeout=30)
+        client = connect(job.scheduler, timeout=30)
     except OSError as exc:
         raise RadbankError(f"cannot reach the Dask scheduler at {job.scheduler} ({exc})") from None
     try:

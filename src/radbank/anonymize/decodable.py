@@ -35,7 +35,8 @@ NATIVE_SYNTAXES = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.
 JPEG_SYNTAXES = {"1.2.840.10008.1.2.4." + s for s in ("50", "51", "57", "70", "80", "81")}
 J2K_SYNTAXES = {"1.2.840.10008.1.2.4." + s for s in ("90", "91", "201", "202", "203")}
 RLE_SYNTAX = "1.2.840.10008.1.2.5"
-ITEM, DELIMITER = 0xE000FFFE, 0xE0DDFFFE
+ITEM, DELIMITER, UNDEFINED_LENGTH = 0xE000FFFE, 0xE0DDFFFE, 0xFFFFFFFF
+RLE_HEADER, RLE_MAX_SEGMENTS = 64, 15  # PS3.5 G.3.1
 
 
 def pixel_problem(ds: Any) -> str | None:
@@ -58,7 +59,7 @@ def pixel_problem(ds: Any) -> str | None:
 @lru_cache(maxsize=64)
 def _syntax_problem(syntax: str) -> str | None:
     """Why pixel data in a transfer syntax cannot be decoded here (None when it can)."""
-    from pydicom.pixels import get_decoder
+    from pydicom.pixels.decoders.base import get_decoder
 
     try:
         decoder = get_decoder(syntax)
@@ -70,24 +71,35 @@ def _syntax_problem(syntax: str) -> str | None:
 
 
 def _attribute_problem(ds: Any) -> str | None:
-    pi = str(ds.get("PhotometricInterpretation", "") or "").strip().upper()
-    if not pi:
-        return "undecodable pixel data: Photometric Interpretation missing"
-    if pi not in PHOTOMETRIC_SAMPLES:
-        return f"undecodable pixel data: unknown Photometric Interpretation {pi!r}"
-    samples = int(ds.get("SamplesPerPixel", 1) or 1)
-    if samples != PHOTOMETRIC_SAMPLES[pi]:
-        return f"undecodable pixel data: Samples per Pixel {samples} does not fit {pi}"
-    bits = int(ds.get("BitsAllocated", 0) or 0)
-    if bits not in BITS_ALLOCATED:
-        return f"undecodable pixel data: Bits Allocated {bits or 'missing'} (1, 8, 16, 32 or 64)"
-    stored = int(ds.get("BitsStored", bits) or 0)
-    if not 1 <= stored <= bits:
-        return f"undecodable pixel data: Bits Stored {stored} outside 1..{bits}"
+    problem = _photometric_problem(ds) or _bits_problem(ds)
+    if problem:
+        return f"undecodable pixel data: {problem}"
     if int(ds.get("Rows", 0) or 0) <= 0 or int(ds.get("Columns", 0) or 0) <= 0:
         return "undecodable pixel data: Rows or Columns missing or zero"
     if _frames(ds) <= 0:
         return "undecodable pixel data: Number of Frames is zero"
+    return None
+
+
+def _photometric_problem(ds: Any) -> str | None:
+    pi = str(ds.get("PhotometricInterpretation", "") or "").strip().upper()
+    if not pi:
+        return "Photometric Interpretation missing"
+    if pi not in PHOTOMETRIC_SAMPLES:
+        return f"unknown Photometric Interpretation {pi!r}"
+    samples = int(ds.get("SamplesPerPixel", 1) or 1)
+    if samples != PHOTOMETRIC_SAMPLES[pi]:
+        return f"Samples per Pixel {samples} does not fit {pi}"
+    return None
+
+
+def _bits_problem(ds: Any) -> str | None:
+    bits = int(ds.get("BitsAllocated", 0) or 0)
+    if bits not in BITS_ALLOCATED:
+        return f"Bits Allocated {bits or 'missing'} (1, 8, 16, 32 or 64)"
+    stored = int(ds.get("BitsStored", bits) or 0)
+    if not 1 <= stored <= bits:
+        return f"Bits Stored {stored} outside 1..{bits}"
     return None
 
 
@@ -117,12 +129,13 @@ def _native_problem(ds: Any) -> str | None:
 
 def items(value: bytes) -> list[bytes] | None:
     """The items of encapsulated pixel data (Basic Offset Table first), or None if they do not parse."""
-    out, pos, end = [], 0, len(value)
+    out: list[bytes] = []
+    pos, end = 0, len(value)
     while pos + 8 <= end:
         tag, length = struct.unpack_from("<II", value, pos)
         if tag == DELIMITER:
             return out
-        if tag != ITEM or length == 0xFFFFFFFF or pos + 8 + length > end:
+        if tag != ITEM or length == UNDEFINED_LENGTH or pos + 8 + length > end:
             return None
         out.append(value[pos + 8 : pos + 8 + length])
         pos += 8 + length
@@ -134,7 +147,7 @@ def _encapsulated_problem(ds: Any, syntax: str) -> str | None:
 
     value = ds.PixelData
     parsed = items(value)
-    if parsed is None or len(parsed) < 2:
+    if not parsed or len(parsed) == 1:  # the Basic Offset Table, then at least one fragment
         return "undecodable pixel data: encapsulation does not parse (items, fragments or delimiter missing)"
     frames = _frames(ds)
     try:
@@ -152,38 +165,49 @@ def _encapsulated_problem(ds: Any, syntax: str) -> str | None:
 
 SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF, 0xF7}  # F7: JPEG-LS
 SEQUENTIAL = {0xC0, 0xC1}  # baseline and extended: every scan covers coefficients 0..63
+MARKER, SOS = 0xFF, 0xDA
+SOF_SIZE = struct.calcsize(">BHHB")  # precision, rows, columns, components
+SEQUENTIAL_SCAN = (0, 63)  # Ss, Se: the scan header's last 3 bytes are Ss, Se, Ah/Al
 
 
-def _jpeg_problem(frame: bytes, ds: Any) -> str | None:
-    """The markers of a JPEG or JPEG-LS codestream up to its first scan (ITU T.81 B.2, T.87): SOI first, a
-    frame header with the dataset's size, and a scan header that fits the frame's process."""
+def _jpeg_segments(frame: bytes) -> list[tuple[int, bytes]]:
+    """(marker, body) of a JPEG or JPEG-LS codestream's segments up to its first scan header (ITU T.81 B.2).
+    Raises ValueError when the markers do not parse."""
     if not frame.startswith(b"\xff\xd8"):
-        return "no JPEG start-of-image marker"
-    pos, sof = 2, None
+        raise ValueError("no JPEG start-of-image marker")
+    segments, pos = [], 2
     while pos + 4 <= len(frame):
-        if frame[pos] != 0xFF:
-            return f"JPEG marker expected at byte {pos}"
+        if frame[pos] != MARKER:
+            raise ValueError(f"JPEG marker expected at byte {pos}")
         marker = frame[pos + 1]
-        if marker == 0xFF:  # fill byte
+        if marker == MARKER:  # a fill byte
             pos += 1
             continue
         (length,) = struct.unpack_from(">H", frame, pos + 2)
-        body = frame[pos + 4 : pos + 2 + length]
-        if marker in SOF_MARKERS:
-            if len(body) < 6:
-                return "JPEG frame header too short"
-            sof = marker
-            rows, columns, components = struct.unpack_from(">HHB", body, 1)
-            if (rows, columns, components) != (int(ds.Rows), int(ds.Columns), int(ds.get("SamplesPerPixel", 1) or 1)):
-                return f"codestream is {columns}x{rows}x{components}, the header says {ds.Columns}x{ds.Rows}"
-        elif marker == 0xDA:  # start of scan: the header's last 3 bytes are Ss, Se, Ah/Al
-            if sof is None:
-                return "JPEG scan before any frame header"
-            if sof in SEQUENTIAL and len(body) >= 3 and (body[-3], body[-2]) != (0, 63):
-                return "JPEG scan header does not fit a sequential frame (Ss must be 0, Se 63)"
-            return None
+        segments.append((marker, frame[pos + 4 : pos + 2 + length]))
+        if marker == SOS:
+            return segments
         pos += 2 + length
-    return "JPEG codestream ends before its first scan"
+    raise ValueError("JPEG codestream ends before its first scan")
+
+
+def _jpeg_problem(frame: bytes, ds: Any) -> str | None:
+    """A frame header with the dataset's size, and a scan header that fits the frame's process."""
+    try:
+        segments = _jpeg_segments(frame)
+    except ValueError as exc:
+        return str(exc)
+    frames = [(m, body) for m, body in segments if m in SOF_MARKERS]
+    if not frames or len(frames[0][1]) < SOF_SIZE:
+        return "no JPEG frame header before the first scan"
+    sof, body = frames[0]
+    rows, columns, components = struct.unpack_from(">HHB", body, 1)
+    if (rows, columns, components) != (int(ds.Rows), int(ds.Columns), int(ds.get("SamplesPerPixel", 1) or 1)):
+        return f"codestream is {columns}x{rows}x{components}, the header says {ds.Columns}x{ds.Rows}"
+    scan = segments[-1][1]
+    if sof in SEQUENTIAL and tuple(scan[-3:-1]) != SEQUENTIAL_SCAN:
+        return "JPEG scan header does not fit a sequential frame (Ss must be 0, Se 63)"
+    return None
 
 
 def _codestream_problem(frame: bytes, syntax: str, ds: Any) -> str | None:
@@ -194,9 +218,9 @@ def _codestream_problem(frame: bytes, syntax: str, ds: Any) -> str | None:
     if syntax in JPEG_SYNTAXES:
         return _jpeg_problem(frame, ds)  # libjpeg's own reader decodes the whole frame: 100 ms for a large one
     if syntax in J2K_SYNTAXES:
-        import openjpeg
+        from openjpeg.utils import get_parameters as j2k_parameters
 
-        get_parameters: Any = openjpeg.get_parameters
+        get_parameters: Any = j2k_parameters
     else:
         return None  # a syntax with an installed decoder but no header reader here: its decoder decides
     try:
@@ -212,13 +236,14 @@ def _codestream_problem(frame: bytes, syntax: str, ds: Any) -> str | None:
 
 def _rle_problem(frame: bytes, segments: int) -> str | None:
     """PS3.5 G.3.1: a 64-byte header, the number of segments then their offsets, the first at 64."""
-    if len(frame) < 64:
+    if len(frame) < RLE_HEADER:
         return "RLE header shorter than 64 bytes"
     header = struct.unpack_from("<16I", frame)
-    count, offsets = header[0], header[1 : 1 + header[0]] if header[0] <= 15 else ()
-    if count != segments:
+    count = header[0]
+    if count != segments or count > RLE_MAX_SEGMENTS:
         return f"RLE header lists {count} segment(s), {segments} expected"
-    if offsets[0] != 64 or any(b <= a for a, b in pairwise(offsets)) or offsets[-1] >= len(frame):
+    offsets = header[1 : 1 + count]
+    if offsets[0] != RLE_HEADER or any(b <= a for a, b in pairwise(offsets)) or offsets[-1] >= len(frame):
         return "RLE segment offsets out of order or past the frame"
     return None
 

@@ -29,7 +29,8 @@ from pydicom.dataset import Dataset, FileMetaDataset, validate_file_meta
 from pydicom.filebase import DicomFile
 from pydicom.filewriter import write_dataset, write_file_meta_info
 from pydicom.sequence import Sequence
-from pydicom.uid import UID, DeflatedExplicitVRLittleEndian, UID_dictionary
+from pydicom._uid_dict import UID_dictionary  # the well-known DICOM UIDs (pydicom.uid re-exports it)
+from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
 
 from radbank import __version__
 from radbank.anonymize.identifiers import IdentifierSet, is_multi, value_text
@@ -47,6 +48,8 @@ DUMMY = {"DA": "19000101", "TM": "000000", "DT": "19000101000000", "AS": "000Y",
 MAX_LENGTH = {"SH": 16, "CS": 16, "AE": 16, "LO": 64, "PN": 64, "ST": 1024, "LT": 10240}
 IMPLEMENTATION_UID = "2.25." + str(int(hashlib.sha256(b"radbank implementation class").hexdigest()[:32], 16))
 OVERLAY_GROUP_HIGH, OVERLAY_DATA = 0x60, 0x3000  # (60xx,3000) Overlay Data
+PRIVATE_CREATORS = (0x0010, 0x00FF)  # (gggg,0010-00FF): Private Creator elements
+AGE_CAP = 90
 CONFORMABLE = {"X", "Z", "D", "X/Z", "X/D", "Z/D", "X/Z/D"}
 ADDED = {0x00120062, 0x00120063, 0x00120064, 0x00280303}  # set by _finalise
 
@@ -71,6 +74,15 @@ class _Context:
     plan: list[Step] | None
     sop_class: str = ""
     dates_shifted: bool = False
+
+
+@dataclass(frozen=True)
+class _Here:
+    """Where the walk is: the dataset holding the element, its place as text, its tags from the top."""
+
+    ds: Dataset
+    where: str
+    path: tuple[int, ...]
 
 
 @dataclass
@@ -132,48 +144,48 @@ class Deidentifier:
             if tag not in ds:  # removed with its overlay
                 continue
             group, element = tag >> 16, tag & 0xFFFF
-            where = f"{prefix}({group:04X},{element:04X})"
+            here = _Here(ds, f"{prefix}({group:04X},{element:04X})", (*path, tag))
             if group % 2 == 1:
-                if not kept_blocks:
-                    del ds[tag]
-                    self._record(ctx, where, raw, "X", "private element removed")
-                    continue
-                elem = ds[tag]
-                creator_kept = 0x0010 <= element <= 0x00FF and (group, element) in kept_blocks
-                if creator_kept or ((group, element >> 8) in kept_blocks and is_safe_private(ds, elem)):
-                    self._record(ctx, where, elem, "K", "safe private (PS3.15 Table E.3.10-1)")
-                    if elem.VR == "UI":
-                        elem.value = self._uids(elem.value)
-                else:
-                    del ds[tag]
-                    self._record(ctx, where, elem, "X", "private element removed")
-                continue
-            if element == 0x0000 or group in (0x0000, 0x0002) or tag in ADDED:
+                self._private(here, raw, ctx, kept_blocks)
+            elif element == 0x0000 or group in (0x0000, 0x0002) or tag in ADDED:
                 del ds[tag]  # group lengths, stray file meta, and what _finalise sets afresh
-                continue
-            if self.rules.kept_as_is(tag, raw.VR):
-                self._record(ctx, where, raw, "K", f"kept ({self.rules.decide(tag).why} or a non-text VR)")
-                continue
-            self._public(ds, ds[tag], ctx, where, (*path, tag))
+            elif self.rules.kept_as_is(tag, raw.VR):
+                self._record(ctx, here.where, raw, "K", f"kept ({self.rules.decide(tag).why} or a non-text VR)")
+            else:
+                self._public(here, ds[tag], ctx)
 
-    def _public(self, ds: Dataset, elem: Any, ctx: _Context, where: str, path: tuple[int, ...]) -> None:
+    def _private(self, here: _Here, raw: Any, ctx: _Context, kept_blocks: set[tuple[int, int]]) -> None:
+        """Private elements go, but those of Table E.3.10-1 under the Retain Safe Private Option."""
+        ds, tag = here.ds, int(raw.tag)
+        group, element = tag >> 16, tag & 0xFFFF
+        elem = ds[tag] if kept_blocks else raw
+        creator_kept = PRIVATE_CREATORS[0] <= element <= PRIVATE_CREATORS[1] and (group, element) in kept_blocks
+        if kept_blocks and (creator_kept or ((group, element >> 8) in kept_blocks and is_safe_private(ds, elem))):
+            self._record(ctx, here.where, elem, "K", "safe private (PS3.15 Table E.3.10-1)")
+            if elem.VR == "UI":
+                elem.value = self._uids(elem.value)
+        else:
+            del ds[tag]
+            self._record(ctx, here.where, elem, "X", "private element removed")
+
+    def _public(self, here: _Here, elem: Any, ctx: _Context) -> None:
         decision = self.rules.decide(int(elem.tag))
         action, why = decision.action, decision.why
         if decision.forced and action == "K" and elem.VR != "SQ":
-            self._record(ctx, where, elem, "K", f"kept ({why})")
+            self._record(ctx, here.where, elem, "K", f"kept ({why})")
             return
         if action == "V":
             action, why = self._by_vr(elem, ctx), f"by VR {elem.VR}"
         if action == "P":
-            self._pseudonymise(elem, ctx, where)
+            self._pseudonymise(elem, ctx, here.where)
             return
         if action in CONFORMABLE:
-            kind = load_iod_types().type_of(ctx.sop_class, path)
+            kind = load_iod_types().type_of(ctx.sop_class, here.path)
             conformed = conform(action, kind, elem.VR == "SQ")
             if conformed != action and kind != OPTIONAL:
                 why += f"; Type {kind} in the IOD"
             action = conformed
-        self._apply(ds, elem, action, ctx, where, why, path)
+        self._apply(here, elem, action, ctx, why)
 
     def _pseudonymise(self, elem: Any, ctx: _Context, where: str) -> None:
         tag = int(elem.tag)
@@ -187,77 +199,82 @@ class Deidentifier:
 
     def _by_vr(self, elem: Any, ctx: _Context) -> str:
         """Attributes Table E.1-1 does not list: decide by value representation (privacy first)."""
-        vr = elem.VR
-        if vr == "SQ":
-            return "K"
-        if vr == "PN":
-            return "Z"
-        if vr in ("DA", "DT"):
-            return (
-                "C" if self.options.retain_long_modified_dates else "K" if self.options.retain_long_full_dates else "X"
-            )
-        if vr == "TM":
-            return "K" if self.options.retain_long_modified_dates or self.options.retain_long_full_dates else "X"
-        if vr == "UI":
-            return "K" if self.options.retain_uids else "U"
-        if vr == "UN":
-            return "X"  # an attribute this dictionary does not know: unknown content
+        opts, vr = self.options, elem.VR
+        retained = opts.retain_long_modified_dates or opts.retain_long_full_dates
+        fixed = {
+            "SQ": "K",
+            "PN": "Z",
+            "DA": "C" if opts.retain_long_modified_dates else "K" if opts.retain_long_full_dates else "X",
+            "TM": "K" if retained else "X",
+            "UI": "K" if opts.retain_uids else "U",
+            "UN": "X",  # an attribute this dictionary does not know: unknown content
+        }
+        fixed["DT"] = fixed["DA"]
+        if vr in fixed:
+            return fixed[vr]
         text = value_text(elem.value) if vr in TEXT_VRS and elem.value not in (None, "") else ""
         if not text:
             return "K"
         if vr in CODE_VRS:  # a code: removed if it is a whole identifier (name parts are common words here)
             return "X" if ctx.identifiers.find(text, strong_only=True) else "K"
         if ctx.identifiers.find(text) or self.cleaner(text, ctx.identifiers) != text:
-            return "C" if self.options.clean_descriptors else "X"
+            return "C" if opts.clean_descriptors else "X"
         return "K"
 
-    def _apply(
-        self, ds: Dataset, elem: Any, action: str, ctx: _Context, where: str, why: str, path: tuple[int, ...]
-    ) -> None:
-        tag, vr = int(elem.tag), elem.VR
-        if action == "X" and tag >> 24 == OVERLAY_GROUP_HIGH and tag & 0xFFFF == OVERLAY_DATA:
-            for other in [t for t in ds.keys() if t >> 16 == tag >> 16]:  # noqa: SIM118 - a copy, we delete
-                del ds[other]  # the overlay whole: its other attributes require the data (Type 1)
-            self._record(ctx, where, elem, "X", f"overlay removed ({why})")
-        elif action == "X":
-            del ds[tag]
-            self._record(ctx, where, elem, "X", f"removed ({why})")
+    def _apply(self, here: _Here, elem: Any, action: str, ctx: _Context, why: str) -> None:
+        vr = elem.VR
+        if action == "X":
+            self._remove(here, elem, ctx, why)
         elif action == "Z":
-            elem.value = (
-                Sequence() if vr == "SQ" else ("" if vr not in NUMBER_VRS and vr not in ("OB", "OW", "UN") else None)
-            )
-            self._record(ctx, where, elem, "Z", f"emptied ({why})")
+            elem.value = Sequence() if vr == "SQ" else None if vr in NUMBER_VRS | {"OB", "OW", "UN"} else ""
+            self._record(ctx, here.where, elem, "Z", f"emptied ({why})")
         elif vr == "SQ":  # D, K, C, U*: keep the sequence, apply the profile inside every item
-            self._record(ctx, where, elem, action, f"items de-identified recursively ({why})")
+            self._record(ctx, here.where, elem, action, f"items de-identified recursively ({why})")
             for i, item in enumerate(elem.value or []):
-                self._walk(item, ctx, f"{where}[{i}]", path)
+                self._walk(item, ctx, f"{here.where}[{i}]", here.path)
         elif vr == "UI":
-            new = self._uids(elem.value) if action in ("U", "U*", "D", "C") else elem.value
-            if new == elem.value:
-                self._record(ctx, where, elem, "K", "well-known DICOM UID kept" if action != "K" else f"kept ({why})")
-            else:
-                elem.value = new
-                self._record(ctx, where, elem, "U", f"keyed 2.25 UID ({why})")
+            self._uid_element(here, elem, action, ctx, why)
         elif vr in ("DA", "DT", "TM") and action in ("C", "D", "K"):
-            self._date(ds, elem, action, ctx, where, why, path)
+            self._date(here, elem, action, ctx, why)
         elif action == "D":
             elem.value = _dummy(vr)
-            self._record(ctx, where, elem, "D", f"dummy value ({why})")
-        elif action == "C" and vr in CODE_VRS:
-            if ctx.identifiers.find(value_text(elem.value), strong_only=True):
-                del ds[tag]
-                self._record(ctx, where, elem, "X", f"code holding an identifier removed ({why})")
-            else:
-                self._record(ctx, where, elem, "K", f"code kept ({why})")
+            self._record(ctx, here.where, elem, "D", f"dummy value ({why})")
         elif action == "C" and vr in TEXT_VRS | {"PN"}:
-            elem.value = self._cleaned(elem.value, vr, ctx)
-            self._record(ctx, where, elem, "C", f"cleaned of identifying text ({why})")
-        else:  # K (and C on numbers): keep
-            if vr == "AS" and _age_years(elem.value) >= 90:
-                elem.value = "090Y"  # ages over 89 are aggregated, as HIPAA's Safe Harbor asks
-                self._record(ctx, where, elem, "C", "age of 90 or over set to 090Y")
-            else:
-                self._record(ctx, where, elem, "K", f"kept ({why})")
+            self._clean(here, elem, ctx, why)
+        elif vr == "AS" and _age_years(elem.value) >= AGE_CAP:  # K (and C on numbers): keep, ages capped
+            elem.value = f"{AGE_CAP:03d}Y"  # ages over 89 are aggregated, as HIPAA's Safe Harbor asks
+            self._record(ctx, here.where, elem, "C", "age of 90 or over set to 090Y")
+        else:
+            self._record(ctx, here.where, elem, "K", f"kept ({why})")
+
+    def _remove(self, here: _Here, elem: Any, ctx: _Context, why: str) -> None:
+        tag = int(elem.tag)
+        if tag >> 24 == OVERLAY_GROUP_HIGH and tag & 0xFFFF == OVERLAY_DATA:
+            for other in [t for t in here.ds.keys() if t >> 16 == tag >> 16]:  # noqa: SIM118 - a copy, we delete
+                del here.ds[other]  # the overlay whole: its other attributes require the data (Type 1)
+            self._record(ctx, here.where, elem, "X", f"overlay removed ({why})")
+        else:
+            del here.ds[tag]
+            self._record(ctx, here.where, elem, "X", f"removed ({why})")
+
+    def _uid_element(self, here: _Here, elem: Any, action: str, ctx: _Context, why: str) -> None:
+        new = self._uids(elem.value) if action in ("U", "U*", "D", "C") else elem.value
+        if new == elem.value:
+            self._record(ctx, here.where, elem, "K", "well-known DICOM UID kept" if action != "K" else f"kept ({why})")
+        else:
+            elem.value = new
+            self._record(ctx, here.where, elem, "U", f"keyed 2.25 UID ({why})")
+
+    def _clean(self, here: _Here, elem: Any, ctx: _Context, why: str) -> None:
+        """Free text is cleaned of identifiers; a code holding one is removed (a mask is no valid code)."""
+        if elem.VR not in CODE_VRS:
+            elem.value = self._cleaned(elem.value, elem.VR, ctx)
+            self._record(ctx, here.where, elem, "C", f"cleaned of identifying text ({why})")
+        elif ctx.identifiers.find(value_text(elem.value), strong_only=True):
+            del here.ds[int(elem.tag)]
+            self._record(ctx, here.where, elem, "X", f"code holding an identifier removed ({why})")
+        else:
+            self._record(ctx, here.where, elem, "K", f"code kept ({why})")
 
     def _cleaned(self, value: Any, vr: str, ctx: _Context) -> Any:
         """Free text cleaned value by value (each within its VR's length); names emptied."""
@@ -268,36 +285,37 @@ class Deidentifier:
         cleaned = self.cleaner(str(value), ctx.identifiers)
         return cleaned[: MAX_LENGTH.get(vr, len(cleaned))]
 
-    def _date(  # noqa: PLR0913, PLR0917 - the walk's context, as _apply gets it
-        self, ds: Dataset, elem: Any, action: str, ctx: _Context, where: str, why: str, path: tuple[int, ...]
-    ) -> None:
+    def _date(self, here: _Here, elem: Any, action: str, ctx: _Context, why: str) -> None:
         """Times are kept when dates are retained; under Modified Dates every DA/DT moves by the patient's
         offset; under Full Dates they are kept where the table says K or C; otherwise a dummy value."""
         opts, vr = self.options, elem.VR
         retained = opts.retain_long_modified_dates or opts.retain_long_full_dates
         if vr == "TM":
             if retained or action == "K":
-                self._record(ctx, where, elem, "K", f"time kept ({why})")
+                self._record(ctx, here.where, elem, "K", f"time kept ({why})")
             else:
                 elem.value = DUMMY["TM"]
-                self._record(ctx, where, elem, "D", f"dummy time ({why})")
+                self._record(ctx, here.where, elem, "D", f"dummy time ({why})")
         elif opts.retain_long_modified_dates:
-            shifted = _shift(elem.value, vr, ctx.offset_days)
-            if shifted is None and load_iod_types().type_of(ctx.sop_class, path) != OPTIONAL:
-                elem.value = ""
-                self._record(ctx, where, elem, "Z", f"partial or malformed date emptied (required by the IOD; {why})")
-            elif shifted is None:
-                del ds[int(elem.tag)]
-                self._record(ctx, where, elem, "X", f"partial or malformed date removed ({why})")
-            else:
-                elem.value = shifted
-                ctx.dates_shifted = True
-                self._record(ctx, where, elem, "C", f"date shifted by the patient's offset ({why})")
+            self._shift_date(here, elem, ctx, why)
         elif action == "K" or (action == "C" and opts.retain_long_full_dates):
-            self._record(ctx, where, elem, "K", f"kept ({why})")
+            self._record(ctx, here.where, elem, "K", f"kept ({why})")
         else:
             elem.value = _dummy(vr)
-            self._record(ctx, where, elem, "D", f"dummy date ({why})")
+            self._record(ctx, here.where, elem, "D", f"dummy date ({why})")
+
+    def _shift_date(self, here: _Here, elem: Any, ctx: _Context, why: str) -> None:
+        shifted = _shift(elem.value, elem.VR, ctx.offset_days)
+        if shifted is None and load_iod_types().type_of(ctx.sop_class, here.path) != OPTIONAL:
+            elem.value = ""
+            self._record(ctx, here.where, elem, "Z", f"partial or malformed date emptied (required by the IOD; {why})")
+        elif shifted is None:
+            del here.ds[int(elem.tag)]
+            self._record(ctx, here.where, elem, "X", f"partial or malformed date removed ({why})")
+        else:
+            elem.value = shifted
+            ctx.dates_shifted = True
+            self._record(ctx, here.where, elem, "C", f"date shifted by the patient's offset ({why})")
 
     def _uids(self, value: Any) -> Any:
         if self.options.retain_uids:
@@ -433,7 +451,7 @@ def _dummy(vr: str) -> Any:
 
 def _age_years(value: Any) -> float:
     text = str(value or "").strip().upper()
-    if len(text) == 4 and text[:3].isdigit() and text[3] in "DWMY":
+    if len(text) == len("000Y") and text[:3].isdigit() and text[3] in "DWMY":
         return int(text[:3]) / {"D": 365.25, "W": 52.18, "M": 12.0, "Y": 1.0}[text[3]]
     return 0.0
 

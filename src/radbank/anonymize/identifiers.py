@@ -12,8 +12,9 @@ tokens, with one Aho-Corasick automaton, so thousands of values cost one pass pe
 
 Each identifier is *strong* (a whole name of two or more words, an ID of 6+ characters with a digit, a
 telephone number, an address, a UID) or *weak* (a single name part, a short ID, a date of birth, an
-institution: common words, numbers and names that only identify within the patient's own files). Coded values (CS) and raw
-bytes are searched for strong identifiers only. radbank's own placeholders are never identifiers.
+institution: common words, numbers and names that only identify within the patient's own files). Coded
+values (CS) and raw bytes are searched for strong identifiers only. radbank's own placeholders are never
+identifiers.
 """
 
 from __future__ import annotations
@@ -88,6 +89,7 @@ MIN_UID = 10
 _ASCII_SEPARATORS = re.compile(r"[^0-9a-z]+")
 _NAME_SEPARATORS = re.compile(r"[\^\s=,]+")
 MIN_STRONG_ID = 6
+MIN_ADDRESS_PART = 5
 
 
 _COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
@@ -212,39 +214,16 @@ class IdentifierSet:
         values = value if is_multi(value) else [value]
         for item in values:
             text = str(item).strip()
-            if not text:
-                continue
-            if kind == "name":
-                parts = [p for p in _NAME_SEPARATORS.split(text) if p]
-                self.add(" ".join(parts), "name", source)
-                self.add(" ".join(reversed(parts)), "name", source)
-                for part in parts:
-                    self.add(part, "name", source, strong=False)
-            elif kind == "date_of_birth":
-                for form in dob_forms(text):
-                    self.add(form, "date_of_birth", source)
-            elif kind in ("id", "phone"):
-                self.add(text, kind, source)
-                compact = re.sub(r"[\W_]", "", text)  # HC-123456 is also written HC123456
-                if compact != text:
-                    self.add(compact, kind, source)
-                digits = re.sub(r"\D", "", text)
-                if len(digits) >= MIN_STRONG_ID and digits != text:
-                    self.add(digits, kind, source)
-            elif kind == "address":
-                self.add(text, kind, source)
-                for part in re.split(r"[\^,;\n]+", text):
-                    if len(part.strip()) >= 5:
-                        self.add(part, kind, source)
-            else:
-                self.add(text, kind, source)
+            if text:
+                for form, strong in _variants(text, kind):
+                    self.add(form, kind, source, strong)
 
     def add_dataset(self, ds: Any, uids: bool = False) -> None:
         """Collect the identifying values of a pydicom Dataset (recursively); with `uids`, also its
         instance UIDs (all but well-known DICOM UIDs), to catch UIDs that were not replaced.
 
         Elements are looked at raw first (tag and VR), so only those that can hold an identifier are decoded."""
-        from pydicom.uid import UID_dictionary
+        from pydicom._uid_dict import UID_dictionary  # the well-known DICOM UIDs (pydicom.uid re-exports it)
 
         self._collect(ds, uids, UID_dictionary)
         vendor = normalise(value_text(ds.get("Manufacturer", "") or ""))
@@ -304,6 +283,23 @@ class IdentifierSet:
         return out
 
 
+def _variants(text: str, kind: str) -> list[tuple[str, bool | None]]:
+    """The forms a value of a kind is written in (strong: None lets `add` decide)."""
+    if kind == "name":
+        parts = [p for p in _NAME_SEPARATORS.split(text) if p]
+        return [(" ".join(parts), None), (" ".join(reversed(parts)), None), *((p, False) for p in parts)]
+    if kind == "date_of_birth":
+        return [(form, None) for form in dob_forms(text)]
+    if kind in ("id", "phone"):
+        compact = re.sub(r"[\W_]", "", text)  # HC-123456 is also written HC123456
+        digits = re.sub(r"\D", "", text)
+        return [(text, None), (compact, None), *([(digits, None)] if len(digits) >= MIN_STRONG_ID else [])]
+    if kind == "address":
+        parts = [p for p in re.split(r"[\^,;\n]+", text) if len(p.strip()) >= MIN_ADDRESS_PART]
+        return [(text, None), *((p, None) for p in parts)]
+    return [(text, None)]
+
+
 def _strong(norm: str, kind: str) -> bool:
     if kind == "name":
         return " " in norm
@@ -339,17 +335,14 @@ def kind_of(keyword: str, vr: str) -> str | None:
     """The kind of identifier an attribute holds, or None."""
     if vr == "PN":
         return "name"
-    if keyword in DOB_KEYWORDS:
-        return "date_of_birth"
-    if keyword in ID_KEYWORDS:
-        return "id"
-    if keyword in INSTITUTION_KEYWORDS:
-        return "institution"
-    if keyword.endswith("Address") and vr in ("LO", "ST", "LT", "SH", "UT"):
-        return "address"
-    if "TelephoneNumber" in keyword or keyword.endswith("TelecomInformation"):
-        return "phone"
-    return None
+    by_keyword = [
+        (keyword in DOB_KEYWORDS, "date_of_birth"),
+        (keyword in ID_KEYWORDS, "id"),
+        (keyword in INSTITUTION_KEYWORDS, "institution"),
+        (keyword.endswith("Address") and vr in ("LO", "ST", "LT", "SH", "UT"), "address"),
+        ("TelephoneNumber" in keyword or keyword.endswith("TelecomInformation"), "phone"),
+    ]
+    return next((kind for matches, kind in by_keyword if matches), None)
 
 
 def _bounded(text: str, start: int, end: int) -> bool:

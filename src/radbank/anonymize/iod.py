@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+TYPE_1, TYPE_2 = 1, 2  # required with a value; required, may be empty
 OPTIONAL = 3  # Type 3, or not in the IOD, or an IOD radbank does not know
 
 
@@ -70,11 +71,11 @@ def conform(action: str, kind: int, is_sequence: bool) -> str:
     compound actions (X/Z, X/D, Z/D, X/Z/D): X where the attribute is optional, Z where Type 2, D where Type 1.
     Other actions are returned unchanged."""
     if "/" in action:  # X/Z, X/D, Z/D, X/Z/D: the first choice the Type allows
-        choices = action.split("/")
-        action = next((c for c in choices if c == "D" or (c == "Z" and kind >= 2) or (c == "X" and kind >= 3)), "D")
-    if action in ("X", "Z") and kind == 1:
+        allowed = {"D"} | ({"Z"} if kind >= TYPE_2 else set()) | ({"X"} if kind >= OPTIONAL else set())
+        action = next((c for c in action.split("/") if c in allowed), "D")
+    if action in ("X", "Z") and kind == TYPE_1:
         return "D"
-    if action == "X" and kind == 2:
+    if action == "X" and kind == TYPE_2:
         return "Z"
     if action == "Z" and is_sequence and kind == OPTIONAL:
         return "X"

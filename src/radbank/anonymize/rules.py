@@ -106,7 +106,7 @@ def _csv_pairs(text: str, path: Path) -> list[tuple[str, str]]:
     rows = [r for r in csv.reader(io.StringIO(text)) if r and not r[0].lstrip().startswith("#")]
     if rows and [c.strip().lower() for c in rows[0][:2]] == ["keyword", "action"]:
         rows = rows[1:]
-    bad = [r for r in rows if len(r) != 2]
+    bad = [r for r in rows if len(r) != len(("keyword", "action"))]
     if bad:
         raise RadbankError(f"{path}: expected two columns (keyword,action), got {bad[0]!r}")
     return [(r[0].strip(), r[1].strip()) for r in rows]
