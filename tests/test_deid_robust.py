@@ -253,3 +253,22 @@ def test_workers_die_with_a_killed_parent(tmp_path: Path, key: Path) -> None:
     assert [pid for pid in workers if _alive(pid)] == []
     assert after == before
     assert pixel_problem(pydicom.dcmread(next(out.rglob("*.dcm")))) is None  # what was published is whole
+
+
+def test_io_reports_bad_attributes_and_every_decoder_failure(tmp_path: Path) -> None:
+    from radbank.errors import BadInput
+    from radbank.io.images import load_gray
+
+    import pydicom.data
+
+    bad = Path(pydicom.data.__file__).parent / "test_files" / "badVR.dcm"  # Rows is "1A": not a number
+    with pytest.raises(BadInput, match="invalid image attributes"):
+        load_gray(bad)
+    broken = _encapsulated(
+        tmp_path / "j2k.dcm", J2K, [b"\xff\x4f\xff\x51" + b"garbage!" * 8], "1.2.826.0.1.3680043.10.999.13.1"
+    )
+    with pytest.raises(BadInput) as caught:
+        load_gray(broken)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "pylibjpeg:" in message  # each decoder's own words, not only "all plugins failed"
