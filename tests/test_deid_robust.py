@@ -86,24 +86,15 @@ def test_undecodable_pixel_data_is_quarantined_or_published_as_is(tmp_path: Path
     data = overrun.read_bytes()  # the item claims more bytes than the file holds before its delimiter
     at = data.rindex(b"\xfe\xff\x00\xe0")
     overrun.write_bytes(data[: at + 4] + struct.pack("<I", len(data)) + data[at + 8 :])
-    write_dicom(
-        src / "bits13.dcm",
-        np.zeros((8, 8), np.uint16),
-        BurnedInAnnotation="NO",
-        SOPInstanceUID="1.2.826.0.1.3680043.10.999.8.6",
-    )
-    ds = pydicom.dcmread(src / "bits13.dcm")
-    ds.BitsAllocated = 13
-    ds.save_as(src / "bits13.dcm")
-    write_dicom(
-        src / "nopi.dcm",
-        np.zeros((8, 8), np.uint16),
-        BurnedInAnnotation="NO",
-        SOPInstanceUID="1.2.826.0.1.3680043.10.999.8.7",
-    )
-    ds = pydicom.dcmread(src / "nopi.dcm")
-    del ds.PhotometricInterpretation
-    ds.save_as(src / "nopi.dcm")
+    for name, uid, attr in (("bits13.dcm", 6, "BitsAllocated"), ("nopi.dcm", 7, "PhotometricInterpretation")):
+        path = write_dicom(src / name, np.zeros((8, 8), np.uint16), BurnedInAnnotation="NO",
+                           SOPInstanceUID=f"1.2.826.0.1.3680043.10.999.8.{uid}")  # fmt: skip
+        ds = pydicom.dcmread(path)
+        if attr == "BitsAllocated":
+            ds.BitsAllocated = 13
+        else:
+            del ds.PhotometricInterpretation
+        ds.save_as(path)
 
     results = _results(tmp_path, key)
     assert results["good.dcm"].status == "written"
@@ -256,10 +247,10 @@ def test_workers_die_with_a_killed_parent(tmp_path: Path, key: Path) -> None:
 
 
 def test_io_reports_bad_attributes_and_every_decoder_failure(tmp_path: Path) -> None:
+    import pydicom.data
+
     from radbank.errors import BadInput
     from radbank.io.images import load_gray
-
-    import pydicom.data
 
     bad = Path(pydicom.data.__file__).parent / "test_files" / "badVR.dcm"  # Rows is "1A": not a number
     with pytest.raises(BadInput, match="invalid image attributes"):

@@ -31,7 +31,7 @@ from radbank.anonymize.keys import Keyed
 from radbank.anonymize.profile import Options
 from radbank.anonymize.rules import SitePolicy
 from radbank.errors import RadbankError
-from radbank.fsutil import atomic_path, is_hidden, read_json, write_json
+from radbank.fsutil import is_hidden, read_json, write_json
 
 log = logging.getLogger(__name__)
 
@@ -211,8 +211,15 @@ def _stage(job: DeidJob, item: _Input, quarantine: bool) -> str:
     final = (job.quarantine if quarantine else Path(job.output)) / item.target
     tag = hashlib.sha256(item.source.encode("utf-8", "surrogateescape")).hexdigest()[:16]
     staged = final.with_name(f".{final.name}.{tag}{STAGE_SUFFIX}")
-    with atomic_path(staged) as tmp:
-        save(item.ds, tmp)
+    # No temporary name of its own: a staged file is only published (renamed) once this worker has returned,
+    # and one a crash left half-written is dropped by the next run.
+    if not staged.parent.is_dir():
+        staged.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        save(item.ds, staged)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
     return str(staged)
 
 

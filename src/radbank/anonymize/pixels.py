@@ -258,7 +258,7 @@ def decide(ds: Any, rules: list[Rule], ocr: bool = False, strict: bool = False) 
         return _with_ocr(ds, reasons, boxes, declared == "YES")
     if boxes:
         return PixelDecision("redact", reasons, boxes)
-    return PixelDecision("quarantine", [*reasons, "no redaction rule matches (add one, or use --ocr)"])
+    return PixelDecision("quarantine", [*reasons, "no redaction rule matches (add one, or use OCR)"])
 
 
 def _with_ocr(ds: Any, reasons: list[str], boxes: list[Box], declared: bool) -> PixelDecision:
