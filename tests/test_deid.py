@@ -14,7 +14,7 @@ import pytest
 
 from helpers import write_dicom
 from radbank.anonymize.audit import run_audit
-from radbank.anonymize.batch import run_batch
+from radbank.anonymize.batch import DeidJob, run_batch
 from radbank.anonymize.keys import Keyed, keygen
 from radbank.anonymize.profile import Options
 from radbank.cli import main
@@ -37,7 +37,7 @@ def _outputs(out: Path) -> dict[str, pydicom.Dataset]:
 
 
 def _run(phi: Path, out: Path, key: str = "key", **kw: object) -> object:
-    return run_batch(phi / "in", out, phi / key, workers=1, **kw)  # type: ignore[arg-type]
+    return run_batch(DeidJob(str(phi / "in"), str(out), str(phi / key), workers=1, **kw))  # type: ignore[arg-type]
 
 
 def test_zero_leaks_and_every_planted_value_gone(phi: Path, tmp_path: Path) -> None:
@@ -70,7 +70,7 @@ def test_header_after_deidentification(phi: Path, tmp_path: Path) -> None:
         assert not [e for e in ds.iterall() if e.tag.is_private]  # all private tags removed by default
         level1 = ds.RequestAttributesSequence[0]
         assert level1.AccessionNumber == ds.AccessionNumber  # consistent inside sequences
-        assert "RequestedProcedureID" not in level1
+        assert level1.RequestedProcedureID == "ANONYMIZED"  # X in E.1-1, but Type 1C there: a dummy keeps it valid
         assert rel == f"{ds.PatientID}/{ds.StudyInstanceUID}/{ds.SOPInstanceUID}.dcm"
         assert ds.PatientSex in ("M", "F") and ds.PatientWeight == 71.5  # Retain Patient Characteristics
         assert "***" in ds.StudyDescription and ds.StudyDescription.startswith("RX TORAX PA")
@@ -117,7 +117,7 @@ def test_references_between_files_stay_consistent(tmp_path: Path) -> None:
         ImageType=["ORIGINAL", "PRIMARY"],
         SourceImageSequence=[ref],
     )
-    run_batch(tmp_path / "in", tmp_path / "out", tmp_path / "key", workers=1)
+    run_batch(DeidJob(str(tmp_path / "in"), str(tmp_path / "out"), str(tmp_path / "key"), workers=1))
     out = {ds.SOPInstanceUID: ds for ds in _outputs(tmp_path / "out").values()}
     a_new = Keyed.from_file(tmp_path / "key").uid(str(pydicom.dcmread(first).SOPInstanceUID))
     b = next(ds for uid, ds in out.items() if uid != a_new)
@@ -167,17 +167,27 @@ def test_bad_inputs_are_reported_and_never_copied(phi: Path, tmp_path: Path) -> 
     good = next(src.rglob("*.dcm"))
     (src / "zero.dcm").write_bytes(b"")
     (src / "notes.txt").write_text("Dear colleague, Maria Garcia HC123...")
-    (src / "cut.dcm").write_bytes(good.read_bytes()[:-40000])
+    cut = pydicom.dcmread(good)
+    cut.SOPInstanceUID = cut.file_meta.MediaStorageSOPInstanceUID = "1.2.826.0.1.3680043.10.999.7.1"
+    cut.save_as(src / "cut.dcm", enforce_file_format=True)
+    (src / "cut.dcm").write_bytes((src / "cut.dcm").read_bytes()[:-40000])
     write_dicom(src / "nopixels.dcm", np.zeros((4, 4), np.uint16), pixel_data=False)
     weird = pydicom.dcmread(good)
+    weird.SOPInstanceUID = weird.file_meta.MediaStorageSOPInstanceUID = "1.2.826.0.1.3680043.10.999.7.2"
     weird.file_meta.TransferSyntaxUID = "1.2.3.4.5"
     weird.save_as(src / "weird.dcm", enforce_file_format=True)
-    report = run_batch(src, tmp_path / "out", phi / "key", workers=1)
-    reasons = {r.source: r.reason for r in report.files if r.status == "skipped"}
-    assert "empty file" in reasons["zero.dcm"] and "not a readable DICOM" in reasons["notes.txt"]
-    assert "truncated pixel data" in reasons["cut.dcm"] and "no pixel data" in reasons["nopixels.dcm"]
-    assert "unreadable transfer syntax 1.2.3.4.5" in reasons["weird.dcm"]
-    assert report.counts["written"] == 6 and len(list((tmp_path / "out").rglob("*.dcm"))) == 6
+    shutil.copy(good, src / "zz-copy.dcm")  # the same SOP Instance UID as `good`
+    report = run_batch(DeidJob(str(src), str(tmp_path / "out"), str(phi / "key"), workers=1))
+    skipped = {r.source: r.reason for r in report.files if r.status == "skipped"}
+    quarantined = {r.source: r.reason for r in report.files if r.status == "quarantined"}
+    assert "empty file" in skipped["zero.dcm"]
+    assert "not a readable DICOM" in skipped["notes.txt"]
+    assert "no pixel data" in skipped["nopixels.dcm"]
+    assert skipped["zz-copy.dcm"].startswith(f"duplicate SOP Instance UID: {good.relative_to(src).as_posix()} ")
+    assert "truncated pixel data" in quarantined["cut.dcm"]  # de-identified, kept aside with the reason
+    assert "unreadable transfer syntax 1.2.3.4.5" in quarantined["weird.dcm"]
+    assert report.counts["written"] == 6
+    assert len(list((tmp_path / "out").rglob("*.dcm"))) == 6
 
 
 def test_resume_atomic_and_one_key_per_output(phi: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -229,11 +239,11 @@ def test_cli_dry_run_audit_and_key_never_printed(phi: Path, tmp_path: Path, caps
         if path.is_file():
             assert key_hex not in path.read_bytes().decode("latin-1")
     assert key_hex not in captured.out + captured.err
-    # A leak planted afterwards is found, named by place and kind, and fails the audit (exit 3).
+    # A leak planted afterwards is found, named by place and kind, and fails the audit (exit 1, as README says).
     victim = next((tmp_path / "out").rglob("*.dcm"))
     ds = pydicom.dcmread(victim)
     ds.ImageComments = "reviewed for " + str(pydicom.dcmread(next((phi / "in").rglob("*.dcm"))).PatientName)
     ds.save_as(victim, enforce_file_format=True)
-    assert main(["audit", str(phi / "in"), str(tmp_path / "out")]) == 3
+    assert main(["audit", str(phi / "in"), str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
     assert "LEAK" in err and "(0020,4000)" in err and "name from PatientName" in err

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from radbank.anonymize.batch import run_batch
+from radbank.anonymize.batch import DeidJob, run_batch
 from radbank.anonymize.keys import keygen
 from radbank.errors import RadbankError
 from radbank.phantom.dicom import write_phi_set
@@ -22,13 +23,13 @@ def _digests(root: Path) -> dict[str, str]:
 def test_dask_executor_matches_local(tmp_path: Path) -> None:
     write_phi_set(tmp_path / "in", patients=2, studies=2, images=1, seed=5)
     keygen(tmp_path / "key")
-    local = run_batch(tmp_path / "in", tmp_path / "local", tmp_path / "key", workers=1)
+    local = run_batch(DeidJob(str(tmp_path / "in"), str(tmp_path / "local"), str(tmp_path / "key"), workers=1))
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
     ) as cluster:
-        remote = run_batch(
-            tmp_path / "in", tmp_path / "dask", tmp_path / "key", executor="dask", scheduler=cluster.scheduler_address
-        )
+        job = DeidJob(str(tmp_path / "in"), str(tmp_path / "dask"), str(tmp_path / "key"), executor="dask",
+                      scheduler=cluster.scheduler_address)  # fmt: skip
+        remote = run_batch(job)
     assert remote.counts == local.counts and remote.executor == "dask"
     assert _digests(tmp_path / "dask") == _digests(tmp_path / "local") and len(_digests(tmp_path / "dask")) == 4
 
@@ -36,7 +37,8 @@ def test_dask_executor_matches_local(tmp_path: Path) -> None:
 def test_dask_needs_a_scheduler(tmp_path: Path) -> None:
     write_phi_set(tmp_path / "in", patients=1, studies=1, images=1)
     keygen(tmp_path / "key")
-    with pytest.raises(RadbankError, match="needs --scheduler"):
-        run_batch(tmp_path / "in", tmp_path / "out", tmp_path / "key", executor="dask")
+    job = DeidJob(str(tmp_path / "in"), str(tmp_path / "out"), str(tmp_path / "key"), executor="dask")
+    with pytest.raises(RadbankError, match="needs a scheduler address"):
+        run_batch(job)
     with pytest.raises(RadbankError, match="cannot reach the Dask scheduler"):
-        run_batch(tmp_path / "in", tmp_path / "out2", tmp_path / "key", executor="dask", scheduler="tcp://127.0.0.1:9")
+        run_batch(replace(job, output=str(tmp_path / "out2"), scheduler="tcp://127.0.0.1:9"))

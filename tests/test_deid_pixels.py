@@ -8,7 +8,7 @@ import pydicom
 import pytest
 
 from radbank.anonymize.audit import run_audit
-from radbank.anonymize.batch import run_batch
+from radbank.anonymize.batch import DeidJob, run_batch
 from radbank.anonymize.keys import keygen
 from radbank.anonymize.pixels import load_rules, ocr_available, ocr_words, parse_recipe
 from radbank.errors import RadbankError
@@ -27,7 +27,8 @@ def burned(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_quarantined_without_rule_or_ocr(burned: Path, tmp_path: Path) -> None:
-    report = run_batch(burned / "in", tmp_path / "out", burned / "key", workers=1, work=tmp_path / "work")
+    report = run_batch(DeidJob(str(burned / "in"), str(tmp_path / "out"), str(burned / "key"), workers=1,
+                                work=str(tmp_path / "work")))  # fmt: skip
     assert report.counts["quarantined"] == 2 and report.counts["written"] == 0
     assert all("BurnedInAnnotation is YES" in r.reason for r in report.files if r.status == "quarantined")
     assert not list((tmp_path / "out").rglob("*.dcm")) and len(list((tmp_path / "work").rglob("*.dcm"))) == 2
@@ -39,7 +40,8 @@ def test_rule_rectangles_redact_exactly(burned: Path, tmp_path: Path) -> None:
         "FORMAT dicom\n%filter graylist\nLABEL phantom US name band\n  contains Modality US\n"
         "  + contains Manufacturer PHANTOM\n  coordinates 0,0,256,23\n"
     )
-    report = run_batch(burned / "in", tmp_path / "out", burned / "key", workers=1, rules=(str(recipe),))
+    report = run_batch(DeidJob(str(burned / "in"), str(tmp_path / "out"), str(burned / "key"), workers=1,
+                                pixel_rules=(str(recipe),)))  # fmt: skip
     assert report.counts["written"] == 2 and all(
         r.redacted_pixels == 256 * 23 for r in report.files if r.status == "written"
     )
@@ -67,7 +69,7 @@ def test_recipe_parsing_semantics_and_errors() -> None:
 
 @needs_ocr
 def test_ocr_redacts_burned_in_text_and_verifies(burned: Path, tmp_path: Path) -> None:
-    report = run_batch(burned / "in", tmp_path / "out", burned / "key", workers=1, ocr=True)
+    report = run_batch(DeidJob(str(burned / "in"), str(tmp_path / "out"), str(burned / "key"), workers=1, ocr=True))
     assert report.counts["written"] == 2 and report.counts["quarantined"] == 0
     originals = [pydicom.dcmread(p) for p in sorted((burned / "in").rglob("*.dcm"))]
     names = {w for ds in originals for w in ([*str(ds.PatientName).split("^"), str(ds.PatientID)])}

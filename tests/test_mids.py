@@ -11,7 +11,7 @@ import pandas as pd
 import pydicom
 import pytest
 
-from radbank.anonymize.batch import run_batch
+from radbank.anonymize.batch import DeidJob, run_batch
 from radbank.anonymize.keys import keygen
 from radbank.cli import main
 from radbank.mids.export import export_mids
@@ -43,7 +43,7 @@ def deid_set(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("mids_dicom")
     originals = write_phi_set(root / "in", patients=10, studies=2, images=1, seed=5)
     keygen(root / "key")
-    run_batch(root / "in", root / "deid", root / "key", workers=1)
+    run_batch(DeidJob(str(root / "in"), str(root / "deid"), str(root / "key"), workers=1))
     cases = plan_cases(len(originals), seed=5)
     label_of = {_pixels_hash(p): ("Pneumothorax" if cases[k].label else "No-Finding") for k, p in enumerate(originals)}
     rows, reports = [], []

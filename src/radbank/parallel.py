@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.context import BaseContext
@@ -48,8 +49,39 @@ def map_parallel(
         context = mp.get_context("spawn")
     if chunksize is None:
         chunksize = max(1, min(64, n // (workers * 8)))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=die_with_parent, initargs=(os.getpid(),)
+    )
+    with pool:
         yield from pool.map(fn, items, chunksize=chunksize)
+
+
+def die_with_parent(parent: int) -> None:
+    """Worker initializer: exit as soon as the process that started the pool (`parent`) is gone, even when it
+    was killed (SIGKILL runs no clean-up). Workers are children of the forkserver, which itself waits for
+    them, so neither a parent-death signal nor the pool's own checks stop them: without this they would go on
+    with their queued items for seconds, writing under PID 1. A daemon thread waits on the parent's pidfd
+    (Linux), else polls it."""
+    import threading
+
+    def watch() -> None:
+        try:
+            import select
+
+            fd = os.pidfd_open(parent)
+            select.select([fd], [], [])  # readable once the parent has exited
+        except (AttributeError, OSError):  # no pidfd here: poll
+            while True:
+                try:
+                    os.kill(parent, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:  # another user's process took its number: ours is gone
+                    break
+                time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:

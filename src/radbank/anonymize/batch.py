@@ -3,56 +3,84 @@
 `deidentify_file` is the one per-file function, run by either executor; it never raises for a bad file,
 it returns why. Outputs are written atomically under pseudonymous names (`<patient>/<study UID>/<SOP UID>.dcm`),
 so a rerun skips what is done and a crash leaves no file that looks complete. Nothing from IN reaches OUT
-unless it went through the profile: unreadable files are skipped, suspect images are quarantined.
+unless it went through the profile: unreadable files are skipped, suspect images are quarantined, and so are
+images whose pixel data would not decode (decodable.py), unless the job keeps them as they are.
+A worker writes its file under a hidden name of its own beside the final place; the main process, taking
+results in input order, publishes it (a rename) or, when an earlier input already produced that output (the
+same SOP Instance UID twice), drops it and reports both inputs: the same result with any number of workers.
 The report, the quarantine and anything naming input files live in WORK (default `<OUT>.deid`), never in OUT.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
-from functools import cache, lru_cache
+from dataclasses import asdict, dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from radbank.anonymize.decodable import pixel_problem
 from radbank.anonymize.dicom import Deidentifier, save
-from radbank.anonymize.identifiers import IdentifierSet
+from radbank.anonymize.identifiers import IdentifierSet, InputIdentifiers
 from radbank.anonymize.keys import Keyed
 from radbank.anonymize.profile import Options
+from radbank.anonymize.rules import SitePolicy
 from radbank.errors import RadbankError
-from radbank.fsutil import atomic_path, is_hidden, read_json, write_json
+from radbank.fsutil import is_hidden, read_json, write_json
 
 log = logging.getLogger(__name__)
 
 MARKER = ".radbank-deid.json"  # in OUT: which key (fingerprint only) and options wrote it
+STAGE_SUFFIX = ".stage"  # a worker's finished output, waiting for the main process to publish it
+EXECUTORS = ("local", "dask")
 
 
 @dataclass(frozen=True)
 class DeidJob:
-    """Everything a worker needs: the key's path (never its bytes), options and where to write."""
+    """A de-identification run: what to read, where to write, how. Workers get it too (the key's path,
+    never its bytes)."""
 
+    input: str
+    output: str
     key_file: str
-    options: Options
-    out: str
-    quarantine: str
-    rules: tuple[str, ...] = ()
+    options: Options = field(default_factory=Options)
+    policy_file: str | None = None  # site policy (rules.SitePolicy)
+    work: str | None = None  # reports and quarantine; default <output>.deid
+    workers: int = 0  # local processes (0: all cores)
+    executor: str = "local"  # local or dask
+    scheduler: str | None = None  # the Dask scheduler's address
     ocr: bool = False
     strict_pixels: bool = False
+    pixel_rules: tuple[str, ...] = ()  # extra burned-in text recipes
+    keep_undecodable: bool = False  # publish pixel data that would not decode, as it is (the report says so)
+
+    @property
+    def work_dir(self) -> Path:
+        out = Path(self.output)
+        return Path(self.work) if self.work else out.with_name(out.name + ".deid")
+
+    @property
+    def quarantine(self) -> Path:
+        return self.work_dir / "quarantine"
 
 
 @dataclass
 class FileResult:
     """What happened to one input file."""
 
-    source: str  # path relative to IN (stays in WORK: may name a patient)
+    source: str  # path relative to IN, printable (stays in WORK: may name a patient)
     status: str  # written, resumed, quarantined, skipped
     reason: str = ""
     output: str = ""  # relative to OUT (or to the quarantine)
     redacted_pixels: int = 0
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)  # what pydicom said while reading it
+    staged: str = ""  # the finished file waiting to be published (the main process renames or drops it)
 
 
 @dataclass
@@ -65,124 +93,146 @@ class BatchReport:
     key_fingerprint: str
     options: dict[str, bool]
     executor: str
+    policy: str | None = None
     seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
     files: list[FileResult] = field(default_factory=list)
     audit: dict[str, Any] | None = None
+    inputs: InputIdentifiers = field(default_factory=InputIdentifiers, repr=False)  # for the audit; never written
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(replace(self, inputs=InputIdentifiers()))
+        del data["inputs"]
+        return data
+
+
+def printable(path: str) -> str:
+    """A path as text that can be printed and written as UTF-8 (undecodable bytes as \\xNN escapes)."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 @cache
-def _tools(key_file: str, mtime: float, options: Options, rules: tuple[str, ...]) -> tuple[Deidentifier, list[Any]]:
-    """Per process: the key is read once, the rules parsed once."""
+def _tools(job: DeidJob, mtime: float) -> tuple[Deidentifier, list[Any]]:
+    """Per process: the key is read once, the policy and rules parsed once."""
     from radbank.anonymize.pixels import load_rules
 
-    return Deidentifier(Keyed.from_file(key_file), options), load_rules(list(rules))
+    policy = SitePolicy.load(job.policy_file) if job.policy_file else SitePolicy()
+    return Deidentifier(Keyed.from_file(job.key_file), job.options, policy), load_rules(list(job.pixel_rules))
 
 
-def deidentify_file(task: tuple[DeidJob, str, str]) -> FileResult:
+@dataclass
+class Found:
+    """What a worker learnt of an input's identity, for the audit: never written anywhere."""
+
+    patient: str = ""
+    identifiers: IdentifierSet = field(default_factory=IdentifierSet)
+
+
+def deidentify_file(task: tuple[DeidJob, str]) -> tuple[FileResult, Found]:
     """De-identify one file (worker side). Never raises for a bad file; returns why instead."""
-    job, in_root, path = task
+    job, path = task
     started = time.perf_counter()
-    source = os.path.relpath(path, in_root)
-    try:
-        result = _deidentify(job, path, source)
-    except Exception as exc:  # a bug or an exotic file must not stop the batch, nor leak it
-        result = FileResult(source, "skipped", f"error while de-identifying ({type(exc).__name__}: {exc})"[:300])
+    source = printable(os.path.relpath(path, job.input))
+    found = Found()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            result = _deidentify(job, path, source, found)
+        except Exception as exc:  # a bug or an exotic file must not stop the batch, nor leak it
+            result = FileResult(source, "skipped", f"error while de-identifying ({type(exc).__name__}: {exc})"[:300])
+    result.warnings = list(dict.fromkeys(" ".join(str(w.message).split()) for w in caught))
     result.seconds = time.perf_counter() - started
-    return result
+    return result, found
 
 
-def _deidentify(job: DeidJob, path: str, source: str) -> FileResult:
+def _deidentify(job: DeidJob, path: str, source: str, found: Found) -> FileResult:
     import pydicom
     from pydicom.errors import InvalidDicomError
-
-    from radbank.anonymize.pixels import decide, redact, remaining_text
 
     if os.path.getsize(path) == 0:
         return FileResult(source, "skipped", "empty file (0 bytes)")
     try:
         ds = pydicom.dcmread(path)
     except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError) as exc:
-        return FileResult(
-            source,
-            "skipped",
-            f"not a readable DICOM file ({str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__})",
-        )
+        first = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        return FileResult(source, "skipped", f"not a readable DICOM file ({first})")
+    found.patient = Deidentifier.patient_key(ds)  # a file not published may still name its patient's values
+    found.identifiers.add_dataset(ds, uids=True)
     problem = pixel_problem(ds)
-    if problem:
+    if problem and "PixelData" not in ds:
         return FileResult(source, "skipped", problem)
-    deid, rules = _tools(job.key_file, os.path.getmtime(job.key_file), job.options, job.rules)
-    target = planned_output(deid, ds)
-    if (Path(job.out) / target).exists():
-        return FileResult(source, "resumed", "already de-identified", target)
-    decision = decide(ds, rules, job.ocr, job.strict_pixels)
-    redacted = redact(ds, decision.boxes) if decision.status == "redact" else 0
-    identifiers = None
+    deid, rules = _tools(job, os.path.getmtime(job.key_file))
+    item = _Input(ds, source, planned_output(deid, ds), found.identifiers)
+    if (Path(job.output) / item.target).exists():
+        return FileResult(source, "resumed", "already de-identified", item.target)
+    if problem:
+        return _undecodable(job, deid, item, problem)
+    return _publish(job, deid, rules, item)
+
+
+@dataclass(frozen=True)
+class _Input:
+    """One input file being de-identified: its dataset, name, planned output and identifying values."""
+
+    ds: Any
+    source: str
+    target: str
+    identifiers: IdentifierSet
+
+
+def _publish(job: DeidJob, deid: Deidentifier, rules: list[Any], item: _Input) -> FileResult:
+    from radbank.anonymize.pixels import decide, redact, remaining_text
+
+    decision = decide(item.ds, rules, job.ocr, job.strict_pixels)
+    redacted = redact(item.ds, decision.boxes) if decision.status == "redact" else 0
     if redacted and job.ocr:  # verify: redaction must leave nothing identifying legible, else do not publish
-        identifiers = IdentifierSet()
-        identifiers.add_dataset(ds)
-        left = remaining_text(ds, identifiers)
+        left = remaining_text(item.ds, item.identifiers)
         if left:
             decision.status = "quarantine"
             decision.reasons.append(f"{len(left)} possibly identifying word(s) still legible after redaction")
-    deid.deidentify(ds, pixels_cleaned=redacted > 0, identifiers=identifiers)
-    if decision.status == "quarantine":
-        with atomic_path(Path(job.quarantine) / target) as tmp:
-            save(ds, tmp)
-        return FileResult(source, "quarantined", "; ".join(decision.reasons), target)
-    with atomic_path(Path(job.out) / target) as tmp:
-        save(ds, tmp)
-    return FileResult(source, "written", "; ".join(decision.reasons), target, redacted)
+    deid.deidentify(item.ds, pixels_cleaned=redacted > 0, identifiers=item.identifiers)
+    status = "quarantined" if decision.status == "quarantine" else "written"
+    staged = _stage(job, item, quarantine=status == "quarantined")
+    return FileResult(item.source, status, "; ".join(decision.reasons), item.target, redacted, staged=staged)
+
+
+def _undecodable(job: DeidJob, deid: Deidentifier, item: _Input, problem: str) -> FileResult:
+    """Header de-identified; pixel data as it is: quarantined, or published when the job says so."""
+    deid.deidentify(item.ds, identifiers=item.identifiers)
+    if job.keep_undecodable:
+        reason = f"{problem}; published as it is (keep undecodable)"
+        return FileResult(item.source, "written", reason, item.target, staged=_stage(job, item, quarantine=False))
+    return FileResult(item.source, "quarantined", problem, item.target, staged=_stage(job, item, quarantine=True))
+
+
+def _stage(job: DeidJob, item: _Input, quarantine: bool) -> str:
+    """Write the finished file beside its final place under a name of its own (hidden, per input), so
+    that two inputs that map to one output never write the same file; the main process publishes it."""
+    final = (job.quarantine if quarantine else Path(job.output)) / item.target
+    tag = hashlib.sha256(item.source.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    staged = final.with_name(f".{final.name}.{tag}{STAGE_SUFFIX}")
+    # No temporary name of its own: a staged file is only published (renamed) once this worker has returned,
+    # and one a crash left half-written is dropped by the next run.
+    if not staged.parent.is_dir():
+        staged.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        save(item.ds, staged)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    return str(staged)
 
 
 def planned_output(deid: Deidentifier, ds: Any) -> str:
     """The output path a dataset will get, computed before de-identifying it (for resuming)."""
-    from pydicom.uid import UID_dictionary
+    from pydicom._uid_dict import UID_dictionary  # the well-known DICOM UIDs (pydicom.uid re-exports it)
 
     def uid(value: Any) -> str:
         text = str(value or "").strip()
         return text if not text or text in UID_dictionary or deid.options.retain_uids else deid.keyed.uid(text)
 
-    return f"{deid.patient_pseudonym(ds)}/{uid(ds.get('StudyInstanceUID'))}/{uid(ds.get('SOPInstanceUID'))}.dcm"
-
-
-NATIVE_SYNTAXES = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2", "1.2.840.10008.1.2.1.99"}
-
-
-@lru_cache(maxsize=64)
-def _syntax_problem(syntax: str) -> str | None:
-    """Why pixel data in a transfer syntax cannot be decoded here (None when it can)."""
-    from pydicom.pixels import get_decoder
-
-    try:
-        decoder = get_decoder(syntax)
-    except NotImplementedError:
-        return f"unreadable transfer syntax {syntax}"
-    if not decoder.is_available:
-        return f"transfer syntax {syntax} has no installed decoder"
-    return None
-
-
-def pixel_problem(ds: Any) -> str | None:
-    """Why a dataset's pixel data cannot be published as is (None when fine)."""
-    if "PixelData" not in ds:
-        return "no pixel data (non-image object; not published)"
-    syntax = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "1.2.840.10008.1.2")
-    unusable = _syntax_problem(syntax)
-    if unusable:
-        return unusable
-    if syntax in NATIVE_SYNTAXES:
-        frames = int(ds.get("NumberOfFrames", 1) or 1)
-        bits = int(ds.get("BitsAllocated", 0) or 0)
-        expected = (
-            int(ds.get("Rows", 0)) * int(ds.get("Columns", 0)) * frames * int(ds.get("SamplesPerPixel", 1)) * bits // 8
-        )
-        if expected == 0 or len(ds.PixelData) < expected:
-            return f"truncated pixel data ({len(ds.PixelData)} of {expected} bytes)"
-    return None
+    study = uid(ds.get("StudyInstanceUID")) or "no-study-uid"
+    return f"{deid.patient_pseudonym(ds)}/{study}/{uid(ds.get('SOPInstanceUID')) or 'no-sop-uid'}.dcm"
 
 
 def input_files(in_dir: Path, out_dir: Path, work: Path) -> list[Path]:
@@ -199,103 +249,135 @@ def input_files(in_dir: Path, out_dir: Path, work: Path) -> list[Path]:
     return files
 
 
-def check_marker(out_dir: Path, keyed: Keyed, options: Options) -> None:
-    """Refuse to mix two keys or two option sets in one OUT (pseudonyms would not match)."""
+def check_marker(out_dir: Path, keyed: Keyed, options: Options, policy: SitePolicy) -> None:
+    """Refuse to mix two keys, option sets or site policies in one OUT (pseudonyms would not match)."""
     marker = out_dir / MARKER
-    mine = {"key_fingerprint": keyed.fingerprint(), "options": options.to_dict()}
+    mine: dict[str, Any] = {"key_fingerprint": keyed.fingerprint(), "options": options.to_dict()}
+    if policy.actions:
+        mine["policy"] = {f"{t:08X}": a for t, a in sorted(policy.actions.items())}
     if marker.exists():
         previous = read_json(marker)
         if previous.get("key_fingerprint") != mine["key_fingerprint"]:
             raise RadbankError(f"{out_dir}: written with another key; use a new output folder")
-        if previous.get("options") != mine["options"]:
-            raise RadbankError(f"{out_dir}: written with other options; use a new output folder")
+        if previous.get("options") != mine["options"] or previous.get("policy") != mine.get("policy"):
+            raise RadbankError(f"{out_dir}: written with other options or site policy; use a new output folder")
     else:
         write_json(marker, mine)
 
 
-def run_batch(
-    in_dir: str | Path,
-    out_dir: str | Path,
-    key_file: str | Path,
-    options: Options | None = None,
-    work: str | Path | None = None,
-    workers: int = 0,
-    executor: str = "local",
-    scheduler: str | None = None,
-    ocr: bool = False,
-    strict_pixels: bool = False,
-    rules: tuple[str, ...] = (),
-    progress: Callable[[int], None] | None = None,
-) -> BatchReport:
-    """De-identify every file under IN into OUT; see the module docstring."""
+def run_batch(job: DeidJob, progress: Callable[[int], None] | None = None) -> BatchReport:
+    """De-identify every file under the job's input into its output; see the module docstring."""
+    job = _checked(job)
+    keyed = Keyed.from_file(job.key_file)
+    if Keyed.loose_permissions(job.key_file):
+        log.warning("%s: key file readable by others; chmod 600 it", job.key_file)
+    policy = SitePolicy.load(job.policy_file) if job.policy_file else SitePolicy()
+    dst = Path(job.output)
+    dst.mkdir(parents=True, exist_ok=True)
+    check_marker(dst, keyed, job.options, policy)
+    _drop_stale_stages(dst, job.quarantine)
+    tasks = [(job, str(f)) for f in input_files(Path(job.input), dst, job.work_dir)]
+    report = BatchReport(job.input, job.output, str(job.work_dir), keyed.fingerprint(), job.options.to_dict(),
+                         job.executor, policy=policy.source or None)  # fmt: skip
+    started = time.perf_counter()
+    claimed: dict[str, str] = {}  # output -> the input that produced it (first in input order wins)
+    for result, found in _execute(tasks, job):
+        report.files.append(_commit(result, claimed, job))
+        if found.patient:
+            report.inputs.add(result.source, found.patient, found.identifiers)
+        _log(result)
+        if progress:
+            progress(1)
+    report.seconds = time.perf_counter() - started
+    for status in ("written", "resumed", "quarantined", "skipped"):
+        report.counts[status] = sum(1 for r in report.files if r.status == status)
+    write_json(job.work_dir / "deid-report.json", report.to_dict())
+    return report
+
+
+def _checked(job: DeidJob) -> DeidJob:
+    """The job with absolute paths, or a RadbankError saying which value is wrong."""
     from radbank.anonymize.pixels import ocr_available
 
-    options = options or Options()
-    src, dst = Path(in_dir), Path(out_dir)
+    src, dst = Path(job.input), Path(job.output)
     if not src.is_dir():
         raise RadbankError(f"{src}: input folder not found")
     if dst.resolve() == src.resolve() or src.resolve().is_relative_to(dst.resolve()):
         raise RadbankError(f"{dst}: the output folder must not contain the input folder")
-    work_dir = Path(work) if work else dst.with_name(dst.name + ".deid")
-    if work_dir.resolve().is_relative_to(dst.resolve()):
-        raise RadbankError(f"{work_dir}: the work folder (reports, quarantine) must be outside the output folder")
-    keyed = Keyed.from_file(key_file)
-    if Keyed.loose_permissions(key_file):
-        log.warning("%s: key file readable by others; chmod 600 it", key_file)
-    if ocr and not ocr_available():
-        raise RadbankError("--ocr: tesseract is not installed (Debian: apt-get install tesseract-ocr)")
-    dst.mkdir(parents=True, exist_ok=True)
-    check_marker(dst, keyed, options)
-    job = DeidJob(
-        str(Path(key_file).resolve()),
-        options,
-        str(dst.resolve()),
-        str((work_dir / "quarantine").resolve()),
-        tuple(str(Path(r).resolve()) for r in rules),
-        ocr,
-        strict_pixels,
+    if job.work_dir.resolve().is_relative_to(dst.resolve()):
+        raise RadbankError(f"{job.work_dir}: the work folder (reports, quarantine) must be outside the output folder")
+    if job.ocr and not ocr_available():
+        raise RadbankError("OCR asked for, but tesseract is not installed (Debian: apt-get install tesseract-ocr)")
+    if job.executor not in EXECUTORS:
+        raise RadbankError(f"unknown executor {job.executor!r}; choose local or dask")
+    if job.executor == "dask" and not job.scheduler:
+        raise RadbankError("the dask executor needs a scheduler address (e.g. tcp://10.0.0.5:8786)")
+    return replace(
+        job,
+        input=str(src.resolve()),
+        output=str(dst.resolve()),
+        key_file=str(Path(job.key_file).resolve()),
+        work=str(job.work_dir.resolve()),
+        policy_file=str(Path(job.policy_file).resolve()) if job.policy_file else None,
+        pixel_rules=tuple(str(Path(r).resolve()) for r in job.pixel_rules),
     )
-    tasks = [(job, str(src), str(f)) for f in input_files(src, dst, work_dir)]
-    report = BatchReport(str(src), str(dst), str(work_dir), keyed.fingerprint(), options.to_dict(), executor)
-    started = time.perf_counter()
-    for result in _execute(tasks, workers, executor, scheduler):
-        report.files.append(result)
-        if result.status == "skipped":
-            log.warning("%s: %s (skipped)", result.source, result.reason)
-        elif result.status == "quarantined":
-            log.warning("%s: quarantined: %s", result.source, result.reason)
-        if progress:
-            progress(1)
-    report.files.sort(key=lambda r: r.source)
-    report.seconds = time.perf_counter() - started
-    for status in ("written", "resumed", "quarantined", "skipped"):
-        report.counts[status] = sum(1 for r in report.files if r.status == status)
-    return report
 
 
-def _execute(
-    tasks: list[tuple[DeidJob, str, str]], workers: int, executor: str, scheduler: str | None
-) -> Iterator[FileResult]:
-    if executor == "local":
+def _drop_stale_stages(*roots: Path) -> None:
+    """Staged files a killed run left behind (never published: the next run writes them again)."""
+    for root in roots:
+        if root.is_dir():
+            for stale in root.rglob(f".*{STAGE_SUFFIX}"):
+                stale.unlink(missing_ok=True)
+
+
+def _commit(result: FileResult, claimed: dict[str, str], job: DeidJob) -> FileResult:
+    """Publish a staged file unless an earlier input (in input order) already produced that output: then the
+    file is an error naming both inputs (the same SOP Instance UID twice), whatever the number of workers."""
+    key = f"{result.status == 'quarantined'}:{result.output}"
+    staged, result.staged = result.staged, ""
+    if result.output and key in claimed:
+        if staged:
+            Path(staged).unlink(missing_ok=True)
+        reason = f"duplicate SOP Instance UID: {claimed[key]} has the same one (and the same output)"
+        return replace(result, status="skipped", output="", reason=reason)
+    if result.output:
+        claimed[key] = result.source
+    if staged:
+        final = (job.quarantine if result.status == "quarantined" else Path(job.output)) / result.output
+        os.replace(staged, final)
+    return result
+
+
+def _log(result: FileResult) -> None:
+    if result.warnings:
+        more = f" (+{len(result.warnings) - 1} more)" if len(result.warnings) > 1 else ""
+        log.warning("%s: pydicom: %s%s", result.source, result.warnings[0][:200], more)
+    if result.status == "skipped":
+        log.warning("%s: %s (skipped)", result.source, result.reason)
+    elif result.status == "quarantined":
+        log.warning("%s: quarantined: %s", result.source, result.reason)
+
+
+def _execute(tasks: list[tuple[DeidJob, str]], job: DeidJob) -> Iterator[tuple[FileResult, Found]]:
+    """Results in input order, whichever executor runs them."""
+    if job.executor == "local":
         from radbank.parallel import map_parallel
 
-        yield from map_parallel(deidentify_file, tasks, workers=workers)
-    elif executor == "dask":
-        if not scheduler:
-            raise RadbankError("--executor dask needs --scheduler ADDRESS (e.g. tcp://10.0.0.5:8786)")
-        try:
-            from dask.distributed import Client, as_completed
-        except ImportError:
-            raise RadbankError("--executor dask: install dask[distributed] (pip install 'radbank[dask]')") from None
-        try:
-            client = Client(scheduler, timeout=30)
-        except OSError as exc:
-            raise RadbankError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
-        try:
-            futures = client.map(deidentify_file, tasks, pure=False)
-            for future in as_completed(futures):
-                yield future.result()
-        finally:
-            client.close()
-    else:
-        raise RadbankError(f"unknown executor {executor!r}; choose local or dask")
+        yield from map_parallel(deidentify_file, tasks, workers=job.workers)
+        return
+    try:
+        from dask.distributed import Client
+    except ImportError:
+        raise RadbankError("the dask executor needs dask[distributed] (pip install 'radbank[dask]')") from None
+    connect: Any = Client  # dask's API has no type hints
+    try:
+        client = connect(job.scheduler, timeout=30)
+    except OSError as exc:
+        raise RadbankError(f"cannot reach the Dask scheduler at {job.scheduler} ({exc})") from None
+    try:
+        futures = client.map(deidentify_file, tasks, pure=False)
+        for future in futures:
+            yield future.result()
+    finally:
+        client.close()

@@ -1,8 +1,10 @@
 """De-identifying one DICOM dataset's header: PS3.15 Basic Profile + Options, keyed pseudonyms and UIDs.
 
-Per element, recursively into every sequence item (see profile.py for how actions are resolved):
-  X remove, Z empty, D dummy (or pseudonym), K keep, C clean (shift dates, keep times, scrub text), U new UID.
-On top of the profile:
+Per element, recursively into every sequence item, the action comes from one place, the rule registry
+(rules.py: site policy, pseudonyms, PS3.15 Table E.1-1 under the Options, else the VR):
+  X remove, Z empty, D dummy (or pseudonym), K keep, C clean (shift dates, keep times, scrub text), U new UID;
+then iod.py makes it conform to the IOD of the file's SOP Class (nothing the IOD requires is removed, no
+optional sequence is left with zero items). On top of the profile:
 - Patient ID, Accession Number and Study ID become keyed pseudonyms (HMAC-SHA256, prefixed P/A/S), and the
   Patient's Name becomes the patient's pseudonym: consistent across files and runs with one key;
 - every UID that is not a well-known DICOM UID (SOP classes, transfer syntaxes...) becomes a 2.25 UID keyed
@@ -22,29 +24,33 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydicom._uid_dict import UID_dictionary  # the well-known DICOM UIDs (pydicom.uid re-exports it)
 from pydicom.datadict import keyword_for_tag
 from pydicom.dataset import Dataset, FileMetaDataset, validate_file_meta
 from pydicom.filebase import DicomFile
 from pydicom.filewriter import write_dataset, write_file_meta_info
 from pydicom.sequence import Sequence
-from pydicom.uid import UID, DeflatedExplicitVRLittleEndian, UID_dictionary
+from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
 
 from radbank import __version__
 from radbank.anonymize.identifiers import IdentifierSet, is_multi, value_text
+from radbank.anonymize.iod import OPTIONAL, conform, load_iod_types
 from radbank.anonymize.keys import Keyed
-from radbank.anonymize.profile import METHOD_CODES, Options, load_table, resolve
+from radbank.anonymize.profile import METHOD_CODES, Options
+from radbank.anonymize.rules import PATIENT_NAME, PSEUDONYM_KINDS, TEXT_VRS, RuleSet, SitePolicy
 from radbank.anonymize.safe_private import is_safe_private
 from radbank.anonymize.scrub import clean_text
 
-PSEUDONYMS = {0x00100020: "patient", 0x00080050: "accession", 0x00200010: "study"}
-PATIENT_NAME = 0x00100010
-TEXT_VRS = {"LO", "SH", "LT", "ST", "UT", "UC", "CS", "AE", "UR"}
 NUMBER_VRS = {"US", "SS", "UL", "SL", "FL", "FD", "SV", "UV", "AT"}
+CODE_VRS = {"CS", "AE", "UR"}  # coded values: never masked in part (a mask is not a valid code)
 DUMMY_TEXT = "ANONYMIZED"
 DUMMY = {"DA": "19000101", "TM": "000000", "DT": "19000101000000", "AS": "000Y", "IS": "0", "DS": "0"}
 MAX_LENGTH = {"SH": 16, "CS": 16, "AE": 16, "LO": 64, "PN": 64, "ST": 1024, "LT": 10240}
 IMPLEMENTATION_UID = "2.25." + str(int(hashlib.sha256(b"radbank implementation class").hexdigest()[:32], 16))
-VALUE_DEPENDENT_VRS = {"SQ", "UI", "DA", "DT", "TM", "AS", "PN", "UN"}
+OVERLAY_GROUP_HIGH, OVERLAY_DATA = 0x60, 0x3000  # (60xx,3000) Overlay Data
+PRIVATE_CREATORS = (0x0010, 0x00FF)  # (gggg,0010-00FF): Private Creator elements
+AGE_CAP = 90
+CONFORMABLE = {"X", "Z", "D", "X/Z", "X/D", "Z/D", "X/Z/D"}
 ADDED = {0x00120062, 0x00120063, 0x00120064, 0x00280303}  # set by _finalise
 
 
@@ -66,7 +72,17 @@ class _Context:
     offset_days: int
     identifiers: IdentifierSet
     plan: list[Step] | None
+    sop_class: str = ""
     dates_shifted: bool = False
+
+
+@dataclass(frozen=True)
+class _Here:
+    """Where the walk is: the dataset holding the element, its place as text, its tags from the top."""
+
+    ds: Dataset
+    where: str
+    path: tuple[int, ...]
 
 
 @dataclass
@@ -75,8 +91,12 @@ class Deidentifier:
 
     keyed: Keyed
     options: Options = field(default_factory=Options)
+    policy: SitePolicy = field(default_factory=SitePolicy)
     cleaner: Callable[[str, IdentifierSet], str] = clean_text
-    _plain_keep: dict[tuple[int, str | None], bool] = field(default_factory=dict, init=False, repr=False)
+    rules: RuleSet = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.rules = RuleSet(self.options, self.policy)
 
     @staticmethod
     def patient_key(ds: Dataset) -> str:
@@ -100,8 +120,9 @@ class Deidentifier:
         if identifiers is None:
             identifiers = IdentifierSet()
             identifiers.add_dataset(ds)
-        ctx = _Context(patient, self.keyed.date_offset_days(patient), identifiers, plan)
-        self._walk(ds, ctx, "")
+        sop_class = str(ds.get("SOPClassUID", "") or "").strip()
+        ctx = _Context(patient, self.keyed.date_offset_days(patient), identifiers, plan, sop_class)
+        self._walk(ds, ctx, "", ())
         self._finalise(ds, ctx, pixels_cleaned)
         return ds
 
@@ -112,7 +133,7 @@ class Deidentifier:
 
     # --- walking -------------------------------------------------------------------------------------------------
 
-    def _walk(self, ds: Dataset, ctx: _Context, prefix: str) -> None:
+    def _walk(self, ds: Dataset, ctx: _Context, prefix: str, path: tuple[int, ...]) -> None:
         kept_blocks: set[tuple[int, int]] = set()
         if self.options.retain_safe_private:
             for raw in ds.elements():
@@ -120,141 +141,181 @@ class Deidentifier:
                     kept_blocks.add((elem.tag.group, elem.tag.element >> 8))
         for raw in list(ds.elements()):  # raw: an element is only decoded when its action needs the value
             tag = int(raw.tag)
+            if tag not in ds:  # removed with its overlay
+                continue
             group, element = tag >> 16, tag & 0xFFFF
-            where = f"{prefix}({group:04X},{element:04X})"
+            here = _Here(ds, f"{prefix}({group:04X},{element:04X})", (*path, tag))
             if group % 2 == 1:
-                if not kept_blocks:
-                    del ds[tag]
-                    self._record(ctx, where, raw, "X", "private element removed")
-                    continue
-                elem = ds[tag]
-                creator_kept = 0x0010 <= element <= 0x00FF and (group, element) in kept_blocks
-                if creator_kept or ((group, element >> 8) in kept_blocks and is_safe_private(ds, elem)):
-                    self._record(ctx, where, elem, "K", "safe private (PS3.15 Table E.3.10-1)")
-                    if elem.VR == "UI":
-                        elem.value = self._uids(elem.value)
-                else:
-                    del ds[tag]
-                    self._record(ctx, where, elem, "X", "private element removed")
-                continue
-            if element == 0x0000 or group in (0x0000, 0x0002) or tag in ADDED:
+                self._private(here, raw, ctx, kept_blocks)
+            elif element == 0x0000 or group in (0x0000, 0x0002) or tag in ADDED:
                 del ds[tag]  # group lengths, stray file meta, and what _finalise sets afresh
-                continue
-            if self._kept_as_is(tag, raw.VR):
-                self._record(ctx, where, raw, "K", "kept (PS3.15 Table E.1-1 or a non-text VR)")
-                continue
-            self._public(ds, ds[tag], ctx, where)
+            elif self.rules.kept_as_is(tag, raw.VR):
+                self._record(ctx, here.where, raw, "K", f"kept ({self.rules.decide(tag).why} or a non-text VR)")
+            else:
+                self._public(here, ds[tag], ctx)
 
-    def _kept_as_is(self, tag: int, vr: str | None) -> bool:
-        """Whether an element is kept whatever its value (so it need not be decoded): the profile says K for
-        it and nothing value-dependent applies (dates, UIDs, ages, sequences, names, pseudonyms)."""
-        known = self._plain_keep.get((tag, vr))
-        if known is None:
-            row = load_table().lookup(tag)
-            plain = vr is not None and vr not in VALUE_DEPENDENT_VRS and tag not in PSEUDONYMS and tag != PATIENT_NAME
-            # listed: the profile keeps it; not listed: _by_vr keeps any VR but free text (which it checks)
-            known = plain and (resolve(row, self.options) == "K" if row is not None else vr not in TEXT_VRS)
-            self._plain_keep[(tag, vr)] = known
-        return known
+    def _private(self, here: _Here, raw: Any, ctx: _Context, kept_blocks: set[tuple[int, int]]) -> None:
+        """Private elements go, but those of Table E.3.10-1 under the Retain Safe Private Option."""
+        ds, tag = here.ds, int(raw.tag)
+        group, element = tag >> 16, tag & 0xFFFF
+        elem = ds[tag] if kept_blocks else raw
+        creator_kept = PRIVATE_CREATORS[0] <= element <= PRIVATE_CREATORS[1] and (group, element) in kept_blocks
+        if kept_blocks and (creator_kept or ((group, element >> 8) in kept_blocks and is_safe_private(ds, elem))):
+            self._record(ctx, here.where, elem, "K", "safe private (PS3.15 Table E.3.10-1)")
+            if elem.VR == "UI":
+                elem.value = self._uids(elem.value)
+        else:
+            del ds[tag]
+            self._record(ctx, here.where, elem, "X", "private element removed")
 
-    def _public(self, ds: Dataset, elem: Any, ctx: _Context, where: str) -> None:
-        tag = int(elem.tag)
-        if tag in PSEUDONYMS or tag == PATIENT_NAME:
-            original = str(elem.value or "").strip()
-            if tag == PATIENT_NAME:
-                elem.value = self.keyed.pseudonym("patient", ctx.patient)
-            elif original:
-                elem.value = self.keyed.pseudonym(PSEUDONYMS[tag], original)
-            self._record(ctx, where, elem, "D", "keyed pseudonym (HMAC-SHA256)")
+    def _public(self, here: _Here, elem: Any, ctx: _Context) -> None:
+        decision = self.rules.decide(int(elem.tag))
+        action, why = decision.action, decision.why
+        if decision.forced and action == "K" and elem.VR != "SQ":
+            self._record(ctx, here.where, elem, "K", f"kept ({why})")
             return
-        row = load_table().lookup(tag)
-        action = resolve(row, self.options) if row is not None else self._by_vr(elem, ctx)
-        self._apply(ds, elem, action, ctx, where, "PS3.15 Table E.1-1" if row is not None else f"by VR {elem.VR}")
+        if action == "V":
+            action, why = self._by_vr(elem, ctx), f"by VR {elem.VR}"
+        if action == "P":
+            self._pseudonymise(elem, ctx, here.where)
+            return
+        if action in CONFORMABLE:
+            kind = load_iod_types().type_of(ctx.sop_class, here.path)
+            conformed = conform(action, kind, elem.VR == "SQ")
+            if conformed != action and kind != OPTIONAL:
+                why += f"; Type {kind} in the IOD"
+            action = conformed
+        self._apply(here, elem, action, ctx, why)
+
+    def _pseudonymise(self, elem: Any, ctx: _Context, where: str) -> None:
+        tag = int(elem.tag)
+        if tag == PATIENT_NAME:
+            elem.value = self.keyed.pseudonym("patient", ctx.patient)
+        else:
+            original = value_text(elem.value or "").strip()
+            if original:
+                elem.value = self.keyed.pseudonym(PSEUDONYM_KINDS.get(tag, "other"), original)
+        self._record(ctx, where, elem, "D", "keyed pseudonym (HMAC-SHA256)")
 
     def _by_vr(self, elem: Any, ctx: _Context) -> str:
         """Attributes Table E.1-1 does not list: decide by value representation (privacy first)."""
-        vr = elem.VR
-        if vr == "SQ":
-            return "K"
-        if vr == "PN":
-            return "Z"
-        if vr in ("DA", "DT"):
-            return (
-                "C" if self.options.retain_long_modified_dates else "K" if self.options.retain_long_full_dates else "X"
-            )
-        if vr == "TM":
-            return "K" if self.options.retain_long_modified_dates or self.options.retain_long_full_dates else "X"
-        if vr == "UI":
-            return "K" if self.options.retain_uids else "U"
-        if vr == "UN":
-            return "X"  # an attribute this dictionary does not know: unknown content
+        opts, vr = self.options, elem.VR
+        retained = opts.retain_long_modified_dates or opts.retain_long_full_dates
+        fixed = {
+            "SQ": "K",
+            "PN": "Z",
+            "DA": "C" if opts.retain_long_modified_dates else "K" if opts.retain_long_full_dates else "X",
+            "TM": "K" if retained else "X",
+            "UI": "K" if opts.retain_uids else "U",
+            "UN": "X",  # an attribute this dictionary does not know: unknown content
+        }
+        fixed["DT"] = fixed["DA"]
+        if vr in fixed:
+            return fixed[vr]
         text = value_text(elem.value) if vr in TEXT_VRS and elem.value not in (None, "") else ""
-        if text and (ctx.identifiers.find(text) or self.cleaner(text, ctx.identifiers) != text):
-            return "C" if self.options.clean_descriptors else "X"
+        if not text:
+            return "K"
+        if vr in CODE_VRS:  # a code: removed if it is a whole identifier (name parts are common words here)
+            return "X" if ctx.identifiers.find(text, strong_only=True) else "K"
+        if ctx.identifiers.find(text) or self.cleaner(text, ctx.identifiers) != text:
+            return "C" if opts.clean_descriptors else "X"
         return "K"
 
-    def _apply(self, ds: Dataset, elem: Any, action: str, ctx: _Context, where: str, why: str) -> None:
-        tag, vr = int(elem.tag), elem.VR
+    def _apply(self, here: _Here, elem: Any, action: str, ctx: _Context, why: str) -> None:
+        vr = elem.VR
         if action == "X":
-            del ds[tag]
-            self._record(ctx, where, elem, "X", f"removed ({why})")
+            self._remove(here, elem, ctx, why)
         elif action == "Z":
-            elem.value = (
-                Sequence() if vr == "SQ" else ("" if vr not in NUMBER_VRS and vr not in ("OB", "OW", "UN") else None)
-            )
-            self._record(ctx, where, elem, "Z", f"emptied ({why})")
+            elem.value = Sequence() if vr == "SQ" else None if vr in NUMBER_VRS | {"OB", "OW", "UN"} else ""
+            self._record(ctx, here.where, elem, "Z", f"emptied ({why})")
         elif vr == "SQ":  # D, K, C, U*: keep the sequence, apply the profile inside every item
-            self._record(ctx, where, elem, action, f"items de-identified recursively ({why})")
+            self._record(ctx, here.where, elem, action, f"items de-identified recursively ({why})")
             for i, item in enumerate(elem.value or []):
-                self._walk(item, ctx, f"{where}[{i}]")
+                self._walk(item, ctx, f"{here.where}[{i}]", here.path)
         elif vr == "UI":
-            new = self._uids(elem.value) if action in ("U", "U*", "D", "C") else elem.value
-            if new == elem.value:
-                self._record(ctx, where, elem, "K", "well-known DICOM UID kept" if action != "K" else f"kept ({why})")
-            else:
-                elem.value = new
-                self._record(ctx, where, elem, "U", f"keyed 2.25 UID ({why})")
+            self._uid_element(here, elem, action, ctx, why)
         elif vr in ("DA", "DT", "TM") and action in ("C", "D", "K"):
-            self._date(ds, elem, action, ctx, where, why)
+            self._date(here, elem, action, ctx, why)
         elif action == "D":
             elem.value = _dummy(vr)
-            self._record(ctx, where, elem, "D", f"dummy value ({why})")
+            self._record(ctx, here.where, elem, "D", f"dummy value ({why})")
         elif action == "C" and vr in TEXT_VRS | {"PN"}:
-            cleaned = self.cleaner(value_text(elem.value), ctx.identifiers) if vr != "PN" else ""
-            elem.value = cleaned[: MAX_LENGTH.get(vr, len(cleaned))]
-            self._record(ctx, where, elem, "C", f"cleaned of identifying text ({why})")
-        else:  # K (and C on numbers): keep
-            if vr == "AS" and _age_years(elem.value) >= 90:
-                elem.value = "090Y"  # ages over 89 are aggregated, as HIPAA's Safe Harbor asks
-                self._record(ctx, where, elem, "C", "age of 90 or over set to 090Y")
-            else:
-                self._record(ctx, where, elem, "K", f"kept ({why})")
+            self._clean(here, elem, ctx, why)
+        elif vr == "AS" and _age_years(elem.value) >= AGE_CAP:  # K (and C on numbers): keep, ages capped
+            elem.value = f"{AGE_CAP:03d}Y"  # ages over 89 are aggregated, as HIPAA's Safe Harbor asks
+            self._record(ctx, here.where, elem, "C", "age of 90 or over set to 090Y")
+        else:
+            self._record(ctx, here.where, elem, "K", f"kept ({why})")
 
-    def _date(self, ds: Dataset, elem: Any, action: str, ctx: _Context, where: str, why: str) -> None:
+    def _remove(self, here: _Here, elem: Any, ctx: _Context, why: str) -> None:
+        tag = int(elem.tag)
+        if tag >> 24 == OVERLAY_GROUP_HIGH and tag & 0xFFFF == OVERLAY_DATA:
+            for other in [t for t in here.ds.keys() if t >> 16 == tag >> 16]:  # noqa: SIM118 - a copy, we delete
+                del here.ds[other]  # the overlay whole: its other attributes require the data (Type 1)
+            self._record(ctx, here.where, elem, "X", f"overlay removed ({why})")
+        else:
+            del here.ds[tag]
+            self._record(ctx, here.where, elem, "X", f"removed ({why})")
+
+    def _uid_element(self, here: _Here, elem: Any, action: str, ctx: _Context, why: str) -> None:
+        new = self._uids(elem.value) if action in ("U", "U*", "D", "C") else elem.value
+        if new == elem.value:
+            self._record(ctx, here.where, elem, "K", "well-known DICOM UID kept" if action != "K" else f"kept ({why})")
+        else:
+            elem.value = new
+            self._record(ctx, here.where, elem, "U", f"keyed 2.25 UID ({why})")
+
+    def _clean(self, here: _Here, elem: Any, ctx: _Context, why: str) -> None:
+        """Free text is cleaned of identifiers; a code holding one is removed (a mask is no valid code)."""
+        if elem.VR not in CODE_VRS:
+            elem.value = self._cleaned(elem.value, elem.VR, ctx)
+            self._record(ctx, here.where, elem, "C", f"cleaned of identifying text ({why})")
+        elif ctx.identifiers.find(value_text(elem.value), strong_only=True):
+            del here.ds[int(elem.tag)]
+            self._record(ctx, here.where, elem, "X", f"code holding an identifier removed ({why})")
+        else:
+            self._record(ctx, here.where, elem, "K", f"code kept ({why})")
+
+    def _cleaned(self, value: Any, vr: str, ctx: _Context) -> Any:
+        """Free text cleaned value by value (each within its VR's length); names emptied."""
+        if vr == "PN":
+            return ""
+        if is_multi(value):
+            return [self._cleaned(v, vr, ctx) for v in value]
+        cleaned = self.cleaner(str(value), ctx.identifiers)
+        return cleaned[: MAX_LENGTH.get(vr, len(cleaned))]
+
+    def _date(self, here: _Here, elem: Any, action: str, ctx: _Context, why: str) -> None:
         """Times are kept when dates are retained; under Modified Dates every DA/DT moves by the patient's
         offset; under Full Dates they are kept where the table says K or C; otherwise a dummy value."""
         opts, vr = self.options, elem.VR
         retained = opts.retain_long_modified_dates or opts.retain_long_full_dates
         if vr == "TM":
             if retained or action == "K":
-                self._record(ctx, where, elem, "K", f"time kept ({why})")
+                self._record(ctx, here.where, elem, "K", f"time kept ({why})")
             else:
                 elem.value = DUMMY["TM"]
-                self._record(ctx, where, elem, "D", f"dummy time ({why})")
+                self._record(ctx, here.where, elem, "D", f"dummy time ({why})")
         elif opts.retain_long_modified_dates:
-            shifted = _shift(elem.value, vr, ctx.offset_days)
-            if shifted is None:
-                del ds[int(elem.tag)]
-                self._record(ctx, where, elem, "X", f"partial or malformed date removed ({why})")
-            else:
-                elem.value = shifted
-                ctx.dates_shifted = True
-                self._record(ctx, where, elem, "C", f"date shifted by the patient's offset ({why})")
+            self._shift_date(here, elem, ctx, why)
         elif action == "K" or (action == "C" and opts.retain_long_full_dates):
-            self._record(ctx, where, elem, "K", f"kept ({why})")
+            self._record(ctx, here.where, elem, "K", f"kept ({why})")
         else:
             elem.value = _dummy(vr)
-            self._record(ctx, where, elem, "D", f"dummy date ({why})")
+            self._record(ctx, here.where, elem, "D", f"dummy date ({why})")
+
+    def _shift_date(self, here: _Here, elem: Any, ctx: _Context, why: str) -> None:
+        shifted = _shift(elem.value, elem.VR, ctx.offset_days)
+        if shifted is None and load_iod_types().type_of(ctx.sop_class, here.path) != OPTIONAL:
+            elem.value = ""
+            self._record(ctx, here.where, elem, "Z", f"partial or malformed date emptied (required by the IOD; {why})")
+        elif shifted is None:
+            del here.ds[int(elem.tag)]
+            self._record(ctx, here.where, elem, "X", f"partial or malformed date removed ({why})")
+        else:
+            elem.value = shifted
+            ctx.dates_shifted = True
+            self._record(ctx, here.where, elem, "C", f"date shifted by the patient's offset ({why})")
 
     def _uids(self, value: Any) -> Any:
         if self.options.retain_uids:
@@ -337,6 +398,8 @@ def save(ds: Dataset, path: str | Path) -> None:
     validate_file_meta(meta, enforce_standard=True)
     if "PixelData" in ds:
         ds["PixelData"].is_undefined_length = syntax.is_compressed
+        if syntax.is_compressed:
+            _even_fragments(ds)
     fp = DicomFile(str(path), "wb")
     try:
         fp.write(ds.preamble or b"\x00" * 128)
@@ -346,6 +409,21 @@ def save(ds: Dataset, path: str | Path) -> None:
         write_dataset(fp, ds)
     finally:
         fp.close()
+
+
+def _even_fragments(ds: Dataset) -> None:
+    """Pad odd-length fragments inside their items (see decodable.even_fragments); an Extended Offset Table,
+    which would no longer match, is dropped (it is optional)."""
+    from radbank.anonymize.decodable import even_fragments
+
+    value = ds.PixelData
+    fixed = even_fragments(value)
+    if fixed is not value:
+        ds.PixelData = fixed
+        ds["PixelData"].is_undefined_length = True
+        for tag in (0x7FE00001, 0x7FE00002):
+            if tag in ds:
+                del ds[tag]
 
 
 def _method_codes(names: tuple[str, ...]) -> Sequence:
@@ -373,7 +451,7 @@ def _dummy(vr: str) -> Any:
 
 def _age_years(value: Any) -> float:
     text = str(value or "").strip().upper()
-    if len(text) == 4 and text[:3].isdigit() and text[3] in "DWMY":
+    if len(text) == len("000Y") and text[:3].isdigit() and text[3] in "DWMY":
         return int(text[:3]) / {"D": 365.25, "W": 52.18, "M": 12.0, "Y": 1.0}[text[3]]
     return 0.0
 
@@ -389,6 +467,8 @@ def _shift(value: Any, vr: str, days: int) -> Any:
     if vr == "DA" and "-" in text:  # a range, as in queries
         parts = [_shift(p, vr, days) if p else "" for p in text.split("-")]
         return None if any(p is None for p in parts) else "-".join(parts)
+    if vr == "DA" and len(text) == len("YYYY.MM.DD") and text[4] == text[7] == ".":
+        text = text.replace(".", "")  # the ACR-NEMA form, still found in old files: written as DICOM's
     try:
         day = dt.datetime.strptime(text[:8], "%Y%m%d").date()
     except ValueError:

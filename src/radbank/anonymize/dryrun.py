@@ -13,9 +13,10 @@ from pathlib import Path
 from radbank.anonymize.dicom import Deidentifier, Step
 from radbank.anonymize.keys import Keyed
 from radbank.anonymize.profile import Options
+from radbank.anonymize.rules import SitePolicy
 from radbank.fsutil import is_hidden
 
-ACTIONS = {"X": "remove", "Z": "empty", "D": "replace", "K": "keep", "C": "clean", "U": "new UID"}
+ACTIONS = {"X": "remove", "Z": "empty", "D": "replace", "K": "keep", "C": "clean", "U": "new UID", "P": "pseudonym"}
 
 
 @dataclass(frozen=True)
@@ -30,13 +31,16 @@ class PlanRow:
     files: int
 
 
-def dry_run(in_dir: str | Path, key_file: str | Path, options: Options) -> tuple[list[PlanRow], Counter[str], int]:
-    """(plan rows, pixel decisions by status, files read)."""
+def dry_run(
+    in_dir: str | Path, key_file: str | Path, options: Options, policy_file: str | Path | None = None
+) -> tuple[list[PlanRow], Counter[str], int]:
+    """(plan rows, pixel decisions by status, files read), under the options and the site policy, if any."""
     import pydicom
 
     from radbank.anonymize.pixels import decide, load_rules
 
-    deid = Deidentifier(Keyed.from_file(key_file), options)
+    policy = SitePolicy.load(policy_file) if policy_file else SitePolicy()
+    deid = Deidentifier(Keyed.from_file(key_file), options, policy)
     rules = load_rules()
     counts: Counter[tuple[str, str, str, str, str]] = Counter()
     pixels: Counter[str] = Counter()

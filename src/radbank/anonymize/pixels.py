@@ -41,6 +41,8 @@ OCR_TEXT_CONFIDENCE = 80
 OCR_SCALES = (3.0, 4.0)
 OCR_MAX_LINE_SHARE = 0.15  # a "word" taller than this share of the image is not text
 OCR_PAD = 3
+OCR_MIN_WORD, OCR_MIN_TOKEN, OCR_LONG_WORD = 4, 3, 8  # letters: a word to flag, a token read, a long word
+TSV_COLUMNS = 12  # tesseract's TSV: level ... conf, text
 
 Box = tuple[int, int, int, int]  # x0, y0, x1, y1 (exclusive), pixel columns/rows
 
@@ -98,35 +100,44 @@ def parse_recipe(text: str, origin: str = "recipe") -> list[Rule]:
             continue
         if not rules:
             raise RadbankError(f"{origin}: criteria before any LABEL: {line!r}")
-        rule = rules[-1]
-        low = line.lower()
-        if low.startswith(("ctpcoordinates", "coordinates")):
-            numbers = [
-                int(float(n)) for n in re.findall(r"-?\d+(?:\.\d+)?", line.split(None, 1)[1] if " " in line else "")
-            ]
-            if len(numbers) != 4:
-                raise RadbankError(f"{origin}: bad coordinates {line!r}")
-            x0, y0, a, b = numbers
-            rule.boxes.append((x0, y0, x0 + a, y0 + b) if low.startswith("ctp") else (x0, y0, a, b))
-            continue
-        if low.startswith(("keepcoordinates", "ctpkeepcoordinates")):
-            continue
-        op = None
-        if line.startswith("+"):
-            op, line = "and", line[1:].strip()
-        elif line.startswith("||"):
-            op, line = "or", line[2:].strip()
-        parts = re.split(r"\s+(\|\||\+)\s+", line)
-        clauses = [_parse_clause(p, origin) for p in parts[0::2]]
-        inner = ["or" if o == "||" else "and" for o in parts[1::2]]
-        flat: list[Any] = [clauses[0]]
-        for o, c in zip(inner, clauses[1:], strict=True):
-            flat += [o, c]
-        if rule.criteria:
-            rule.criteria += [op or "and", *_group(flat)]
-        else:
-            rule.criteria += _group(flat)
+        if not _coordinates(rules[-1], line, origin):
+            _criteria(rules[-1], line, origin)
     return rules
+
+
+def _coordinates(rule: Rule, line: str, origin: str) -> bool:
+    """Add a line's rectangle to the rule if it is a coordinates line (keep-coordinates lines are read and
+    ignored); False when it is a criterion instead."""
+    low = line.lower()
+    if low.startswith(("keepcoordinates", "ctpkeepcoordinates")):
+        return True
+    if not low.startswith(("ctpcoordinates", "coordinates")):
+        return False
+    numbers = [int(float(n)) for n in re.findall(r"-?\d+(?:\.\d+)?", line.split(None, 1)[1] if " " in line else "")]
+    if len(numbers) != len("xywh"):
+        raise RadbankError(f"{origin}: bad coordinates {line!r}")
+    x0, y0, a, b = numbers
+    rule.boxes.append((x0, y0, x0 + a, y0 + b) if low.startswith("ctp") else (x0, y0, a, b))
+    return True
+
+
+def _criteria(rule: Rule, line: str, origin: str) -> None:
+    """Add a criteria line (clauses joined by + and ||, itself joined to the rule's by its leading + or ||)."""
+    op = None
+    if line.startswith("+"):
+        op, line = "and", line[1:].strip()
+    elif line.startswith("||"):
+        op, line = "or", line[2:].strip()
+    parts = re.split(r"\s+(\|\||\+)\s+", line)
+    clauses = [_parse_clause(p, origin) for p in parts[0::2]]
+    inner = ["or" if o == "||" else "and" for o in parts[1::2]]
+    flat: list[Any] = [clauses[0]]
+    for o, c in zip(inner, clauses[1:], strict=True):
+        flat += [o, c]
+    if rule.criteria:
+        rule.criteria += [op or "and", *_group(flat)]
+    else:
+        rule.criteria += _group(flat)
 
 
 def _group(flat: list[Any]) -> list[Any]:
@@ -142,40 +153,56 @@ def _parse_clause(text: str, origin: str) -> Clause:
         raise RadbankError(f"{origin}: empty criterion")
     action = words[0].lower()
     if action in ("missing", "present", "empty"):
-        if len(words) < 2:
+        if len(words) < len(("action", "field")):
             raise RadbankError(f"{origin}: {action} needs a field")
         return Clause(action, words[1], "")
-    if len(words) < 3:
+    if len(words) < len(("action", "field", "value")):
         raise RadbankError(f"{origin}: criterion {text!r} needs a field and a value")
     return Clause(action, words[1], words[2].strip())
 
 
-def _clause(ds: Any, clause: Any) -> bool:
+class _Fields:
+    """A dataset's fields as the rules read them (present?, value lower-cased), each looked up once."""
+
+    def __init__(self, ds: Any) -> None:
+        self.ds = ds
+        self._seen: dict[str, tuple[bool, str]] = {}
+
+    def get(self, name: str) -> tuple[bool, str]:
+        found = self._seen.get(name)
+        if found is None:
+            try:
+                elem = self.ds.data_element(name)
+            except (KeyError, ValueError):
+                elem = None  # a field name this dictionary does not know
+            value = "" if elem is None or elem.value is None else value_text(elem.value)
+            found = (elem is not None, value.lower().strip())
+            self._seen[name] = found
+        return found
+
+
+def _clause(ds: Any, clause: Clause | Rule) -> bool:
     if isinstance(clause, Rule):
         return clause.matches(ds)
-    try:
-        elem = ds.data_element(clause.field)
-    except (KeyError, ValueError):
-        elem = None  # a field name this dictionary does not know
-    if clause.action == "missing":
-        return elem is None
-    if clause.action == "present":
-        return elem is not None
-    value = "" if elem is None or elem.value is None else value_text(elem.value)
+    fields = ds if isinstance(ds, _Fields) else _Fields(ds)
+    present, low = fields.get(clause.field)
+    if clause.action in ("missing", "present"):
+        return present == (clause.action == "present")
     if clause.action == "empty":
-        return elem is not None and value.strip() == ""
-    if elem is None:
+        return present and low == ""
+    if not present:
         return clause.action.startswith("not")
-    low, term = value.lower().strip(), clause.value.lower().strip()
-    found = {
-        "contains": lambda: re.search(term, low) is not None,
-        "notcontains": lambda: re.search(term, low) is None,
-        "equals": lambda: low == term,
-        "notequals": lambda: low != term,
-        "startswith": lambda: low.startswith(term),
-        "endswith": lambda: low.endswith(term),
-    }.get(clause.action)
-    return bool(found()) if found else False
+    return _compare(clause.action, low, clause.value.lower().strip())
+
+
+def _compare(action: str, low: str, term: str) -> bool:
+    if action in ("contains", "notcontains"):
+        return (re.search(term, low) is not None) == (action == "contains")
+    if action in ("equals", "notequals"):
+        return (low == term) == (action == "equals")
+    if action == "startswith":
+        return low.startswith(term)
+    return action == "endswith" and low.endswith(term)
 
 
 @cache
@@ -209,16 +236,15 @@ def decide(ds: Any, rules: list[Rule], ocr: bool = False, strict: bool = False) 
     modality = str(ds.get("Modality", "") or "").strip().upper()
     reasons: list[str] = []
     boxes: list[Box] = []
+    fields = _Fields(ds)
     if declared == "YES":
         reasons.append("BurnedInAnnotation is YES")
-    else:
-        if any(r.group == "whitelist" and r.matches(ds) for r in rules):
-            return PixelDecision("clean", ["whitelisted"])
-        black = [r.label for r in rules if r.group == "blacklist" and r.matches(ds)]
-        if black:
-            return PixelDecision("quarantine", [f"blacklisted by rule: {black[0]}"])
+    elif any(r.group == "whitelist" and r.matches(fields) for r in rules):
+        return PixelDecision("clean", ["whitelisted"])
+    elif black := next((r.label for r in rules if r.group == "blacklist" and r.matches(fields)), None):
+        return PixelDecision("quarantine", [f"blacklisted by rule: {black}"])
     for rule in rules:
-        if rule.group == "graylist" and rule.matches(ds):
+        if rule.group == "graylist" and rule.matches(fields):
             reasons.append(f"rule: {rule.label}")
             boxes += rule.boxes
     if not reasons:
@@ -229,19 +255,24 @@ def decide(ds: Any, rules: list[Rule], ocr: bool = False, strict: bool = False) 
         else:
             return PixelDecision("clean")
     if ocr:
-        if not ocr_available():
-            raise RadbankError("--ocr: tesseract is not installed (Debian: apt-get install tesseract-ocr)")
-        found = ocr_boxes(ds)
-        if found:
-            boxes += found
-            reasons.append(f"OCR found {len(found)} text region(s)")
-        elif not boxes and declared == "YES":
-            return PixelDecision("quarantine", [*reasons, "OCR found no text although the file declares some"])
-        elif not boxes:
-            return PixelDecision("clean", [*reasons, "OCR found no text"])
+        return _with_ocr(ds, reasons, boxes, declared == "YES")
     if boxes:
         return PixelDecision("redact", reasons, boxes)
-    return PixelDecision("quarantine", [*reasons, "no redaction rule matches (add one, or use --ocr)"])
+    return PixelDecision("quarantine", [*reasons, "no redaction rule matches (add one, or use OCR)"])
+
+
+def _with_ocr(ds: Any, reasons: list[str], boxes: list[Box], declared: bool) -> PixelDecision:
+    """A suspect image's decision once tesseract has read it (rule rectangles in `boxes` kept)."""
+    if not ocr_available():
+        raise RadbankError("OCR asked for, but tesseract is not installed (Debian: apt-get install tesseract-ocr)")
+    found = ocr_boxes(ds)
+    if found:
+        return PixelDecision("redact", [*reasons, f"OCR found {len(found)} text region(s)"], boxes + found)
+    if boxes:
+        return PixelDecision("redact", reasons, boxes)
+    if declared:
+        return PixelDecision("quarantine", [*reasons, "OCR found no text although the file declares some"])
+    return PixelDecision("clean", [*reasons, "OCR found no text"])
 
 
 @dataclass(frozen=True)
@@ -277,7 +308,7 @@ def ocr_words(ds: Any) -> list[Word]:
                 raise RadbankError(f"tesseract failed: {message}")
             for line in proc.stdout.splitlines()[1:]:
                 cols = line.split("\t")
-                if len(cols) < 12 or cols[0] != "5" or not cols[11].strip():
+                if len(cols) < TSV_COLUMNS or cols[0] != "5" or not cols[11].strip():
                     continue
                 left, top, width, height = (int(c) for c in cols[6:10])
                 words.append(
@@ -318,15 +349,15 @@ def remaining_text(ds: Any, identifiers: Any = None) -> list[str]:
     parts: set[str] = set()
     if identifiers is not None:
         for ident in identifiers:
-            parts.update(p for p in re.split(r"[^0-9a-zà-ÿ]+", ident.text) if len(p) >= 4)
+            parts.update(p for p in re.split(r"[^0-9a-zà-ÿ]+", ident.text) if len(p) >= OCR_MIN_WORD)
     flagged = []
     for w in ocr_words(ds):
         token = re.sub(r"[^0-9A-Za-zÀ-ÿ]", "", w.text).lower()
-        if w.confidence < OCR_VERIFY_CONFIDENCE or len(token) < 3:
+        if w.confidence < OCR_VERIFY_CONFIDENCE or len(token) < OCR_MIN_TOKEN:
             continue
         if (
             re.search(r"\d{4,}", token)
-            or (w.confidence >= OCR_TEXT_CONFIDENCE and sum(c.isalpha() for c in token) >= 4)
+            or (w.confidence >= OCR_TEXT_CONFIDENCE and sum(c.isalpha() for c in token) >= OCR_MIN_WORD)
             or any(_close(token, p) for p in parts)
         ):
             flagged.append(w.text)
@@ -335,7 +366,7 @@ def remaining_text(ds: Any, identifiers: Any = None) -> list[str]:
 
 def _close(a: str, b: str) -> bool:
     """Edit distance of at most 1 (2 for words of 8+ letters): an OCR reading of the same word."""
-    limit = 2 if max(len(a), len(b)) >= 8 else 1
+    limit = 2 if max(len(a), len(b)) >= OCR_LONG_WORD else 1
     if abs(len(a) - len(b)) > limit:
         return False
     previous = list(range(len(b) + 1))
@@ -373,7 +404,7 @@ def redact(ds: Any, boxes: list[Box]) -> int:
             continue
         region = (
             (Ellipsis, slice(y0, y1), slice(x0, x1))
-            if arr.ndim == 2 or (arr.ndim == 3 and int(ds.get("SamplesPerPixel", 1)) == 1)
+            if int(ds.get("SamplesPerPixel", 1)) == 1  # (rows, columns) or (frames, rows, columns)
             else (Ellipsis, slice(y0, y1), slice(x0, x1), slice(None))
         )
         changed += int(np.prod(arr[region].shape))

@@ -4,9 +4,10 @@
 1. the attribute's Basic Profile action;
 2. overridden by the action of every enabled Option that lists the attribute (the standard: "a requirement for
    an Option overrides the Profile"); where two Options disagree, cleaning (C) wins over keeping (K);
-3. compound actions, which depend on the attribute's Type in the IOD, resolve to the conforming choice that
-   never needs the IOD: X/Z -> Z, X/D, Z/D, X/Z/D -> D, X/Z/U* -> U* (keep the sequence, remap its UIDs).
-   Dummy (D) and empty (Z) values carry no identity, so nothing is leaked by the conforming choice.
+3. compound actions depend on the attribute's Type in the IOD: X/Z, X/D, Z/D and X/Z/D are returned as they
+   are and resolved per file by iod.conform (X/Z: Z for a Type 2 attribute, else X...); X/Z/U* -> U* (keep the
+   sequence, remap its UIDs). Dummy (D) and empty (Z) values carry no identity, so the conforming choice leaks
+   nothing.
 Attributes the table does not list are handled by their VR, as the standard's Note 4 to E.1.1 suggests:
 names (PN) emptied, dates (DA, DT) shifted or removed, UIDs remapped unless they are well-known
 (SOP classes, transfer syntaxes...), text kept only if it holds none of the file's identifiers.
@@ -32,7 +33,7 @@ OPTION_NAMES = (
     "clean_structured_content",
     "clean_graphics",
 )
-COMPOUND = {"X/Z": "Z", "X/D": "D", "Z/D": "D", "X/Z/D": "D", "X/Z/U*": "U*"}
+COMPOUND = {"X/Z/U*": "U*"}  # the others stay compound: iod.conform resolves them per file
 # CID 7050 "De-identification Method" codes (DCM scheme), per profile and option.
 METHOD_CODES = {
     "basic": ("113100", "Basic Application Confidentiality Profile"),
@@ -118,7 +119,7 @@ def load_table() -> Table:
 
 
 def resolve(row: Row, options: Options) -> str:
-    """The action for a table row under `options`: D, Z, X, K, C, U or U* (see the module docstring)."""
+    """The action for a table row under `options`: D, Z, X, K, C, U, U* or X/Z, X/D, Z/D, X/Z/D (see above)."""
     action = row.basic
     overrides = [a for o, a in row.options if getattr(options, o)]
     if overrides:

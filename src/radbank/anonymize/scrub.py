@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from radbank.anonymize.identifiers import IdentifierSet
+from radbank.anonymize.identifiers import IdentifierSet, normalise_with_map
 
 MASK = "***"
 _UPPER = "A-ZÁÉÍÓÚÑÜÀÈÒÇ"
@@ -50,24 +50,10 @@ def clean_text(text: str, identifiers: IdentifierSet | None = None, mask: str = 
 
 def _spans_in_original(text: str, identifiers: IdentifierSet) -> list[tuple[int, int]]:
     """Identifier matches mapped back to positions in the original text (matching is on a normalised copy)."""
-    matches = identifiers.find(text)
-    if not matches:
+    if not identifiers.find(text):  # the common case, without building the position map
         return []
-    # normalise() only lower-cases, maps ^ and = to spaces and collapses white space: rebuild the index map.
-    index: list[int] = []
-    previous_space = True
-    for i, ch in enumerate(text.strip()):
-        is_space = ch.isspace() or ch in "^="
-        if is_space and previous_space:
-            continue
-        index.append(i + (len(text) - len(text.lstrip())))
-        previous_space = is_space
-    spans = []
-    for m in matches:
-        if m.start < len(index):
-            end = index[min(m.end, len(index)) - 1] + 1
-            spans.append((index[m.start], end))
-    return spans
+    norm, index = normalise_with_map(text)
+    return [(index[m.start], index[m.end - 1] + 1) for m in identifiers.find_normalised(norm)]
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

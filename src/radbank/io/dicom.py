@@ -11,14 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from radbank.errors import BadInput
 
 MONOCHROME = ("MONOCHROME1", "MONOCHROME2")
+FloatImage = npt.NDArray[np.float32]
+Values = npt.NDArray[np.float64]
 COLOR = ("RGB", "YBR_FULL", "YBR_FULL_422", "YBR_RCT", "YBR_ICT")
 
 
-def read_dicom(path: str | Path, max_pixels: int, force: bool = False) -> tuple[np.ndarray, Any]:
+def read_dicom(path: str | Path, max_pixels: int, force: bool = False) -> tuple[FloatImage, Any]:
     """Read a DICOM file; return (float32 image in [0, 1], dataset without pixel data decoded twice)."""
     import pydicom
     from pydicom.errors import InvalidDicomError
@@ -30,7 +33,7 @@ def read_dicom(path: str | Path, max_pixels: int, force: bool = False) -> tuple[
     return dicom_to_float(ds, path, max_pixels), ds
 
 
-def read_dicom_bytes(data: bytes, name: str, max_pixels: int) -> tuple[np.ndarray, Any]:
+def read_dicom_bytes(data: bytes, name: str, max_pixels: int) -> tuple[FloatImage, Any]:
     """`read_dicom` for a file held in memory (an upload); `name` only labels errors."""
     import io
 
@@ -44,9 +47,16 @@ def read_dicom_bytes(data: bytes, name: str, max_pixels: int) -> tuple[np.ndarra
     return dicom_to_float(ds, name, max_pixels), ds
 
 
-def dicom_to_float(ds: Any, path: str | Path, max_pixels: int) -> np.ndarray:
+def dicom_to_float(ds: Any, path: str | Path, max_pixels: int) -> FloatImage:
     """Convert a dataset's pixel data to float32 in [0, 1] (see module docstring)."""
-    from pydicom.pixels import apply_modality_lut
+    try:
+        return _to_float(ds, path, max_pixels)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # attributes whose values do not parse
+        raise BadInput(path, f"invalid image attributes ({_short(exc)})") from None
+
+
+def _to_float(ds: Any, path: str | Path, max_pixels: int) -> FloatImage:
+    from pydicom.pixels.processing import apply_modality_lut
 
     if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
         raise BadInput(path, "DICOM file has no pixel data")
@@ -66,10 +76,11 @@ def dicom_to_float(ds: Any, path: str | Path, max_pixels: int) -> np.ndarray:
     except Exception as exc:  # pydicom raises many types for broken/unsupported pixel data
         raise BadInput(path, f"cannot decode DICOM pixel data ({_short(exc)})") from None
     if pi in COLOR:
-        rgb = arr.astype(np.float32)
+        rgb: FloatImage = np.asarray(arr, dtype=np.float32)
         luma = rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
         top = float(2 ** int(ds.get("BitsStored", 8)) - 1)
-        return np.clip(luma / top, 0.0, 1.0).astype(np.float32)
+        gray: FloatImage = np.clip(luma / top, 0.0, 1.0).astype(np.float32)
+        return gray
 
     values = apply_modality_lut(arr, ds).astype(np.float64)
     if "VOILUTSequence" in ds and len(ds.VOILUTSequence):
@@ -85,7 +96,7 @@ def dicom_to_float(ds: Any, path: str | Path, max_pixels: int) -> np.ndarray:
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
-def voi_lut(values: np.ndarray, item: Any, little_endian: bool = True) -> np.ndarray:
+def voi_lut(values: Values, item: Any, little_endian: bool = True) -> Values:
     """Look values up in a VOI LUT item (PS3.3 C.11.2.1.1), output scaled to [0, 1] by the LUT's maximum.
 
     Values below the first mapped value take the first entry, above the last the last. (pydicom 3.0.2's
@@ -109,13 +120,14 @@ def _little_endian(ds: Any) -> bool:
     return str(getattr(meta, "TransferSyntaxUID", "")) != "1.2.840.10008.1.2.2"  # Explicit VR Big Endian
 
 
-def window(values: np.ndarray, center: float, width: float, function: str = "LINEAR") -> np.ndarray:
+def window(values: Values, center: float, width: float, function: str = "LINEAR") -> Values:
     """Apply a DICOM VOI window (PS3.3 C.11.2.1.2) with output range [0, 1]."""
     function = function.strip().upper() or "LINEAR"
     if function == "SIGMOID":
         if width <= 0:
             raise ValueError("window width must be > 0")
-        return 1.0 / (1.0 + np.exp(-4.0 * (values - center) / width))
+        sigmoid: Values = 1.0 / (1.0 + np.exp(-4.0 * (values - center) / width))
+        return sigmoid
     if function == "LINEAR_EXACT":
         if width <= 0:
             raise ValueError("window width must be > 0")
@@ -135,5 +147,7 @@ def _first(value: Any) -> float:
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:160]
+    """An exception's whole message on one line (pydicom lists each decoder's failure on a line of its own:
+    the first line alone says only that all of them failed)."""
+    text = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip()).replace(":;", ":")
+    return (text or type(exc).__name__)[:400]
