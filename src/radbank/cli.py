@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from radbank import __version__, cli_mids, cli_serve, cli_text
+from radbank import __version__, cli_deface, cli_mids, cli_serve, cli_text
 from radbank.errors import RadbankError
 
 log = logging.getLogger("radbank")
@@ -510,6 +510,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_predict)
     cli_serve.add_parsers(sub, _common)
+    cli_deface.add_parsers(sub, _common)
     return parser
 
 
