@@ -81,12 +81,13 @@ def main() -> int:
         "source_sha256": digest,
         "keras_version": keras_version,
         "licence": "MIT (deepdefacer 2.1.2; see DEEPDEFACER-LICENCE.txt)",
-        "citation": "Khazane A, Hoachuck J, Gorgolewski KJ, Poldrack RA. DeepDefacer: Automatic Removal of "
-        "Facial Features from MR Scans Via Deep Learning. arXiv preprint (2019)",
+        "citation": "Anish Khazane, Julien Hoachuck, Chris Gorgolewski, Russell Poldrack. DeepDefacer: Automatic "
+        "Removal of Facial Features from MR Scans Via Deep Learning. arXiv preprint (2019)",
         "output": "P(keep): 1 on the head, 0 on the face; input (1, 1, 160, 160, 160) min-max scaled to [0, 1]",
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     save_file(state, str(args.out), metadata={k: str(v) for k, v in meta.items()})
+    args.out.chmod(0o644)  # safetensors creates files readable by the owner only
     n = sum(v.numel() for v in state.values())
     print(f"{args.out}: {len(state)} tensors, {n:,} parameters, from {args.hdf5} (sha256 {digest[:12]}...)")
     return 0

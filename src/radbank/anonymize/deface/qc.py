@@ -8,7 +8,8 @@ Measured on the subject's voxels with the registered template's masks (template.
 - brain changed: voxels of the conservative brain mask that defacing changed (must be 0);
 - agreement: Dice of the network's and the template's removals over signal voxels (a cross-check, reported).
 A volume passes when at least MIN_FACE_REMOVED of its face skin is removed, no brain voxel changed, and the
-registration found a head (mutual information at least MIN_MI).
+registration found a head (mutual information at least MIN_MI, and brain structure, template.brain_match's eta^2,
+at least MIN_STRUCTURE).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from radbank.anonymize.deface.geometry import zooms
 from radbank.anonymize.deface.template import TemplateFit
 
 MIN_FACE_REMOVED = 0.98
-MIN_MI = 0.25  # Mattes MI of the template on real heads measured 0.55-1.2; a sphere or noise scores lower
+MIN_MI = 0.25  # Mattes MI of the template: real heads 0.55-1.2, noise 0.004 (a sphere scores 0.58: see below)
+MIN_STRUCTURE = 0.03  # template.brain_match eta^2: heads 0.15-0.93 (T1w, inverted, a FLAIR-like remap 0.05+),
+# a sphere or noise 0.0007
 SKIN_MM = 10.0
 MIN_FACE_VOXELS = 100
 SIGNAL_FRACTION = 0.1
@@ -40,6 +43,7 @@ class QCResult:
     brain_changed: int = 0
     agreement: float | None = None  # Dice network vs template, over signal voxels
     mutual_information: float = 0.0
+    brain_structure: float = 0.0
     t1_correlation: float | None = None
     passed: bool = False
     reasons: list[str] = field(default_factory=list)
@@ -86,12 +90,14 @@ def assess(
         brain_voxels=int(brain.sum()),
         brain_changed=int((removed & brain).sum()),
         mutual_information=round(fit.registration.mutual_information, 4),
+        brain_structure=round(float(np.nan_to_num(fit.brain_structure)), 4),
         t1_correlation=None if np.isnan(fit.t1_correlation) else round(fit.t1_correlation, 4),
     )
     qc.face_skin_removed = round(float((removed & skin).sum()) / max(1, qc.face_skin_voxels), 4)
     qc.agreement = None if agreement is None else round(agreement, 4)
-    if qc.mutual_information < MIN_MI:
-        qc.reasons.append(f"not recognised as a head (template match {qc.mutual_information:.2f} < {MIN_MI})")
+    if qc.mutual_information < MIN_MI or qc.brain_structure < MIN_STRUCTURE:
+        qc.reasons.append(f"not recognised as a head (template match: mutual information {qc.mutual_information:.2f}, "
+                          f"brain structure {qc.brain_structure:.3f})")
     if qc.face_skin_voxels < MIN_FACE_VOXELS:  # no face in the field of view (cropped, or defaced already)
         qc.face_skin_removed = 1.0
     elif qc.face_skin_removed < MIN_FACE_REMOVED:

@@ -6,8 +6,10 @@ subject, on the subject's own voxels.
 - `brain`: a conservative brain mask: no defacing may change it (QC);
 - `ears`: radbank's ear mask (removed with `ears=True`, whatever the method);
 - `t1_correlation`: Pearson's r between the registered T1w template and the subject inside the brain mask, on the
-  4 mm grid: about 0.5-0.8 for T1w heads, near zero or negative when grey/white/CSF contrast is reversed
-  (T2w, FLAIR...), which is how a volume of unknown contrast is routed away from the network.
+  4 mm grid: 0.37-0.98 for the T1w heads measured, negative when grey/white/CSF contrast is reversed (T2w...),
+  which is how a volume of unknown contrast is routed away from the network;
+- `brain_structure`: the correlation ratio of the same intensities (any contrast): low for a volume that is not
+  a head (a sphere, noise), which QC rejects.
 """
 
 from __future__ import annotations
@@ -33,21 +35,29 @@ class TemplateFit:
     brain: np.ndarray
     ears: np.ndarray
     t1_correlation: float
+    brain_structure: float  # eta^2, see brain_match
 
 
-def t1_correlation(data: np.ndarray, affine: np.ndarray, reg: Registration) -> float:
-    """Correlation of subject and registered template intensities inside the template's brain (4 mm grid)."""
+def brain_match(data: np.ndarray, affine: np.ndarray, reg: Registration) -> tuple[float, float]:
+    """How the subject's intensities inside the template's brain follow the registered template's (4 mm grid):
+    Pearson's r (sign = T1-like or reversed contrast) and the correlation ratio eta^2 of the subject's intensity
+    given the template's intensity decile (any contrast: tissue classes predict intensity in a head, not in a
+    sphere or noise). NaN when the brain mask misses the volume."""
     tpl = load_template()
     small, small_affine = block_mean(data, affine, FINE_MM)
     both = np.stack([tpl.head, tpl.brain.astype(np.float32)])
     warped = resample(both, tpl.affine, small.shape, small_affine, world=reg.subject_to_template).numpy()
     inside = warped[1] >= 0.99
     if inside.sum() < 50:
-        return float("nan")
+        return float("nan"), float("nan")
     a, b = small[inside].astype(np.float64), warped[0][inside].astype(np.float64)
     if a.std() == 0 or b.std() == 0:
-        return float("nan")
-    return float(np.corrcoef(a, b)[0, 1])
+        return float("nan"), 0.0
+    bins = np.digitize(b, np.quantile(b, np.linspace(0.1, 0.9, 9)))
+    counts = np.bincount(bins, minlength=10)
+    means = np.bincount(bins, weights=a, minlength=10) / np.maximum(counts, 1)
+    eta2 = float((counts * (means - a.mean()) ** 2).sum() / ((a - a.mean()) ** 2).sum())
+    return float(np.corrcoef(a, b)[0, 1]), eta2
 
 
 def fit_template(data: np.ndarray, affine: np.ndarray, threads: int = 2) -> TemplateFit:
@@ -57,11 +67,13 @@ def fit_template(data: np.ndarray, affine: np.ndarray, threads: int = 2) -> Temp
     stack = np.stack([tpl.keep - 1.0, tpl.face_core, tpl.brain, tpl.ears]).astype(np.float32)  # keep-1: 0 outside
     native = resample(stack, tpl.affine, data.shape[:3], affine, world=reg.subject_to_template, step=MASK_STEP)
     masks = native.numpy()
+    r, eta2 = brain_match(data, affine, reg)
     return TemplateFit(
         registration=reg,
         face=masks[0] < -0.5,
         face_core=masks[1] >= 0.5,
         brain=masks[2] >= 0.99,  # conservative: only voxels wholly inside the brain mask
         ears=masks[3] >= 0.5,
-        t1_correlation=t1_correlation(data, affine, reg),
+        t1_correlation=r,
+        brain_structure=eta2,
     )

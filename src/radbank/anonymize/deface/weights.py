@@ -17,7 +17,7 @@ from radbank.errors import RadbankError
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources" / "deface"
 WEIGHTS = RESOURCES / "deepdefacer_unet.safetensors"
-WEIGHTS_SHA256 = "ffc40c769d5b00fa99e40a41296f63acbf8ddcf43a4dc3fb253a66228222b975"
+WEIGHTS_SHA256 = "2e9ba483abca435b1a9b2e6e5f482266a86607d31820e6c5046c80beb24c0ab3"
 
 
 @cache
