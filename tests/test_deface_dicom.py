@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
+
 from deface_data import template_head
 from helpers import write_dicom
-
 from radbank.anonymize.deface.dicom_series import deface_series, series_volume
 from radbank.anonymize.deface.mids_writer import mids_mr_path, write_mids_dicom_series
 from radbank.anonymize.keys import keygen
@@ -68,7 +68,7 @@ def test_series_pixels_change_only_in_the_face(defaced: tuple[Path, Path, np.nda
 
 
 def test_other_series_and_unreadable_files_are_reported(defaced: tuple[Path, Path, np.ndarray]) -> None:
-    root, out, _ = defaced
+    root = defaced[0]
     report = json.loads((root / "out.deface" / "report.json").read_text())
     reasons = {v["source"]: v["reason"] for v in report["volumes"] if v["status"] == "skipped"}
     assert "not a head MR image" in reasons[os.path.join("ct", "c.dcm")]
@@ -97,4 +97,7 @@ def test_mids_writer_puts_a_defaced_volume_under_the_mr_modality_folder(tmp_path
     assert res.path == tmp_path / "mids/sub-01/ses-1/mim-mr/anat/sub-01_ses-1_T1w.nii.gz"
     sidecar = json.loads(res.path.with_name("sub-01_ses-1_T1w.json").read_text())
     assert sidecar["Defaced"]["Method"] == "template"
-    assert mids_mr_path("r", "01", "1", "FLAIR", run=2).as_posix() == "r/sub-01/ses-1/mim-mr/anat/sub-01_ses-1_run-2_FLAIR.nii.gz"
+    assert (
+        mids_mr_path("r", "01", "1", "FLAIR", run=2).as_posix()
+        == "r/sub-01/ses-1/mim-mr/anat/sub-01_ses-1_run-2_FLAIR.nii.gz"
+    )

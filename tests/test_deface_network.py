@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from deface_data import registry_file, template_head
 
+from deface_data import registry_file, template_head
 from radbank.anonymize.deface.geometry import obliquity_degrees, resample, world_box_grid
 from radbank.anonymize.deface.unet import GRID, DeepDefacerUNet, _SamePad
 from radbank.anonymize.deface.weights import WEIGHTS, load_unet
@@ -45,8 +45,8 @@ def test_converter_reproduces_the_shipped_weights_from_deepdefacers_hdf5(tmp_pat
 
     hdf5 = registry_file("deepdefacer==2.1.2", "deepdefacer/model.hdf5")
     out = tmp_path / "w.safetensors"
-    done = subprocess.run([sys.executable, str(ROOT / "tools" / "convert_deepdefacer.py"), str(hdf5), "--out", str(out)],
-                          capture_output=True, text=True)  # fmt: skip
+    tool = str(ROOT / "tools" / "convert_deepdefacer.py")
+    done = subprocess.run([sys.executable, tool, str(hdf5), "--out", str(out)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     mine, shipped = load_file(str(out)), load_file(str(WEIGHTS))
     assert sorted(mine) == sorted(shipped)
@@ -85,3 +85,13 @@ def test_obliquity_of_a_rotated_affine() -> None:
     rot = np.array([[1, 0, 0, 0], [0, c, -s, 0], [0, s, c, 0], [0, 0, 0, 1.0]])
     assert obliquity_degrees(np.diag([2.0, 2.0, 2.0, 1.0])) == 0.0
     assert obliquity_degrees(rot @ np.diag([2.0, 2.0, 2.0, 1.0])) == pytest.approx(30.0, abs=1e-6)
+
+
+def test_ras_turn_round_trips_an_lia_volume() -> None:
+    from radbank.anonymize.deface.orient import from_ras, ras_axes, to_ras
+
+    lia = np.array([[-1, 0, 0, 128], [0, 0, 1, -128], [0, -1, 0, 128], [0, 0, 0, 1.0]])
+    volume = np.random.default_rng(0).random((4, 5, 6))
+    axes = ras_axes(lia)
+    assert to_ras(volume, axes).shape == (4, 6, 5)
+    assert np.array_equal(from_ras(to_ras(volume, axes), axes), volume)

@@ -63,7 +63,7 @@ def brain_mask(head: np.ndarray) -> np.ndarray:
 
 def ear_mask(head: np.ndarray, brain: np.ndarray, keep: np.ndarray, zooms: np.ndarray) -> np.ndarray:
     """Ears on the 2 mm grid: lateral to the skull (brain + 16 mm), between the skull base and the temples."""
-    hull = ndi.binary_dilation(brain, iterations=int(round(16 / zooms[0])))
+    hull = ndi.binary_dilation(brain, iterations=round(16 / zooms[0]))
     xs = np.nonzero(brain.any(axis=(1, 2)))[0]
     ys = np.nonzero(brain.any(axis=(0, 2)))[0]
     zs = np.nonzero(brain.any(axis=(0, 1)))[0]

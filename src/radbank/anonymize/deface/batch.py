@@ -79,9 +79,14 @@ def qc_name(rel: str) -> str:
 
 
 def qc_facts(result: DefaceResult) -> dict[str, Any]:
-    return {"method requested": result.requested, "method used": result.method, "contrast": result.contrast or "unknown",
-            "notes": " | ".join(result.notes) or "-",
-            "seconds": ", ".join(f"{k} {v:.1f}" for k, v in result.seconds.items())}  # fmt: skip
+    """The facts a QC page shows besides the QC figures."""
+    return {
+        "method requested": result.requested,
+        "method used": result.method,
+        "contrast": result.contrast or "unknown",
+        "notes": " | ".join(result.notes) or "-",
+        "seconds": ", ".join(f"{k} {v:.1f}" for k, v in result.seconds.items()),
+    }
 
 
 def _deface_nifti(job: DefaceJob, task: Task) -> VolumeResult:
@@ -101,14 +106,14 @@ def _deface_nifti(job: DefaceJob, task: Task) -> VolumeResult:
     if problem:
         return VolumeResult(task.rel, "skipped", problem)
     data = vol.scaled().reshape(vol.raw.shape[:3])
-    result = deface_array(data, vol.affine, job.method, job.ears, task.contrast, job.threads)
+    result = deface_array(data, vol.affine, job.method, ears=job.ears, contrast=task.contrast, threads=job.threads)
     out = VolumeResult(task.rel, "written", "; ".join(result.notes), task.output, result.method, result.contrast,
                        result.qc.to_dict())  # fmt: skip
     if job.qc_dir:
         from radbank.anonymize.deface.render import write_qc
 
         out.qc_page = str(write_qc(Path(job.qc_dir), qc_name(task.rel), data, result.removed, vol.affine,
-                                   result.qc, qc_facts(result)))  # fmt: skip
+                                   qc=result.qc, facts=qc_facts(result)))  # fmt: skip
     payload = defaced_bytes(vol, np.asarray(result.removed))
     if not result.qc.passed:
         out.status, out.output = "quarantined", str(Path(job.quarantine) / task.rel)
@@ -158,6 +163,7 @@ def run_task(task_and_job: tuple[Task, DefaceJob]) -> VolumeResult:
 def run_deface(
     in_path: str | Path,
     out_path: str | Path,
+    *,
     method: str = "unet",
     ears: bool = False,
     qc_dir: str | Path | None = None,

@@ -14,6 +14,8 @@ TRAINED = frozenset({"T1w"})
 DEFACED_SUFFIXES = frozenset({"T1w", "T2w", "FLAIR", "PDw", "T2starw", "PD", "T1rho", "inplaneT1", "inplaneT2",
                               "angio", "UNIT1", "PDT2", "T2star"})  # fmt: skip
 MIN_T1_CORRELATION = 0.2  # T1w heads measured 0.37-0.98; intensity-inverted copies -0.40 to -0.98
+FLAIR_MIN_TI_MS, T2_MIN_TE_MS = 1500.0, 60.0  # timing rules for series without a telling description
+T1_MAX_TE_MS, T1_MAX_TR_MS, T1_TI_MS = 20.0, 800.0, (400.0, 1300.0)  # spin-echo T1, or MPRAGE-like inversion
 _SUFFIX = re.compile(r"_([A-Za-z0-9]+)\.nii(?:\.gz)?$", re.IGNORECASE)
 _HEADER_RULES = (  # (pattern in SeriesDescription/ProtocolName/SequenceName, contrast); first match wins
     (re.compile(r"flair", re.I), "FLAIR"),
@@ -47,10 +49,10 @@ def contrast_from_dicom(ds: Any) -> str | None:
     except (TypeError, ValueError):
         return None
     ti = float(ds.get("InversionTime", 0) or 0)
-    if ti > 1500 and te > 60:
+    if ti > FLAIR_MIN_TI_MS and te > T2_MIN_TE_MS:
         return "FLAIR"
-    if te > 60:
+    if te > T2_MIN_TE_MS:
         return "T2w"
-    if te < 20 and (tr < 800 or 400 < ti < 1300):
+    if te < T1_MAX_TE_MS and (tr < T1_MAX_TR_MS or T1_TI_MS[0] < ti < T1_TI_MS[1]):
         return "T1w"
     return None

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from radbank.anonymize.deface.contrast import MIN_T1_CORRELATION, TRAINED
+from radbank.anonymize.deface.orient import Array
 from radbank.anonymize.deface.qc import QCResult, assess, dice, signal_mask
 from radbank.anonymize.deface.template import TemplateFit, fit_template
 
@@ -30,13 +31,13 @@ METHODS = ("unet", "template")
 class DefaceResult:
     """The mask of one volume (True = set to background), how it was made, and its QC."""
 
-    removed: np.ndarray
+    removed: Array
     method: str  # the method whose mask was applied
     requested: str
     contrast: str | None
     qc: QCResult
     fit: TemplateFit
-    network_face: np.ndarray | None = None
+    network_face: Array | None = None
     notes: list[str] = field(default_factory=list)  # warnings (fallbacks), one line each
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -54,14 +55,17 @@ def choose_method(requested: str, contrast: str | None, fit: TemplateFit) -> tup
 
 
 def deface_array(
-    data: np.ndarray,
-    affine: np.ndarray,
+    data: Array,
+    affine: Array,
     method: str = "unet",
+    *,
     ears: bool = False,
     contrast: str | None = None,
     threads: int = 2,
+    fallback: bool = True,
 ) -> DefaceResult:
-    """Deface a 3-D float volume; see the module docstring. `contrast`: a BIDS suffix such as 'T1w' when known."""
+    """Deface a 3-D float volume; see the module docstring. `contrast`: a BIDS suffix such as 'T1w' when known.
+    `fallback=False` keeps a failing network mask (to measure the network alone, as the benchmark does)."""
     import torch
 
     if method not in METHODS:
@@ -87,7 +91,7 @@ def deface_array(
     removed = (network_face if network_face is not None else fit.face) | extra
     t2 = time.perf_counter()
     qc = assess(data, affine, removed, fit, agreement)
-    if not qc.passed and used == "unet":
+    if not qc.passed and used == "unet" and fallback:
         notes.append(f"network mask failed QC ({'; '.join(qc.reasons)}); using the template method")
         used = "template"
         removed = fit.face | extra

@@ -55,7 +55,7 @@ def deface_dicom_task(task: Task, job: DefaceJob, deid: Any) -> VolumeResult:
         return VolumeResult(task.rel, "resumed", "already defaced", str(out_root / Path(targets[0]).parent))
     datasets = [pydicom.dcmread(p) for p in task.sources]
     try:
-        vol, result = deface_series(datasets, job.method, job.ears, job.threads)
+        vol, result = deface_series(datasets, job.method, ears=job.ears, threads=job.threads)
     except SeriesProblem as exc:
         return VolumeResult(task.rel, "skipped", str(exc))
     name = qc_name(str(Path(targets[0]).parent))  # pseudonymous: patient pseudonym and new study UID
@@ -64,8 +64,8 @@ def deface_dicom_task(task: Task, job: DefaceJob, deid: Any) -> VolumeResult:
     if job.qc_dir:
         from radbank.anonymize.deface.render import write_qc
 
-        out.qc_page = str(write_qc(Path(job.qc_dir), name, vol.scaled, result.removed, vol.affine, result.qc,
-                                   qc_facts(result)))  # fmt: skip
+        out.qc_page = str(write_qc(Path(job.qc_dir), name, vol.scaled, result.removed, vol.affine, qc=result.qc,
+                                   facts=qc_facts(result)))  # fmt: skip
     root = out_root
     if not result.qc.passed:
         root = Path(job.quarantine)

@@ -18,8 +18,11 @@ import numpy as np
 from radbank.anonymize.deface.checks import volume_problem
 from radbank.anonymize.deface.contrast import contrast_from_dicom
 from radbank.anonymize.deface.core import DefaceResult, deface_array
+from radbank.anonymize.deface.orient import Array
 
 HEAD_PARTS = frozenset({"", "HEAD", "BRAIN", "SKULL", "HEADNECK", "HEAD_NECK", "NECK_HEAD"})
+ORIENTATION_TOLERANCE = 1e-3  # direction cosines; also the smallest slice gap, as a share of the median gap
+SPACING_TOLERANCE = 0.1  # slice gaps may differ by 10% of the median
 VISUAL_FEATURES_CODE = ("113102", "Clean Recognizable Visual Features Option")
 
 
@@ -32,9 +35,9 @@ class SeriesVolume:
     """A series' slices in position order, their stored values (rows, columns, slices) and the affine."""
 
     datasets: list[Any]
-    raw: np.ndarray
-    scaled: np.ndarray
-    affine: np.ndarray
+    raw: Array
+    scaled: Array
+    affine: Array
 
 
 def is_head_mr(ds: Any) -> bool:
@@ -43,7 +46,7 @@ def is_head_mr(ds: Any) -> bool:
     return str(ds.get("Modality", "")).strip().upper() == "MR" and part in HEAD_PARTS
 
 
-def _geometry(datasets: list[Any]) -> tuple[list[Any], np.ndarray]:
+def _geometry(datasets: list[Any]) -> tuple[list[Any], Array]:
     """Slices sorted along the normal, and the voxel (row, column, slice) -> RAS affine."""
     try:
         iops = np.array([[float(v) for v in ds.ImageOrientationPatient] for ds in datasets])
@@ -51,17 +54,17 @@ def _geometry(datasets: list[Any]) -> tuple[list[Any], np.ndarray]:
         dr, dc = (float(v) for v in datasets[0].PixelSpacing)
     except (AttributeError, TypeError, ValueError) as exc:
         raise SeriesProblem(f"no usable slice geometry (Image Position/Orientation, Pixel Spacing: {exc})") from None
-    if np.abs(iops - iops[0]).max() > 1e-3:
+    if np.abs(iops - iops[0]).max() > ORIENTATION_TOLERANCE:
         raise SeriesProblem("slices with different orientations (a localizer or a multi-planar series)")
     x, y = iops[0][:3], iops[0][3:]
     normal = np.cross(x, y)
     order = np.argsort(ipps @ normal)
     pos = (ipps @ normal)[order]
     gaps = np.diff(pos)
-    if len(datasets) > 1 and gaps.min() < 1e-3 * max(1.0, abs(float(np.median(gaps)))):
+    if len(datasets) > 1 and gaps.min() < ORIENTATION_TOLERANCE * max(1.0, abs(float(np.median(gaps)))):
         n_pos = len(np.unique(np.round(pos, 2)))
         raise SeriesProblem(f"4-D series ({len(datasets)} images at {n_pos} positions); deface one volume at a time")
-    if len(datasets) > 2 and gaps.max() - gaps.min() > 0.1 * float(np.median(gaps)):
+    if len(gaps) > 1 and gaps.max() - gaps.min() > SPACING_TOLERANCE * float(np.median(gaps)):
         raise SeriesProblem(f"uneven slice spacing ({gaps.min():.2f}-{gaps.max():.2f} mm): missing slices?")
     step = (ipps[order[-1]] - ipps[order[0]]) / max(1, len(datasets) - 1) if len(datasets) > 1 else normal
     lps = np.eye(4)
@@ -97,7 +100,7 @@ def series_volume(datasets: list[Any]) -> SeriesVolume:
 
 
 def deface_series(
-    datasets: list[Any], method: str = "unet", ears: bool = False, threads: int = 2
+    datasets: list[Any], method: str = "unet", *, ears: bool = False, threads: int = 2
 ) -> tuple[SeriesVolume, DefaceResult]:
     """Deface one MR series in place (pixels only); return the volume (datasets in slice order, values before
     defacing, affine) and the result (mask, method, QC).
@@ -106,7 +109,8 @@ def deface_series(
     `result.qc.passed`, after header de-identification and `mark_defaced`.
     """
     vol = series_volume(datasets)
-    result = deface_array(vol.scaled, vol.affine, method, ears, contrast_from_dicom(vol.datasets[0]), threads)
+    contrast = contrast_from_dicom(vol.datasets[0])
+    result = deface_array(vol.scaled, vol.affine, method, ears=ears, contrast=contrast, threads=threads)
     raw = vol.raw.copy()
     background = 0 if raw.min() <= 0 <= raw.max() else raw.min()
     raw[result.removed] = background
@@ -123,7 +127,11 @@ def mark_defaced(ds: Any, method: str) -> None:
     from pydicom.sequence import Sequence
 
     item = Dataset()
-    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = VISUAL_FEATURES_CODE[0], "DCM", VISUAL_FEATURES_CODE[1]
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = (
+        VISUAL_FEATURES_CODE[0],
+        "DCM",
+        VISUAL_FEATURES_CODE[1],
+    )
     codes = ds.get("DeidentificationMethodCodeSequence") or Sequence([])
     if not any(getattr(c, "CodeValue", "") == VISUAL_FEATURES_CODE[0] for c in codes):
         codes.append(item)

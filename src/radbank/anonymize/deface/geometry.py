@@ -11,27 +11,33 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from radbank.anonymize.deface.orient import Array
+
+SPATIAL = 3
+MIN_STEPPED = 2  # axes this short are sampled in full
 SLAB_VOXELS = 2_000_000  # native voxels per grid_sample call when sampling back (bounds memory to ~100 MB)
 
 
-def zooms(affine: np.ndarray) -> np.ndarray:
+def zooms(affine: Array) -> Array:
     """Voxel sizes (mm) along the three voxel axes."""
     return np.asarray(np.linalg.norm(affine[:3, :3], axis=0), dtype=np.float64)
 
 
-def obliquity_degrees(affine: np.ndarray) -> float:
+def obliquity_degrees(affine: Array) -> float:
     """The largest angle (degrees) between a voxel axis and the nearest world axis."""
     cosines = np.abs(affine[:3, :3] / zooms(affine))
     return float(np.degrees(np.arccos(np.clip(cosines.max(axis=0), -1.0, 1.0))).max())
 
 
-def world_box_grid(shape: tuple[int, ...], affine: np.ndarray, size: int) -> np.ndarray:
+def world_box_grid(shape: tuple[int, ...], affine: Array, size: int) -> Array:
     """The affine of a `size`^3 grid, axis-aligned in RAS, spanning the world bounding box of a volume.
 
     Like DeepDefacer's resampling, each axis is stretched to `size` samples (voxels need not be isotropic); unlike
     it, the grid is aligned to the anatomy (R, A, S) whatever the acquisition's orientation.
     """
-    corners = np.array([[i, j, k, 1.0] for i in (0, shape[0] - 1) for j in (0, shape[1] - 1) for k in (0, shape[2] - 1)])
+    corners = np.array(
+        [[i, j, k, 1.0] for i in (0, shape[0] - 1) for j in (0, shape[1] - 1) for k in (0, shape[2] - 1)]
+    )
     world = (affine @ corners.T).T[:, :3]
     lo, hi = world.min(axis=0), world.max(axis=0)
     grid = np.eye(4)
@@ -40,7 +46,7 @@ def world_box_grid(shape: tuple[int, ...], affine: np.ndarray, size: int) -> np.
     return grid
 
 
-def _normalised(source_shape: tuple[int, ...]) -> np.ndarray:
+def _normalised(source_shape: tuple[int, ...]) -> Array:
     """Voxel index (i, j, k) -> grid_sample's (x, y, z) in [-1, 1] (align_corners=True; x indexes the LAST axis)."""
     m = np.zeros((4, 4))
     for axis, n in enumerate(source_shape[:3]):
@@ -52,11 +58,12 @@ def _normalised(source_shape: tuple[int, ...]) -> np.ndarray:
 
 
 def resample(
-    source: np.ndarray | torch.Tensor,
-    source_affine: np.ndarray,
+    source: Array | torch.Tensor,
+    source_affine: Array,
     target_shape: tuple[int, ...],
-    target_affine: np.ndarray,
-    world: np.ndarray | None = None,
+    target_affine: Array,
+    *,
+    world: Array | None = None,
     fill: float = 0.0,
     step: int = 1,
 ) -> torch.Tensor:
@@ -69,14 +76,14 @@ def resample(
     """
     src = torch.as_tensor(np.ascontiguousarray(source, dtype=np.float32) if isinstance(source, np.ndarray) else source)
     src = src.to(torch.float32)
-    squeeze = src.ndim == 3
+    squeeze = src.ndim == SPATIAL
     src = src[None] if squeeze else src
     if fill:
         src = src - fill
     full = tuple(int(n) for n in target_shape[:3])
-    coarse = tuple(max(2, -(-(n - 1) // step) + 1) if step > 1 and n > 2 else n for n in full)
+    coarse = tuple(max(2, -(-(n - 1) // step) + 1) if step > 1 and n > MIN_STEPPED else n for n in full)
     sub = np.eye(4)  # coarse index -> full index (corners coincide)
-    sub[:3, :3] = np.diag([(n - 1) / max(c - 1, 1) for n, c in zip(full, coarse)])
+    sub[:3, :3] = np.diag([(n - 1) / max(c - 1, 1) for n, c in zip(full, coarse, strict=True)])
     to_src = _normalised(src.shape[1:]) @ np.linalg.inv(source_affine) @ (world if world is not None else np.eye(4))
     m = torch.as_tensor((to_src @ target_affine @ sub)[:3], dtype=torch.float32)
     out = _sample(src, m, coarse)

@@ -107,7 +107,9 @@ def _series(src: Path, dst: Path, files: list[Path]) -> Plan:
             continue
         if not is_head_mr(ds):
             part = str(ds.get("BodyPartExamined", "") or "").strip()
-            skipped.append((rel, f"not a head MR image (modality {ds.get('Modality', '?')}{', ' + part if part else ''})"))
+            skipped.append(
+                (rel, f"not a head MR image (modality {ds.get('Modality', '?')}{', ' + part if part else ''})")
+            )
             continue
         groups.setdefault(str(ds.get("SeriesInstanceUID", "") or f.parent), []).append(f)
     tasks = [Task("dicom", tuple(str(f) for f in members), str(dst),

@@ -21,11 +21,13 @@ import numpy as np
 
 from radbank.anonymize.deface.checks import volume_problem
 from radbank.anonymize.deface.core import DefaceResult, deface_array
+from radbank.anonymize.deface.orient import Array
 from radbank.fsutil import write_json
 
 MR_FIELDS = ("MagneticFieldStrength", "RepetitionTime", "EchoTime", "InversionTime", "FlipAngle", "SliceThickness",
              "MRAcquisitionType", "ScanningSequence", "SequenceVariant", "PixelBandwidth")  # fmt: skip
 SECONDS = ("RepetitionTime", "EchoTime", "InversionTime")  # DICOM ms -> BIDS s
+INT16 = np.iinfo(np.int16)
 
 
 @dataclass
@@ -38,7 +40,7 @@ class MidsVolume:
     result: DefaceResult | None
 
 
-def mids_mr_path(root: str | Path, sub: str, ses: str, suffix: str = "T1w", acq: str | None = None,
+def mids_mr_path(root: str | Path, sub: str, ses: str, suffix: str = "T1w", *, acq: str | None = None,
                  run: int | None = None, folder: str = "anat", modality_folder: str = "mim-mr") -> Path:  # fmt: skip
     """`root/sub-<s>/ses-<e>/mim-mr/anat/sub-<s>_ses-<e>[_acq-][_run-]_<suffix>.nii.gz` (labels: letters, digits)."""
     parts = [f"sub-{sub}", f"ses-{ses}"] + ([f"acq-{acq}"] if acq else []) + ([f"run-{run}"] if run else [])
@@ -68,29 +70,30 @@ def sidecar_from_dicom(ds: Any) -> dict[str, Any]:
 
 def write_mids_mr(
     path: Path,
-    data: np.ndarray,
-    affine: np.ndarray,
+    data: Array,
+    affine: Array,
+    *,
     sidecar: dict[str, Any] | None = None,
     method: str = "unet",
     ears: bool = False,
     contrast: str | None = None,
 ) -> MidsVolume:
     """Deface a 3-D volume (float values, voxel -> RAS affine) and write it and its sidecar at `path` (atomic)."""
-    import nibabel as nib
+    from radbank.anonymize.deface.nifti import nibabel, write_nifti
 
-    from radbank.anonymize.deface.nifti import write_nifti
+    nib = nibabel()
 
     if path.exists():
         return MidsVolume(path, True, "already there", None)
     problem = volume_problem(data.shape, affine)
     if problem:
         return MidsVolume(path, False, problem, None)
-    result = deface_array(np.asarray(data, dtype=np.float32), affine, method, ears, contrast)
+    result = deface_array(np.asarray(data, dtype=np.float32), affine, method, ears=ears, contrast=contrast)
     if not result.qc.passed:
         return MidsVolume(path, False, "; ".join(result.qc.reasons), result)
     out = np.where(result.removed, np.float32(min(0.0, float(data.min()))), data)
     img = nib.Nifti1Image(out.astype(np.float32), affine)
-    if np.all(np.asarray(data) == np.round(data)) and data.min() >= -32768 and data.max() <= 32767:
+    if np.all(np.asarray(data) == np.round(data)) and INT16.min <= data.min() and data.max() <= INT16.max:
         img.set_data_dtype(np.int16)  # integer MR values stay integers
     img.header.set_xyzt_units("mm", "sec")
     facts = {**(sidecar or {}), "Defaced": {"Method": result.method, "Software": "radbank deface",
@@ -100,7 +103,7 @@ def write_mids_mr(
     return MidsVolume(path, True, "; ".join(result.notes), result)
 
 
-def write_mids_dicom_series(root: str | Path, sub: str, ses: str, datasets: list[Any], method: str = "unet",
+def write_mids_dicom_series(root: str | Path, sub: str, ses: str, datasets: list[Any], *, method: str = "unet",
                             ears: bool = False, run: int | None = None) -> MidsVolume:  # fmt: skip
     """A DICOM MR series (already de-identified or not: only pixels and acquisition facts are used) as a defaced
     NIfTI + sidecar in the MIDS tree; the suffix comes from the series' contrast (T1w when unknown)."""
@@ -113,4 +116,5 @@ def write_mids_dicom_series(root: str | Path, sub: str, ses: str, datasets: list
         vol = series_volume(datasets)
     except SeriesProblem as exc:
         return MidsVolume(path, False, str(exc), None)
-    return write_mids_mr(path, vol.scaled, vol.affine, sidecar_from_dicom(vol.datasets[0]), method, ears, contrast)
+    facts = sidecar_from_dicom(vol.datasets[0])
+    return write_mids_mr(path, vol.scaled, vol.affine, sidecar=facts, method=method, ears=ears, contrast=contrast)

@@ -13,13 +13,16 @@ import io
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from radbank.anonymize.deface.orient import Array
 from radbank.errors import BadInput
 from radbank.fsutil import atomic_path
 
 GZIP_LEVEL = 6
+NIFTI1_HEADER, NIFTI2_HEADER = 348, 540  # sizeof_hdr
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 
 
@@ -36,13 +39,13 @@ class NiftiVolume:
     source: str
     prefix: bytes  # header + extensions, up to vox_offset
     suffix: bytes  # anything after the voxel data (rare)
-    raw: np.ndarray  # stored values, on-disk dtype, shape as in the header (Fortran order)
-    affine: np.ndarray  # voxel -> RAS mm (sform, else qform)
+    raw: Array  # stored values, on-disk dtype, shape as in the header (Fortran order)
+    affine: Array  # voxel -> RAS mm (sform, else qform)
     slope: float
     inter: float
     header: object  # nibabel header (for fields such as descrip, dims)
 
-    def scaled(self) -> np.ndarray:
+    def scaled(self) -> Array:
         """Voxel values as float32 (scale factors applied; NaN and inf as 0)."""
         data = self.raw.astype(np.float32)
         if self.slope != 1.0 or self.inter != 0.0:
@@ -58,6 +61,13 @@ class NiftiVolume:
         return 0.0 if low <= 0.0 <= high else low
 
 
+def nibabel() -> Any:
+    """nibabel, used through Any (its functions are untyped)."""
+    import nibabel as nib
+
+    return nib
+
+
 def _decompress(path: str, data: bytes) -> bytes:
     if data[:2] != b"\x1f\x8b":
         return data
@@ -69,8 +79,7 @@ def _decompress(path: str, data: bytes) -> bytes:
 
 def read_nifti(path: str | Path) -> NiftiVolume:
     """Read a .nii/.nii.gz file; BadInput with a one-line reason when it cannot be used."""
-    import nibabel as nib
-
+    nib = nibabel()
     p = str(path)
     try:
         data = Path(p).read_bytes()
@@ -79,12 +88,12 @@ def read_nifti(path: str | Path) -> NiftiVolume:
     if not data:
         raise BadInput(p, "empty file (0 bytes)")
     buf = _decompress(p, data)
-    if len(buf) < 348:
+    if len(buf) < NIFTI1_HEADER:
         raise BadInput(p, f"not a NIfTI file ({len(buf)} bytes, shorter than a header)")
     size = int.from_bytes(buf[:4], "little")
-    if size not in (348, 540):
+    if size not in (NIFTI1_HEADER, NIFTI2_HEADER):
         size = int.from_bytes(buf[:4], "big")
-    klass = {348: nib.Nifti1Header, 540: nib.Nifti2Header}.get(size)
+    klass = {NIFTI1_HEADER: nib.Nifti1Header, NIFTI2_HEADER: nib.Nifti2Header}.get(size)
     if klass is None:
         raise BadInput(p, "not a NIfTI file (bad header size)")
     try:
@@ -109,7 +118,7 @@ def read_nifti(path: str | Path) -> NiftiVolume:
                        1.0 if slope is None else float(slope), 0.0 if inter is None else float(inter), hdr)  # fmt: skip
 
 
-def defaced_bytes(volume: NiftiVolume, face: np.ndarray) -> bytes:
+def defaced_bytes(volume: NiftiVolume, face: Array) -> bytes:
     """The file's bytes with the face voxels set to the background (uncompressed)."""
     raw = np.array(volume.raw, copy=True)
     raw[face.reshape(raw.shape)] = volume.background_raw()  # a 3-D mask fits (x, y, z, 1) by trailing ones

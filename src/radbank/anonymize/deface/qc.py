@@ -2,9 +2,9 @@
 
 Measured on the subject's voxels with the registered template's masks (template.TemplateFit):
 - signal: voxels brighter than 10% of the 99th percentile (air and background are not "face");
-- face skin: signal voxels of the face core (the template face region less a 6 mm margin) within 10 mm of the air,
-  i.e. what a surface rendering of the head shows as the face. Deep tissue behind it (nasal cavity, the back of
-  the orbits) may stay, as with pydeface and DeepDefacer; the surface may not;
+- face skin: signal voxels of the face core (the template face region less a 6 mm margin) within 10 mm of the
+  frontal surface, i.e. what a surface rendering of the head shows as the face. Deep tissue behind it (nasal
+  cavity, the back of the orbits) may stay, as with pydeface and DeepDefacer; the surface may not;
 - brain changed: voxels of the conservative brain mask that defacing changed (must be 0);
 - agreement: Dice of the network's and the template's removals over signal voxels (a cross-check, reported).
 A volume passes when at least MIN_FACE_REMOVED of its face skin is removed, no brain voxel changed, and the
@@ -18,9 +18,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import ndimage as ndi
 
 from radbank.anonymize.deface.geometry import zooms
+from radbank.anonymize.deface.orient import Array, from_ras, ras_axes, to_ras
 from radbank.anonymize.deface.template import TemplateFit
 
 MIN_FACE_REMOVED = 0.98
@@ -52,34 +52,33 @@ class QCResult:
         return asdict(self)
 
 
-def signal_mask(data: np.ndarray) -> np.ndarray:
+def signal_mask(data: Array) -> Array:
     """Voxels that hold tissue rather than air or background."""
     high = float(np.percentile(data, 99))
     low = float(data.min())
     return np.asarray(data > low + SIGNAL_FRACTION * (high - low))
 
 
-def skin_layer(signal: np.ndarray, affine: np.ndarray) -> np.ndarray:
-    """Signal voxels within SKIN_MM of the air, computed on ~2 mm blocks and brought back to every voxel."""
-    f = np.maximum(1, np.round(2.0 / zooms(affine)).astype(int))
-    shape = -(-np.array(signal.shape) // f)  # ceil
-    padded = np.zeros(shape * f, dtype=bool)
-    padded[: signal.shape[0], : signal.shape[1], : signal.shape[2]] = signal
-    blocks = padded.reshape(shape[0], f[0], shape[1], f[1], shape[2], f[2]).any(axis=(1, 3, 5))
-    steps = max(1, int(round(SKIN_MM / float((zooms(affine) * f).mean()))))
-    inner = ndi.binary_erosion(blocks, iterations=steps, border_value=0)
-    layer = np.repeat(np.repeat(np.repeat(~inner, f[0], 0), f[1], 1), f[2], 2)
-    return signal & layer[: signal.shape[0], : signal.shape[1], : signal.shape[2]]
+def skin_layer(signal: Array, affine: Array) -> Array:
+    """The tissue a frontal surface rendering shows: along each anterior-posterior line of the volume (turned to
+    R, A, S), the most anterior signal voxel and those up to SKIN_MM behind it. Internal air (sinuses, nasal
+    cavity) does not count as a surface."""
+    axes = ras_axes(affine)
+    ras = to_ras(signal, axes)
+    depth = max(1, round(SKIN_MM / float(zooms(affine)[int(axes[1, 0])])))
+    hit = ras.any(axis=1)
+    front = ras.shape[1] - 1 - np.argmax(ras[:, ::-1, :], axis=1)  # index of the most anterior tissue per (x, z)
+    y = np.arange(ras.shape[1])[None, :, None]
+    layer = hit[:, None, :] & (y <= front[:, None, :]) & (y > front[:, None, :] - depth) & ras
+    return np.asarray(from_ras(layer, axes), dtype=bool)
 
 
-def dice(a: np.ndarray, b: np.ndarray) -> float:
+def dice(a: Array, b: Array) -> float:
     total = int(a.sum()) + int(b.sum())
     return 1.0 if total == 0 else 2.0 * int((a & b).sum()) / total
 
 
-def assess(
-    data: np.ndarray, affine: np.ndarray, removed: np.ndarray, fit: TemplateFit, agreement: float | None = None
-) -> QCResult:
+def assess(data: Array, affine: Array, removed: Array, fit: TemplateFit, agreement: float | None = None) -> QCResult:
     """QC of `removed` (True = set to background) against the template's masks; `agreement`: the methods' Dice."""
     signal = signal_mask(data)
     skin = skin_layer(signal, affine) & fit.face_core
@@ -96,8 +95,10 @@ def assess(
     qc.face_skin_removed = round(float((removed & skin).sum()) / max(1, qc.face_skin_voxels), 4)
     qc.agreement = None if agreement is None else round(agreement, 4)
     if qc.mutual_information < MIN_MI or qc.brain_structure < MIN_STRUCTURE:
-        qc.reasons.append(f"not recognised as a head (template match: mutual information {qc.mutual_information:.2f}, "
-                          f"brain structure {qc.brain_structure:.3f})")
+        qc.reasons.append(
+            f"not recognised as a head (template match: mutual information {qc.mutual_information:.2f}, "
+            f"brain structure {qc.brain_structure:.3f})"
+        )
     if qc.face_skin_voxels < MIN_FACE_VOXELS:  # no face in the field of view (cropped, or defaced already)
         qc.face_skin_removed = 1.0
     elif qc.face_skin_removed < MIN_FACE_REMOVED:

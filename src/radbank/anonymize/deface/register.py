@@ -10,10 +10,12 @@ world points, so that template masks are sampled straight onto the subject's vox
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from radbank.anonymize.deface.geometry import zooms
+from radbank.anonymize.deface.orient import Array
 from radbank.anonymize.deface.template_data import load_template
 
 COARSE_MM, FINE_MM = 8.0, 4.0
@@ -25,12 +27,18 @@ BINS = 32
 class Registration:
     """Template -> subject: `subject_to_template` maps subject world points to template world points."""
 
-    subject_to_template: np.ndarray
+    subject_to_template: Array
     mutual_information: float  # Mattes MI at the end (SimpleITK's metric is its negative)
     iterations: int
 
 
-def block_mean(data: np.ndarray, affine: np.ndarray, mm: float) -> tuple[np.ndarray, np.ndarray]:
+def _sitk() -> Any:
+    import SimpleITK  # untyped: used through Any
+
+    return SimpleITK
+
+
+def block_mean(data: Array, affine: Array, mm: float) -> tuple[Array, Array]:
     """Means over blocks of ~`mm` per axis (whole voxels), and the coarser grid's affine."""
     f = np.maximum(1, np.round(mm / zooms(affine)).astype(int))
     shape = (np.array(data.shape[:3]) // f) * f
@@ -42,9 +50,9 @@ def block_mean(data: np.ndarray, affine: np.ndarray, mm: float) -> tuple[np.ndar
     return d, a
 
 
-def _image(data: np.ndarray, affine: np.ndarray) -> object:
+def _image(data: Array, affine: Array) -> Any:
     """A SimpleITK image in the affine's (RAS) frame; any shear is dropped (the nearest rotation is used)."""
-    import SimpleITK as sitk
+    sitk = _sitk()
 
     sp = zooms(affine)
     u, _, vt = np.linalg.svd(affine[:3, :3] / sp)
@@ -55,12 +63,12 @@ def _image(data: np.ndarray, affine: np.ndarray) -> object:
     return img
 
 
-def _run(fixed: object, moving: object, initial: object, samples: int | None) -> tuple[object, float, int]:
-    import SimpleITK as sitk
+def _run(fixed: Any, moving: Any, initial: Any, samples: int | None) -> tuple[Any, float, int]:
+    sitk = _sitk()
 
     reg = sitk.ImageRegistrationMethod()
     reg.SetMetricAsMattesMutualInformation(BINS)
-    size = int(np.prod(fixed.GetSize()))  # type: ignore[attr-defined]
+    size = int(np.prod(fixed.GetSize()))
     if samples and size > samples:
         reg.SetMetricSamplingStrategy(reg.REGULAR)
         reg.SetMetricSamplingPercentage(samples / size, 1)
@@ -79,26 +87,26 @@ def _run(fixed: object, moving: object, initial: object, samples: int | None) ->
     return out, -float(reg.GetMetricValue()), int(reg.GetOptimizerIteration())
 
 
-def _matrix(transform: object) -> np.ndarray:
+def _matrix(transform: Any) -> Array:
     """A SimpleITK affine-like transform (possibly wrapped in a composite) as a 4x4 matrix."""
-    import SimpleITK as sitk
+    sitk = _sitk()
 
     t = transform
     if isinstance(t, sitk.CompositeTransform):
         t = t.GetNthTransform(0)
-    t = t.Downcast()  # type: ignore[attr-defined]
-    m = np.array(t.GetMatrix(), dtype=np.float64).reshape(3, 3)  # type: ignore[attr-defined]
-    c = np.array(t.GetCenter(), dtype=np.float64)  # type: ignore[attr-defined]
-    tr = np.array(t.GetTranslation(), dtype=np.float64)  # type: ignore[attr-defined]
+    t = t.Downcast()
+    m = np.array(t.GetMatrix(), dtype=np.float64).reshape(3, 3)
+    c = np.array(t.GetCenter(), dtype=np.float64)
+    tr = np.array(t.GetTranslation(), dtype=np.float64)
     out = np.eye(4)
     out[:3, :3] = m
     out[:3, 3] = tr + c - m @ c
     return out
 
 
-def register_template(data: np.ndarray, affine: np.ndarray, threads: int = 2) -> Registration:
+def register_template(data: Array, affine: Array, threads: int = 2) -> Registration:
     """Register pydeface's template (moving) to a subject volume (fixed)."""
-    import SimpleITK as sitk
+    sitk = _sitk()
 
     sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(max(1, threads))
     tpl = load_template()

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from radbank.anonymize.deface.orient import Array, ras_axes, to_ras
 from radbank.anonymize.deface.qc import QCResult, signal_mask
 from radbank.fsutil import atomic_path, write_text
 
@@ -22,17 +23,15 @@ table{border-collapse:collapse} td,th{border:1px solid #ccc;padding:.25em .6em;t
 .figs{display:grid;grid-template-columns:1fr 1fr;gap:.8em}"""
 
 
-def canonical(volume: np.ndarray, affine: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def canonical(volume: Array, affine: Array) -> tuple[Array, Array]:
     """The array reordered/flipped to the closest RAS orientation (no resampling), and its voxel sizes."""
-    import nibabel as nib
-
-    ornt = nib.orientations.io_orientation(affine)
-    out = nib.orientations.apply_orientation(volume, ornt)
+    ornt = ras_axes(affine)
+    out = to_ras(volume, ornt)
     sizes = np.linalg.norm(affine[:3, :3], axis=0)[ornt[:, 0].astype(int)]
     return np.asarray(out), sizes
 
 
-def surface_view(volume: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+def surface_view(volume: Array, sizes: Array) -> Array:
     """A frontal depth-shaded view of a RAS volume: rows = superior to inferior, columns = subject right to left."""
     signal = signal_mask(volume)
     hit = signal.any(axis=1)
@@ -45,7 +44,7 @@ def surface_view(volume: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     return np.asarray(image.T[::-1])
 
 
-def render_pictures(data: np.ndarray, removed: np.ndarray, affine: np.ndarray, png: Path) -> None:
+def render_pictures(data: Array, removed: Array, affine: Array, png: Path) -> None:
     """One PNG: mid-sagittal and frontal surface, before and after."""
     import matplotlib
 
@@ -81,7 +80,7 @@ def volume_page(title: str, qc: QCResult, facts: dict[str, Any], png_name: str) 
             f"<img src=\"{html.escape(png_name)}\" alt=\"before and after\"><table>{table}</table>")  # fmt: skip
 
 
-def write_qc(qc_dir: Path, name: str, data: np.ndarray, removed: np.ndarray, affine: np.ndarray, qc: QCResult,
+def write_qc(qc_dir: Path, name: str, data: Array, removed: Array, affine: Array, *, qc: QCResult,
              facts: dict[str, Any]) -> Path:  # fmt: skip
     """Write `<name>.png` and `<name>.html` in the QC folder; return the page's path."""
     png = qc_dir / f"{name}.png"
@@ -97,7 +96,7 @@ def index_page(rows: list[dict[str, Any]]) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
     body = ""
     for r in rows:
-        link = f"<a href=\"{html.escape(str(r.get('page', '')))}\">{html.escape(str(r.get('volume', '')))}</a>"
+        link = f'<a href="{html.escape(str(r.get("page", "")))}">{html.escape(str(r.get("volume", "")))}</a>'
         cells = [link] + [html.escape(str(r.get(c, ""))) for c in cols[1:]]
         body += "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
     return (f"<!doctype html><meta charset=utf-8><title>radbank deface QC</title><style>{CSS}</style>"

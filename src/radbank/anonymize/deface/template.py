@@ -19,9 +19,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from radbank.anonymize.deface.geometry import resample
+from radbank.anonymize.deface.orient import Array
 from radbank.anonymize.deface.register import FINE_MM, Registration, block_mean, register_template
 from radbank.anonymize.deface.template_data import load_template
 
+HALF = 0.5
+WHOLLY_INSIDE = 0.99
+MIN_BRAIN_SAMPLES = 50  # 4 mm voxels of brain needed to compare intensities
 MASK_STEP = 2  # masks are sampled on every 2nd native voxel and upsampled (see geometry.resample)
 
 
@@ -30,15 +34,15 @@ class TemplateFit:
     """The registered template's masks on the subject's grid."""
 
     registration: Registration
-    face: np.ndarray
-    face_core: np.ndarray
-    brain: np.ndarray
-    ears: np.ndarray
+    face: Array
+    face_core: Array
+    brain: Array
+    ears: Array
     t1_correlation: float
     brain_structure: float  # eta^2, see brain_match
 
 
-def brain_match(data: np.ndarray, affine: np.ndarray, reg: Registration) -> tuple[float, float]:
+def brain_match(data: Array, affine: Array, reg: Registration) -> tuple[float, float]:
     """How the subject's intensities inside the template's brain follow the registered template's (4 mm grid):
     Pearson's r (sign = T1-like or reversed contrast) and the correlation ratio eta^2 of the subject's intensity
     given the template's intensity decile (any contrast: tissue classes predict intensity in a head, not in a
@@ -47,8 +51,8 @@ def brain_match(data: np.ndarray, affine: np.ndarray, reg: Registration) -> tupl
     small, small_affine = block_mean(data, affine, FINE_MM)
     both = np.stack([tpl.head, tpl.brain.astype(np.float32)])
     warped = resample(both, tpl.affine, small.shape, small_affine, world=reg.subject_to_template).numpy()
-    inside = warped[1] >= 0.99
-    if inside.sum() < 50:
+    inside = warped[1] >= WHOLLY_INSIDE
+    if inside.sum() < MIN_BRAIN_SAMPLES:
         return float("nan"), float("nan")
     a, b = small[inside].astype(np.float64), warped[0][inside].astype(np.float64)
     if a.std() == 0 or b.std() == 0:
@@ -60,7 +64,7 @@ def brain_match(data: np.ndarray, affine: np.ndarray, reg: Registration) -> tupl
     return float(np.corrcoef(a, b)[0, 1]), eta2
 
 
-def fit_template(data: np.ndarray, affine: np.ndarray, threads: int = 2) -> TemplateFit:
+def fit_template(data: Array, affine: Array, threads: int = 2) -> TemplateFit:
     """Register the template to a 3-D volume and bring its masks onto the volume's voxels."""
     tpl = load_template()
     reg = register_template(data, affine, threads)
@@ -70,10 +74,10 @@ def fit_template(data: np.ndarray, affine: np.ndarray, threads: int = 2) -> Temp
     r, eta2 = brain_match(data, affine, reg)
     return TemplateFit(
         registration=reg,
-        face=masks[0] < -0.5,
-        face_core=masks[1] >= 0.5,
-        brain=masks[2] >= 0.99,  # conservative: only voxels wholly inside the brain mask
-        ears=masks[3] >= 0.5,
+        face=masks[0] < -HALF,  # keep - 1 < -0.5: P(keep) < 0.5
+        face_core=masks[1] >= HALF,
+        brain=masks[2] >= WHOLLY_INSIDE,  # conservative: only voxels wholly inside the brain mask
+        ears=masks[3] >= HALF,
         t1_correlation=r,
         brain_structure=eta2,
     )

@@ -7,6 +7,7 @@ from functools import cache
 
 import numpy as np
 
+from radbank.anonymize.deface.orient import Array
 from radbank.anonymize.deface.weights import RESOURCES
 
 TEMPLATE = RESOURCES / "template_2mm.nii.gz"
@@ -19,34 +20,36 @@ EARS = RESOURCES / "ears_2mm.nii.gz"
 class Template:
     """pydeface's averaged head and radbank's masks on one grid (RAS mm affine)."""
 
-    head: np.ndarray  # float32
-    keep: np.ndarray  # float32 in [0, 1]: pydeface's face mask, 1 = keep
-    brain: np.ndarray  # bool, conservative
-    ears: np.ndarray  # bool
-    affine: np.ndarray
+    head: Array  # float32
+    keep: Array  # float32 in [0, 1]: pydeface's face mask, 1 = keep
+    brain: Array  # bool, conservative
+    ears: Array  # bool
+    affine: Array
 
     @property
-    def face_core(self) -> np.ndarray:
+    def face_core(self) -> Array:
         """The face region less a 6 mm margin from the kept head: must be removed by any defacing (QC)."""
         return _face_core(self)
 
 
 CORE_MARGIN_VOXELS = 3  # x 2 mm
+HALF = 0.5
 
 
 @cache
-def _face_core(t: Template) -> np.ndarray:
+def _face_core(t: Template) -> Array:
     from scipy import ndimage as ndi
 
-    face = t.keep < 0.5
+    face = t.keep < HALF
     return np.asarray(ndi.binary_erosion(face, iterations=CORE_MARGIN_VOXELS, border_value=1), dtype=bool)
 
 
 @cache
 def load_template() -> Template:
     """Read the shipped template volumes (once per process)."""
-    import nibabel as nib
+    from radbank.anonymize.deface.nifti import nibabel
 
+    nib = nibabel()
     head = nib.load(TEMPLATE)
     arrays = [np.asarray(nib.load(p).get_fdata(dtype=np.float32)) for p in (TEMPLATE, FACEMASK, BRAIN, EARS)]
-    return Template(arrays[0], arrays[1], arrays[2] > 0.5, arrays[3] > 0.5, np.asarray(head.affine, dtype=np.float64))
+    return Template(arrays[0], arrays[1], arrays[2] > HALF, arrays[3] > HALF, np.asarray(head.affine, dtype=np.float64))

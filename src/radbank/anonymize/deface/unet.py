@@ -69,7 +69,7 @@ class DeepDefacerUNet(nn.Module):
             if i < len(self.down) - 1:
                 skips.append(x)
                 x = F.max_pool3d(x, 2)
-        for (up, a, b), skip in zip(self.up, reversed(skips)):
+        for (up, a, b), skip in zip(self.up, reversed(skips), strict=True):
             x = F.interpolate(x, scale_factor=2.0, mode="nearest")
             x = self._conv(up, self.pad2(x))
             x = self._conv(b, self._conv(a, torch.cat([skip, x], dim=1)))

@@ -10,8 +10,6 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
-import torch
-
 from radbank.anonymize.deface.unet import DeepDefacerUNet
 from radbank.errors import RadbankError
 
