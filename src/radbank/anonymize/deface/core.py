@@ -1,7 +1,9 @@
 """Defacing one 3-D volume (an array and its affine): choose the method, build the mask, check it.
 
 1. The template is registered to the volume (always: its masks drive QC, the cross-check and the contrast test).
-2. Method `unet` (default): DeepDefacer's network, when the contrast is one it was trained on (T1w); a volume
+2. Method `unet` (default): DeepDefacer's network (its removals limited to the template's face region grown by
+   24 mm, so that a false positive elsewhere never blanks non-face voxels), when the contrast is one it was
+   trained on (T1w); a volume
    known to be another contrast, or of unknown contrast that does not look T1-weighted, goes to `template`
    with a warning. Method `template`: pydeface's face mask as registered.
 3. With `ears`, radbank's ear mask is removed too.
@@ -83,7 +85,7 @@ def deface_array(
         from radbank.anonymize.deface.network import unet_face
 
         t1 = time.perf_counter()
-        network_face = unet_face(data, affine)
+        network_face = unet_face(data, affine) & fit.face_zone
         seconds["unet"] = time.perf_counter() - t1
         signal = signal_mask(data)
         agreement = dice(network_face & signal, fit.face & signal)

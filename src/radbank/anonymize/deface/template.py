@@ -5,6 +5,8 @@ subject, on the subject's own voxels.
 - `face_core`: the face region less a 6 mm margin: any defacing must empty it (QC);
 - `brain`: a conservative brain mask: no defacing may change it (QC);
 - `ears`: radbank's ear mask (removed with `ears=True`, whatever the method);
+- `face_zone`: the face region grown by 24 mm, outside which the network's removals are ignored (a false
+  positive at the back of the head, seen at the field of view's edge, is not a face);
 - `t1_correlation`: Pearson's r between the registered T1w template and the subject inside the brain mask, on the
   4 mm grid: 0.37-0.98 for the T1w heads measured, negative when grey/white/CSF contrast is reversed (T2w...),
   which is how a volume of unknown contrast is routed away from the network;
@@ -38,6 +40,7 @@ class TemplateFit:
     face_core: Array
     brain: Array
     ears: Array
+    face_zone: Array
     t1_correlation: float
     brain_structure: float  # eta^2, see brain_match
 
@@ -68,7 +71,7 @@ def fit_template(data: Array, affine: Array, threads: int = 2) -> TemplateFit:
     """Register the template to a 3-D volume and bring its masks onto the volume's voxels."""
     tpl = load_template()
     reg = register_template(data, affine, threads)
-    stack = np.stack([tpl.keep - 1.0, tpl.face_core, tpl.brain, tpl.ears]).astype(np.float32)  # keep-1: 0 outside
+    stack = np.stack([tpl.keep - 1.0, tpl.face_core, tpl.brain, tpl.ears, tpl.face_zone]).astype(np.float32)
     native = resample(stack, tpl.affine, data.shape[:3], affine, world=reg.subject_to_template, step=MASK_STEP)
     masks = native.numpy()
     r, eta2 = brain_match(data, affine, reg)
@@ -78,6 +81,7 @@ def fit_template(data: Array, affine: Array, threads: int = 2) -> TemplateFit:
         face_core=masks[1] >= HALF,
         brain=masks[2] >= WHOLLY_INSIDE,  # conservative: only voxels wholly inside the brain mask
         ears=masks[3] >= HALF,
+        face_zone=masks[4] >= HALF,
         t1_correlation=r,
         brain_structure=eta2,
     )

@@ -27,6 +27,11 @@ class Template:
     affine: Array
 
     @property
+    def face_zone(self) -> Array:
+        """The face region grown by 24 mm: where the network may remove anything (QC of its false positives)."""
+        return _face_zone(self)
+
+    @property
     def face_core(self) -> Array:
         """The face region less a 6 mm margin from the kept head: must be removed by any defacing (QC)."""
         return _face_core(self)
@@ -42,6 +47,16 @@ def _face_core(t: Template) -> Array:
 
     face = t.keep < HALF
     return np.asarray(ndi.binary_erosion(face, iterations=CORE_MARGIN_VOXELS, border_value=1), dtype=bool)
+
+
+ZONE_VOXELS = 12  # x 2 mm
+
+
+@cache
+def _face_zone(t: Template) -> Array:
+    from scipy import ndimage as ndi
+
+    return np.asarray(ndi.binary_dilation(t.keep < HALF, iterations=ZONE_VOXELS), dtype=bool)
 
 
 @cache
