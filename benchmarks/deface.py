@@ -64,10 +64,10 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} threads")
     print(
-        "| head | method | seconds | registration s | network s | face surface removed | voxels removed "
-        "| brain voxels changed | agreement | QC |"
+        "| head | method | seconds | CPU seconds | registration s | network s | face surface removed "
+        "| voxels removed | brain voxels changed | agreement | QC |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.heads.split(","):
         path = fetch(*HEADS[name])
         for method in ("unet", "template"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import json
 from pathlib import Path
 
@@ -213,3 +214,16 @@ def test_output_path_that_is_a_folder_is_a_one_line_error(tmp_path: Path, capsys
     (tmp_path / "dir").mkdir()
     assert main(["deface", str(src), str(tmp_path / "dir")]) == 2
     assert "is a folder" in capsys.readouterr().err
+
+
+def test_non_utf8_file_name_is_reported_not_a_crash(tmp_path: Path) -> None:
+    head, affine = template_head()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    name = os.fsdecode(b"caf\xe9_T1w.nii.gz")
+    write_head(folder / name, head, affine)
+    out = tmp_path / "out"
+    assert main(["deface", str(folder), str(out), "--method", "template", "-q"]) == 0
+    vol = _report(out)["volumes"][0]
+    assert vol["status"] == "written"
+    assert (out / name).is_file()

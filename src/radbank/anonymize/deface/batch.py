@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from radbank.anonymize.deface.core import METHODS, DefaceResult
-from radbank.anonymize.deface.inputs import Plan, Task, plan
+from radbank.anonymize.deface.inputs import Plan, Task, plan, shown
 from radbank.errors import BadInput, RadbankError
 from radbank.fsutil import atomic_path, write_json, write_text
 
@@ -157,6 +157,7 @@ def run_task(task_and_job: tuple[Task, DefaceJob]) -> VolumeResult:
     except Exception as exc:  # a bad file or a bug must not stop the batch, nor leak a face
         result = VolumeResult(task.rel, "skipped", f"error while defacing ({type(exc).__name__}: {exc})"[:300])
     result.seconds = round(time.perf_counter() - started, 3)
+    result.output, result.qc_page = shown(result.output), shown(result.qc_page)
     return result
 
 

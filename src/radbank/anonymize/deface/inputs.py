@@ -38,6 +38,11 @@ class Plan:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
+def shown(path: Path | str) -> str:
+    """A path as text for reports and logs: bytes that are not UTF-8 become U+FFFD (never a crash)."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def is_tree(root: Path) -> bool:
     """A BIDS/MIDS dataset root."""
     return (root / "dataset_description.json").is_file() or any(p.is_dir() for p in root.glob("sub-*"))
@@ -70,7 +75,7 @@ def plan(src: Path, dst: Path, exclude: list[Path]) -> Plan:
             raise RadbankError(f"{src}: expected a .nii or .nii.gz file, or a folder")
         if dst.is_dir():
             raise RadbankError(f"{dst}: is a folder; for a NIfTI input give an output file name (.nii.gz)")
-        return Plan("file", [Task("nifti", (str(src),), str(dst), src.name, contrast_from_name(src.name))])
+        return Plan("file", [Task("nifti", (str(src),), str(dst), shown(src.name), contrast_from_name(src.name))])
     if not src.is_dir():
         raise RadbankError(f"{src}: input not found")
     if dst.exists() and not dst.is_dir():
@@ -80,9 +85,9 @@ def plan(src: Path, dst: Path, exclude: list[Path]) -> Plan:
         return _tree(src, dst, files)
     niftis = [f for f in files if is_nifti_name(f)]
     if niftis:
-        tasks = [Task("nifti", (str(f),), str(dst / f.relative_to(src)), str(f.relative_to(src)),
+        tasks = [Task("nifti", (str(f),), str(dst / f.relative_to(src)), shown(f.relative_to(src)),
                       contrast_from_name(f.name)) for f in niftis]  # fmt: skip
-        return Plan("folder", tasks, [(str(f.relative_to(src)), "not a NIfTI file (left out)") for f in files
+        return Plan("folder", tasks, [(shown(f.relative_to(src)), "not a NIfTI file (left out)") for f in files
                                       if not is_nifti_name(f)])  # fmt: skip
     dicoms = [f for f in files if _is_dicom(f)]
     if not dicoms:
@@ -99,7 +104,7 @@ def _series(src: Path, dst: Path, files: list[Path]) -> Plan:
     groups: dict[str, list[Path]] = {}
     skipped: list[tuple[str, str]] = []
     for f in files:
-        rel = str(f.relative_to(src))
+        rel = shown(f.relative_to(src))
         try:
             ds = pydicom.dcmread(f, stop_before_pixels=True)
         except Exception as exc:  # pydicom raises many types for damaged files
@@ -113,7 +118,7 @@ def _series(src: Path, dst: Path, files: list[Path]) -> Plan:
             continue
         groups.setdefault(str(ds.get("SeriesInstanceUID", "") or f.parent), []).append(f)
     tasks = [Task("dicom", tuple(str(f) for f in members), str(dst),
-                  f"{members[0].parent.relative_to(src)} ({len(members)} files, first {members[0].name})")
+                  shown(f"{members[0].parent.relative_to(src)} ({len(members)} files, first {members[0].name})"))
              for members in groups.values()]  # fmt: skip
     return Plan("dicom", tasks, skipped)
 
@@ -123,8 +128,8 @@ def _tree(src: Path, dst: Path, files: list[Path]) -> Plan:
     for f in files:
         rel = f.relative_to(src)
         contrast = contrast_from_name(f.name)
-        if is_nifti_name(f) and f.parent.name == "anat":  # every anatomical image, not only ANAT_SUFFIXES
-            tasks.append(Task("nifti", (str(f),), str(dst / rel), str(rel), contrast))
+        if is_nifti_name(f) and f.parent.name == "anat":  # every anatomical image, whatever its suffix
+            tasks.append(Task("nifti", (str(f),), str(dst / rel), shown(rel), contrast))
         else:
-            tasks.append(Task("copy", (str(f),), str(dst / rel), str(rel)))
+            tasks.append(Task("copy", (str(f),), str(dst / rel), shown(rel)))
     return Plan("tree", tasks)
