@@ -52,6 +52,9 @@ def mids_mr_path(root: str | Path, sub: str, ses: str, suffix: str = "T1w", *, a
 def sidecar_from_dicom(ds: Any) -> dict[str, Any]:
     """BIDS-style acquisition fields of an MR header (an allow-list; times in seconds)."""
     out: dict[str, Any] = {"Modality": "MR"}
+    part = str(ds.get("BodyPartExamined", "") or "").strip().upper()
+    if part:
+        out["BodyPartExamined"] = part
     for key in MR_FIELDS:
         value = ds.get(key)
         if value is None or value == "":

@@ -60,7 +60,7 @@ class DeepDefacerUNet(nn.Module):
         self.pad2 = _SamePad(2)
 
     def _conv(self, name: str, x: torch.Tensor) -> torch.Tensor:
-        return F.relu(self.layers[name](x))
+        return F.relu(self.layers[name](x), inplace=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         skips = []
