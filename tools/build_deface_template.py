@@ -37,6 +37,7 @@ SOURCES = {  # SHA-256 of pydeface 2.1.0's files
     "facemask.nii.gz": "8cba52c32c02e0cc28dd47606f6ef581b9c9804f1ae9d412da5a4addc57f0068",
 }
 FACTOR = 2
+EAR_MARGIN_MM = 10.0
 
 
 def reduce(data: np.ndarray, affine: np.ndarray, f: int = FACTOR) -> tuple[np.ndarray, np.ndarray]:
@@ -62,8 +63,9 @@ def brain_mask(head: np.ndarray) -> np.ndarray:
 
 
 def ear_mask(head: np.ndarray, brain: np.ndarray, keep: np.ndarray, zooms: np.ndarray) -> np.ndarray:
-    """Ears on the 2 mm grid: lateral to the skull (brain + 16 mm), between the skull base and the temples."""
-    hull = ndi.binary_dilation(brain, iterations=round(16 / zooms[0]))
+    """Ears on the 2 mm grid: lateral to the conservative brain mask + EAR_MARGIN_MM (outside the skull, which
+    leaves the concha that lies flat on the scalp at +16 mm), between the skull base and the temples."""
+    hull = ndi.binary_dilation(brain, iterations=round(EAR_MARGIN_MM / zooms[0]))
     xs = np.nonzero(brain.any(axis=(1, 2)))[0]
     ys = np.nonzero(brain.any(axis=(0, 2)))[0]
     zs = np.nonzero(brain.any(axis=(0, 1)))[0]
