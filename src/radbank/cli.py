@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from radbank import __version__, cli_deid, cli_findings, cli_learn, cli_mids, cli_risk, cli_serve, cli_text
+from radbank import __version__, cli_deface, cli_deid, cli_findings, cli_learn, cli_mids, cli_risk, cli_serve, cli_text
 from radbank.errors import RadbankError
 
 log = logging.getLogger("radbank")
@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_risk.add_parsers(sub, _common)
 
     cli_serve.add_parsers(sub, _common)
+    cli_deface.add_parsers(sub, _common)
     return parser
 
 
