@@ -15,6 +15,7 @@ from torch import nn
 from radbank import __version__
 from radbank.config import load_config
 from radbank.data.batches import TensorBatches
+from radbank.badinput import Skipped, from_printable
 from radbank.data.cache import load_images
 from radbank.device import autocast, inference_batch_size, resolve_device
 from radbank.errors import RadbankError
@@ -167,9 +168,11 @@ def evaluate_run(run_dir: str, device: str = "auto") -> dict[str, dict[str, Any]
             meta.task,
             list(meta.class_names),
         )
-        loaded = load_images(records.paths, pp, cfg.cache, cfg.workers, cfg.max_pixels)
+        paths = [from_printable(p) for p in records.paths]  # split.csv writes non-UTF-8 names as \xNN
+        loaded = load_images(paths, pp, cfg.cache, cfg.workers, cfg.max_pixels)
+        left_out = Skipped(log, suffix=" (left out of the evaluation)")
         for i, reason in loaded.errors.items():
-            log.warning("%s: %s (left out of the evaluation)", records.paths[i], reason)
+            left_out.skip(paths[i], reason)
         if not loaded.ok.any():
             raise RadbankError(
                 f"{run.root}: none of the {len(records)} {SPLIT_NAMES[name]} images can be read (was the data moved?)"

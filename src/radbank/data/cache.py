@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import logging
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -22,9 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
+from radbank.badinput import warn_file
 from radbank.data.preprocess import Preprocess, decode_task
 from radbank.io import DEFAULT_MAX_PIXELS
 from radbank.parallel import batched, map_parallel
+
+log = logging.getLogger(__name__)
 
 APPEND_BATCH = 256
 
@@ -40,9 +44,9 @@ def default_cache_root() -> Path:
 
 def file_key(path: str | Path) -> str:
     """Cache key of a source file: its absolute path, size and modification time."""
-    p = os.path.abspath(path)
+    p = os.fsencode(os.path.abspath(path))  # bytes: names that are not valid UTF-8 hash like the others
     st = os.stat(p)
-    return hashlib.sha1(f"{p}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()
+    return hashlib.sha1(p + f"\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()
 
 
 @dataclass
@@ -157,11 +161,14 @@ def load_images(
         results = map_parallel(decode_task, tasks, workers=workers)
         for chunk in batched(zip(todo, results, strict=True), APPEND_BATCH):
             cache.append(
-                [keys[i] for i, _ in chunk], [r[0] for _, r in chunk], [r[1] if r[2] else None for _, r in chunk]
+                [keys[i] for i, _ in chunk],
+                [r.array for _, r in chunk],
+                [r.reason if r.permanent else None for _, r in chunk],
             )
-            for i, (arr, why, _) in chunk:
-                if arr is None:
-                    errors[i] = why or "cannot decode"
+            for i, r in chunk:
+                warn_file(paths[i], r.warnings, log)
+                if r.array is None:
+                    errors[i] = r.reason or "cannot decode"
             if progress:
                 progress(len(chunk))
         rows, _ = cache.lookup([keys.get(i, "") for i in range(len(paths))])

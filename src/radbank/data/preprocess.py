@@ -6,10 +6,12 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
 
+from radbank.badinput import file_warnings, one_line
 from radbank.errors import BadInput
 from radbank.io import DEFAULT_MAX_PIXELS, load_gray
 
@@ -56,21 +58,28 @@ def preprocess_file(path: str | Path, pp: Preprocess, max_pixels: int = DEFAULT_
     return preprocess_image(load_gray(path, max_pixels, draft=pp.size), pp)
 
 
-def decode_task(args: tuple[str, Preprocess, int]) -> tuple[np.ndarray | None, str | None, bool]:
-    """Worker-side decode, never raising for a bad file.
+class Decoded(NamedTuple):
+    """What a worker sends back for one file: the array, or why not; and the decoder's warnings."""
 
-    Returns (array, None, True) or (None, reason, permanent); `permanent` is False for failures that
-    may not recur (memory, a decoder bug), which the cache therefore does not remember.
-    """
+    array: np.ndarray | None
+    reason: str | None
+    permanent: bool  # False for failures that may not recur (memory, a decoder bug): not remembered
+    warnings: list[str]  # pydicom/Pillow warnings raised while reading, one line each (see badinput)
+
+
+def decode_task(args: tuple[str, Preprocess, int]) -> Decoded:
+    """Worker-side decode, never raising for a bad file (the parent logs reasons and warnings)."""
     path, pp, max_pixels = args
-    try:
-        return preprocess_file(path, pp, max_pixels), None, True
-    except BadInput as exc:
-        return None, exc.reason, True
-    except MemoryError:
-        return None, "out of memory while decoding", False
-    except Exception as exc:  # a decoder bug must not stop the batch
-        return None, f"cannot decode ({type(exc).__name__}: {exc})", False
+    with file_warnings(path, emit=False) as notes:
+        try:
+            arr = preprocess_file(path, pp, max_pixels)
+        except BadInput as exc:
+            return Decoded(None, exc.reason, True, notes)
+        except MemoryError:
+            return Decoded(None, "out of memory while decoding", False, notes)
+        except Exception as exc:  # a decoder bug must not stop the batch
+            return Decoded(None, f"cannot decode ({type(exc).__name__}: {one_line(str(exc))})", False, notes)
+    return Decoded(arr, None, True, notes)
 
 
 def _pad_square(img: Image.Image) -> Image.Image:
