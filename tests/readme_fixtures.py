@@ -211,10 +211,16 @@ COMMAND_PLACEHOLDERS: dict[tuple[str, ...], dict[str, Builder]] = {
     ("predict",): {"DIR": _same("cams")},
     ("anonymize", "dicom"): {"OUT": _same("anon-table")},
     ("audit",): {"OUT": _same("anon-table")},
-    ("anonymize", "text"): {"IN": _text_reports("reports"), "OUT": _same("text-table"),
-                            "reports.csv": _report_table("reports.csv")},  # fmt: skip
-    ("mids", "export"): {"OUT": _same("mids-table"), "labels.csv": _deid_labels("labels.csv", "deid"),
-                         "reports.csv": _deid_reports("deid-reports.csv", "deid")},  # fmt: skip
+    ("anonymize", "text"): {
+        "IN": _text_reports("reports"),
+        "OUT": _same("text-table"),
+        "reports.csv": _report_table("reports.csv"),
+    },
+    ("mids", "export"): {
+        "OUT": _same("mids-table"),
+        "labels.csv": _deid_labels("labels.csv", "deid"),
+        "reports.csv": _deid_reports("deid-reports.csv", "deid"),
+    },
     ("mids", "validate"): {"DIR": _same("mids-table")},
     ("train", "NIH_ROOT"): {"RUN": _same("run-nih")},  # another dataset: another run folder
 }

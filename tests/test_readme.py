@@ -112,7 +112,9 @@ def to_argv(doc: Documented, work: Path) -> tuple[str, ...] | None:
     for tok in tokens[1:]:
         typed = fx.resolve(command, tok, work, tuple(tokens))
         if typed is None:
-            assert tok in fx.LITERALS or not PLACEHOLDER.match(tok), f"{doc.where}: placeholder {tok!r} has no mapping in readme_fixtures"
+            assert tok in fx.LITERALS or not PLACEHOLDER.match(tok), (
+                f"{doc.where}: placeholder {tok!r} has no mapping in readme_fixtures"
+            )
             argv.append(tok)
         elif typed:
             argv.append(typed)

@@ -45,6 +45,8 @@ PathLike = str | bytes | os.PathLike[str] | os.PathLike[bytes]
 PRINTABLE_ERRORS = "radbank.printable"
 _ESCAPED_BYTE = re.compile(rb"\\x([0-9a-fA-F]{2})")
 SPECIAL_FILE = "not a regular file (device, FIFO or socket)"
+# surrogateescape maps an undecodable byte 0xNN to the lone surrogate U+DC00 + 0xNN (0x80 <= NN <= 0xFF)
+ESCAPED_LOW, ESCAPED_HIGH, ESCAPE_BASE = 0xDC80, 0xDCFF, 0xDC00
 
 
 def _escape_surrogates(exc: UnicodeError) -> tuple[str, int]:
@@ -52,8 +54,8 @@ def _escape_surrogates(exc: UnicodeError) -> tuple[str, int]:
     if not isinstance(exc, UnicodeEncodeError):
         raise exc
     bad = exc.object[exc.start : exc.end]
-    if all(0xDC80 <= ord(c) <= 0xDCFF for c in bad):
-        return "".join(f"\\x{ord(c) - 0xDC00:02x}" for c in bad), exc.end
+    if all(ESCAPED_LOW <= ord(c) <= ESCAPED_HIGH for c in bad):
+        return "".join(f"\\x{ord(c) - ESCAPE_BASE:02x}" for c in bad), exc.end
     return "".join(f"\\u{ord(c):04x}" for c in bad), exc.end  # other lone surrogates: escaped too
 
 

@@ -10,12 +10,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from numpy.typing import NDArray
 from torch import nn
 
 from radbank import __version__
+from radbank.badinput import Skipped, from_printable
 from radbank.config import load_config
 from radbank.data.batches import TensorBatches
-from radbank.badinput import Skipped, from_printable
 from radbank.data.cache import load_images
 from radbank.device import autocast, inference_batch_size, resolve_device
 from radbank.errors import RadbankError
@@ -39,8 +40,8 @@ TUTORIAL = {
 
 @torch.inference_mode()
 def predict_probs(
-    model: nn.Module, images: np.ndarray, meta: RunMeta, device: torch.device, batch_size: int | None = None
-) -> np.ndarray:
+    model: nn.Module, images: NDArray[Any], meta: RunMeta, device: torch.device, batch_size: int | None = None
+) -> NDArray[Any]:
     """Probabilities for uint8 images (n, size, size) preprocessed as the checkpoint says."""
     batch_size = batch_size or inference_batch_size(device)
     model.eval()
@@ -58,7 +59,7 @@ def predict_probs(
     return torch.cat(out).numpy()
 
 
-def compute_metrics(meta: RunMeta, records: Records, probs: np.ndarray) -> dict[str, Any]:
+def compute_metrics(meta: RunMeta, records: Records, probs: NDArray[Any]) -> dict[str, Any]:
     """Metrics for the task of the checkpoint."""
     if meta.task == "binary":
         neg, pos = meta.class_names
@@ -68,7 +69,7 @@ def compute_metrics(meta: RunMeta, records: Records, probs: np.ndarray) -> dict[
     return multilabel_metrics(records.labels, probs, list(meta.label_names), meta.threshold)
 
 
-def predictions_table(meta: RunMeta, records: Records, probs: np.ndarray) -> pd.DataFrame:
+def predictions_table(meta: RunMeta, records: Records, probs: NDArray[Any]) -> pd.DataFrame:
     """One row per image: truth, probabilities, predicted class."""
     task = meta.task
     table = records.table[["path", "patient"]].copy()
@@ -100,7 +101,7 @@ SPLIT_NAMES = {"val": "validation", "test": "test"}
 def write_evaluation(
     run: RunPaths,
     meta: RunMeta,
-    parts: dict[str, tuple[Records, np.ndarray]],
+    parts: dict[str, tuple[Records, NDArray[Any]]],
     split_summary: pd.DataFrame | None = None,
 ) -> dict[str, dict[str, Any]]:
     """For each split ("val", "test"): predictions, metrics and plots; then report.html. Returns the metrics."""

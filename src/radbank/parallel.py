@@ -85,9 +85,7 @@ def map_parallel(
         context = mp.get_context("spawn")
     if chunksize is None:
         chunksize = max(1, min(64, n // (workers * 8)))
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=die_with_owner
-    ) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=die_with_owner) as pool:
         yield from pool.map(fn, items, chunksize=chunksize)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from radbank.badinput import Skipped, iter_files, printable, warn_file
 from radbank.data.preprocess import decode_task
@@ -38,8 +39,10 @@ def checkpoint_path(run_or_file: str | Path) -> Path:
     """A run folder's checkpoint, or the checkpoint file itself."""
     p = Path(run_or_file)
     if p.is_dir():
-        RunPaths.of(p).require()
-        return RunPaths.of(p).checkpoint
+        paths = RunPaths.of(p)
+        paths.require()
+        checkpoint: Path = paths.checkpoint
+        return checkpoint
     if p.is_file():
         return p
     raise RadbankError(f"{p}: no such run folder or checkpoint")
@@ -66,14 +69,14 @@ def collect_inputs(inputs: list[str], skipped: Skipped | None = None) -> tuple[l
     return files, sink.rows
 
 
-def probability_columns(meta: RunMeta, probs: np.ndarray) -> dict[str, np.ndarray]:
+def probability_columns(meta: RunMeta, probs: NDArray[Any]) -> dict[str, NDArray[Any]]:
     """Output name -> probabilities: the finding (binary), each class, or each finding."""
     names = meta.output_names()
     matrix = probs.reshape(len(probs), len(names))
     return {name: matrix[:, j] for j, name in enumerate(names)}
 
 
-def predicted_classes(meta: RunMeta, probs: np.ndarray) -> list[str]:
+def predicted_classes(meta: RunMeta, probs: NDArray[Any]) -> list[str]:
     """The model's answer per image: a class, or the findings over the threshold joined by '|' ('none')."""
     names = meta.class_names
     if meta.task == "binary":
@@ -83,7 +86,7 @@ def predicted_classes(meta: RunMeta, probs: np.ndarray) -> list[str]:
     return ["|".join(n for j, n in enumerate(names) if row[j] >= meta.threshold) or "none" for row in probs]
 
 
-def table_columns(meta: RunMeta, probs: np.ndarray) -> dict[str, Any]:
+def table_columns(meta: RunMeta, probs: NDArray[Any]) -> dict[str, Any]:
     """`prob_<name>` columns and the `predicted` column of `radbank predict`'s table."""
     cols: dict[str, Any] = {f"prob_{n}": v for n, v in probability_columns(meta, probs).items()}
     cols["predicted"] = predicted_classes(meta, probs)
@@ -128,7 +131,7 @@ def predict(
 CAM_BATCH = 64
 
 
-def write_cams(model: Any, meta: RunMeta, images: np.ndarray, probs: np.ndarray, names: list[str],
+def write_cams(model: Any, meta: RunMeta, images: NDArray[Any], probs: NDArray[Any], names: list[str],
                out: Path, device: Any) -> list[str]:  # fmt: skip
     """Grad-CAM overlays as `<stem>_cam.png` in `out` (a number is added when two inputs share a stem)."""
     from radbank.explain import explained_class, gradcam, overlay

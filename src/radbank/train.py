@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
+from numpy.typing import NDArray
 from torch import nn
 
 from radbank import __version__
@@ -97,7 +97,8 @@ def _resume_state(run: RunPaths) -> dict[str, Any] | None:
     if not run.state.exists():
         return None
     try:
-        return torch.load(run.state, map_location="cpu", weights_only=True)
+        state: dict[str, Any] = torch.load(run.state, map_location="cpu", weights_only=True)
+        return state
     except Exception as exc:
         log.warning("%s: unreadable resume state (%s); starting over", run.state, exc)
         return None
@@ -209,7 +210,8 @@ def _build(cfg: TrainConfig, spec: ModelSpec, device: torch.device) -> nn.Module
         from radbank.models.pretrained import load_pretrained
 
         load_pretrained(model, cfg.weights)
-    return model.to(device=device, memory_format=torch.channels_last)  # type: ignore[call-overload]
+    moved: nn.Module = model.to(device=device, memory_format=torch.channels_last)  # type: ignore[call-overload]
+    return moved
 
 
 def _make_fit(cfg: TrainConfig, data: PreparedData, device: torch.device, dist: Dist) -> _Fit:
@@ -230,7 +232,7 @@ def _make_fit(cfg: TrainConfig, data: PreparedData, device: torch.device, dist: 
     augment = RandomAffine(device=device, seed=cfg.seed + dist.rank) if cfg.augment else None
     shard = {"rank": dist.rank, "world_size": dist.world_size}
 
-    def batches(idx: np.ndarray, size: int, **kw: Any) -> TensorBatches:
+    def batches(idx: NDArray[Any], size: int, **kw: Any) -> TensorBatches:
         return TensorBatches(
             data.images[idx], targets[idx], size, norm.mean, norm.std, device, channels_last=True, **kw
         )

@@ -20,8 +20,10 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from radbank.badinput import warn_file
 from radbank.data.preprocess import Preprocess, decode_task
@@ -53,8 +55,8 @@ def file_key(path: str | Path) -> str:
 class LoadResult:
     """Images for the paths that decoded, and the reasons for those that did not."""
 
-    images: np.ndarray  # (n_ok, size, size) uint8
-    ok: np.ndarray  # bool per input path
+    images: NDArray[Any]  # (n_ok, size, size) uint8
+    ok: NDArray[Any]  # bool per input path
     errors: dict[int, str] = field(default_factory=dict)  # input index -> reason
     decoded: int = 0  # how many were decoded now (cache misses)
 
@@ -77,7 +79,7 @@ class ImageCache:
     def close(self) -> None:
         self._db.close()
 
-    def lookup(self, keys: Sequence[str]) -> tuple[np.ndarray, dict[int, str]]:
+    def lookup(self, keys: Sequence[str]) -> tuple[NDArray[Any], dict[int, str]]:
         """Rows for keys (-1 when absent) and the recorded failures (index -> reason)."""
         rows_by_key = dict(self._db.execute("SELECT key, row FROM rows"))
         bad_by_key = dict(self._db.execute("SELECT key, reason FROM bad"))
@@ -85,7 +87,7 @@ class ImageCache:
         bad = {i: bad_by_key[k] for i, k in enumerate(keys) if k in bad_by_key}
         return rows, bad
 
-    def read(self, rows: np.ndarray) -> np.ndarray:
+    def read(self, rows: NDArray[Any]) -> NDArray[Any]:
         """Gather rows into one (n, size, size) uint8 array in memory."""
         if len(rows) == 0:
             return np.zeros((0, self.pp.size, self.pp.size), np.uint8)
@@ -97,7 +99,7 @@ class ImageCache:
         del mm
         return out
 
-    def append(self, keys: Sequence[str], arrays: Sequence[np.ndarray | None], reasons: Sequence[str | None]) -> None:
+    def append(self, keys: Sequence[str], arrays: Sequence[NDArray[Any] | None], reasons: Sequence[str | None]) -> None:
         """Store decoded arrays (and failure reasons) for keys, atomically with respect to the index."""
         with self._locked():
             size = self.pixels.stat().st_size if self.pixels.exists() else 0

@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from radbank.badinput import Skipped
 from radbank.config import TrainConfig
@@ -26,21 +28,23 @@ from radbank.sources.open import open_source
 
 log = logging.getLogger(__name__)
 
+MIN_PER_CLASS = 2  # one for training, one for validation
+
 
 @dataclass
 class PreparedData:
     """Decoded images of the selected records, and the split (index arrays into records)."""
 
     records: Records
-    images: np.ndarray  # (n, size, size) uint8, aligned with records
-    train: np.ndarray
-    val: np.ndarray
-    test: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    images: NDArray[Any]  # (n, size, size) uint8, aligned with records
+    train: NDArray[Any]
+    val: NDArray[Any]
+    test: NDArray[Any] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     skipped: list[tuple[str, str]] = field(default_factory=list)
     load_seconds: float = 0.0
     decoded: int = 0
 
-    def split_column(self) -> np.ndarray:
+    def split_column(self) -> NDArray[Any]:
         """'train' / 'val' / 'test' per record."""
         out = np.full(len(self.records), "", dtype=object)
         out[self.train], out[self.val], out[self.test] = "train", "val", "test"
@@ -78,7 +82,7 @@ def prepare_data(cfg: TrainConfig) -> PreparedData:
     return PreparedData(records, loaded.images, train, val, test, skipped.rows, seconds, loaded.decoded)
 
 
-def three_way_split(records: Records, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def three_way_split(records: Records, cfg: TrainConfig) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
     """(train, val, test) index arrays; test is empty unless cfg.test_split asks for one."""
     strata = records.strata()
     groups = records.table["patient"].astype(str).to_numpy()
@@ -123,6 +127,8 @@ def check_classes(records: Records, data: str, skipped: int = 0) -> None:
                 f"{data}: no readable image has any of the findings {', '.join(records.label_names)}{left_out}"
             )
         return
-    few = [f"{name} ({n})" for name, n in records.counts().items() if n < 2]
+    few = [f"{name} ({n})" for name, n in records.counts().items() if n < MIN_PER_CLASS]
     if few:
-        raise RadbankError(f"{data}: need at least 2 readable images per class; too few in {', '.join(few)}")
+        raise RadbankError(
+            f"{data}: need at least {MIN_PER_CLASS} readable images per class; too few in {', '.join(few)}"
+        )

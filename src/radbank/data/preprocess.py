@@ -6,9 +6,10 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
 
 from radbank.badinput import file_warnings, one_line
@@ -18,6 +19,7 @@ from radbank.io import DEFAULT_MAX_PIXELS, load_gray
 # Bump when decoding or resizing changes what lands in the cache.
 PREPROCESS_VERSION = 1
 FITS = ("stretch", "pad")
+MIN_SIZE, MAX_SIZE = 8, 2048  # working size in pixels
 
 
 @dataclass(frozen=True)
@@ -29,8 +31,8 @@ class Preprocess:
     version: int = PREPROCESS_VERSION
 
     def __post_init__(self) -> None:
-        if not 8 <= self.size <= 2048:
-            raise ValueError(f"size must be between 8 and 2048, not {self.size}")
+        if not MIN_SIZE <= self.size <= MAX_SIZE:
+            raise ValueError(f"size must be between {MIN_SIZE} and {MAX_SIZE}, not {self.size}")
         if self.fit not in FITS:
             raise ValueError(f"fit must be one of {', '.join(FITS)}, not {self.fit!r}")
 
@@ -42,7 +44,7 @@ class Preprocess:
         return asdict(self)
 
 
-def preprocess_image(img: Image.Image, pp: Preprocess) -> np.ndarray:
+def preprocess_image(img: Image.Image, pp: Preprocess) -> NDArray[Any]:
     """Resize a grayscale PIL image (mode 'L' or 'F' in [0, 1]) to a uint8 pp.size square."""
     if pp.fit == "pad":
         img = _pad_square(img)
@@ -53,7 +55,7 @@ def preprocess_image(img: Image.Image, pp: Preprocess) -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.uint8)
 
 
-def preprocess_file(path: str | Path, pp: Preprocess, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def preprocess_file(path: str | Path, pp: Preprocess, max_pixels: int = DEFAULT_MAX_PIXELS) -> NDArray[Any]:
     """Decode one file and preprocess it; raises BadInput."""
     return preprocess_image(load_gray(path, max_pixels, draft=pp.size), pp)
 
@@ -61,7 +63,7 @@ def preprocess_file(path: str | Path, pp: Preprocess, max_pixels: int = DEFAULT_
 class Decoded(NamedTuple):
     """What a worker sends back for one file: the array, or why not; and the decoder's warnings."""
 
-    array: np.ndarray | None
+    array: NDArray[Any] | None
     reason: str | None
     permanent: bool  # False for failures that may not recur (memory, a decoder bug): not remembered
     warnings: list[str]  # pydicom/Pillow warnings raised while reading, one line each (see badinput)

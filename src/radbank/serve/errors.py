@@ -29,7 +29,9 @@ SECURITY_HEADERS = {
 
 def error(message: str, status: int, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
     """`{"error": message, ...extra}` with `status` and the security headers."""
-    return JSONResponse({"error": message, **extra}, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
+    return JSONResponse(
+        {"error": message, **extra}, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})}
+    )
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

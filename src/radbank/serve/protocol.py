@@ -22,6 +22,7 @@ from radbank.serve.errors import SECURITY_HEADERS
 
 DRAIN_SECONDS = 2.0  # how long a rejected connection swallows what the client still sends
 DRAIN_BYTES = 4 * 1024 * 1024  # ... and how much of it
+HEADERS_TOO_LARGE = 431
 
 
 class _RecordingConnection(h11.Connection):
@@ -40,8 +41,8 @@ class _RecordingConnection(h11.Connection):
 def error_status(exc: h11.RemoteProtocolError | None) -> tuple[int, str]:
     """The status and message for a request h11 rejected: 431 for headers over the limit, else 400."""
     hint = int(getattr(exc, "error_status_hint", 400) or 400) if exc is not None else 400
-    if hint == 431:
-        return 431, "request headers too large"
+    if hint == HEADERS_TOO_LARGE:
+        return HEADERS_TOO_LARGE, "request headers too large"
     detail = str(exc) if exc is not None and str(exc) else "malformed request"
     return hint, f"malformed HTTP request ({detail})"
 
@@ -52,7 +53,8 @@ class JsonErrorsH11Protocol(H11Protocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         size = self.config.h11_max_incomplete_event_size or DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
-        self.conn = _RecordingConnection(h11.SERVER, size)
+        self.recorder = _RecordingConnection(h11.SERVER, size)
+        self.conn = self.recorder
         self._drained: int | None = None  # bytes dropped since the error answer; None before it
 
     def data_received(self, data: bytes) -> None:
@@ -64,7 +66,7 @@ class JsonErrorsH11Protocol(H11Protocol):
             self.transport.close()
 
     def send_400_response(self, msg: str) -> None:
-        status, message = error_status(self.conn.last_error)
+        status, message = error_status(self.recorder.last_error)
         body = json.dumps({"error": message}).encode()
         headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
         headers += [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]

@@ -14,6 +14,9 @@ from collections.abc import AsyncGenerator
 from starlette.datastructures import FormData, Headers
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+MAX_FIELDS = 8  # form fields that are not files
+MAX_FIELD_BYTES = 64 * 1024  # ... and their size each
+
 
 class UploadTooLarge(MultiPartException):
     """A file of the upload is over the per-file limit (HTTP 413)."""
@@ -32,16 +35,9 @@ class MemoryMultiPartParser(MultiPartParser):
     """Starlette's multipart parser, files kept in memory and limited to `max_file_size` bytes each."""
 
     def __init__(
-        self,
-        headers: Headers,
-        stream: AsyncGenerator[bytes, None],
-        *,
-        max_file_size: int,
-        max_files: int = 16,
-        max_fields: int = 8,
-        max_part_size: int = 64 * 1024,
+        self, headers: Headers, stream: AsyncGenerator[bytes, None], *, max_file_size: int, max_files: int = 16
     ) -> None:
-        super().__init__(headers, stream, max_files=max_files, max_fields=max_fields, max_part_size=max_part_size)
+        super().__init__(headers, stream, max_files=max_files, max_fields=MAX_FIELDS, max_part_size=MAX_FIELD_BYTES)
         self.max_file_size = max_file_size
         self.spool_max_size = max_file_size + 1  # this instance only: never past the limit, so never on disk
         self._file_index = -1

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from radbank.errors import RadbankError
 from radbank.badinput import Skipped, iter_files
+from radbank.errors import RadbankError
 from radbank.parallel import map_parallel
 from radbank.sources.records import Records, from_class_names
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from radbank.errors import RadbankError
 from radbank.badinput import Skipped, iter_files
+from radbank.errors import RadbankError
 from radbank.sources.records import Records, from_class_names
 
 log = logging.getLogger(__name__)
