@@ -178,3 +178,18 @@ def test_train_nih_without_positive_images_is_one_line_and_no_run(
     assert "Traceback" not in "\n".join(err)
     assert err[-1].startswith(f"radbank: error: {nih}: no readable image has any of the findings")
     assert not run.exists()
+
+
+def test_subset_lists_missing_images_and_goes_on(tmp_path: Path) -> None:
+    from radbank.phantom import PhantomSpec, generate
+
+    nih = generate(tmp_path / "nih", PhantomSpec(n=40, seed=2, layout="nih"), workers=1)
+    entries = pd.read_csv(nih / "Data_Entry_2017.csv")
+    gone = entries.loc[entries["Finding Labels"] == "Pneumothorax", "Image Index"].iloc[0]
+    next(nih.rglob(gone)).unlink()
+    out = tmp_path / "sub"
+    assert main(["subset", str(nih), "--finding", "Pneumothorax", "--out", str(out), "--n", "0", "-q"]) == 0
+    skipped = pd.read_csv(out / "skipped.csv")
+    assert [Path(p).name for p in skipped.path] == [gone]
+    assert skipped.reason[0].startswith("listed in Data_Entry_2017.csv but not found")
+    assert gone not in set(pd.read_csv(out / "manifest.csv")["Image Index"])
