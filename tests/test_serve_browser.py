@@ -101,3 +101,21 @@ def test_dicom_upload_shows_deidentified_header(server: str, browser: object, tm
         if len(ident) > 3:  # the file name itself (with the patient's name) is shown: it is the user's own
             assert ident not in page.inner_text("[data-testid=header]"), ident
     page.close()
+
+
+def test_docs_render_offline_from_this_server(server: str, browser: object) -> None:
+    """/docs shows the API in Swagger UI with every request going to this server (no CDN, no validator)."""
+    pytest.importorskip("swagger_ui_bundle")
+    page = browser.new_page()  # type: ignore[attr-defined]
+    requested: list[str] = []
+    page.on("request", lambda req: requested.append(req.url))
+    blocked: list[str] = []
+    page.on("console", lambda msg: blocked.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page.goto(server + "/docs")
+    page.wait_for_selector(".swagger-ui .info .title", timeout=30_000)
+    assert "radbank" in page.inner_text(".swagger-ui .info .title")
+    page.wait_for_selector("[data-path='/api/predict']", timeout=30_000)
+    assert requested
+    assert all(url.startswith(server) or url.startswith("data:") for url in requested), requested
+    assert blocked == []
+    page.close()

@@ -26,6 +26,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from radbank.serve.app import create_app
     from radbank.serve.inference import Service
+    from radbank.serve.protocol import JsonErrorsH11Protocol
 
     service = Service(args.run, device=args.device)
     app = create_app(service, max_bytes=int(args.max_mb * 2**20), max_files=args.max_files)
@@ -33,7 +34,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log.warning("listening on %s: reachable from other machines; put it behind TLS and authentication", args.host)
     print(f"radbank serve: http://{args.host}:{args.port}/  (model {service.meta.model.name}; Ctrl-C to stop)")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if args.quiet else "info",
-                access_log=not args.quiet)  # fmt: skip
+                access_log=not args.quiet, http=JsonErrorsH11Protocol)  # fmt: skip
     return 0
 
 

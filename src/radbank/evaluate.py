@@ -10,9 +10,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from numpy.typing import NDArray
 from torch import nn
 
 from radbank import __version__
+from radbank.badinput import Skipped, from_printable
 from radbank.config import load_config
 from radbank.data.batches import TensorBatches
 from radbank.data.cache import load_images
@@ -38,8 +40,8 @@ TUTORIAL = {
 
 @torch.inference_mode()
 def predict_probs(
-    model: nn.Module, images: np.ndarray, meta: RunMeta, device: torch.device, batch_size: int | None = None
-) -> np.ndarray:
+    model: nn.Module, images: NDArray[Any], meta: RunMeta, device: torch.device, batch_size: int | None = None
+) -> NDArray[Any]:
     """Probabilities for uint8 images (n, size, size) preprocessed as the checkpoint says."""
     batch_size = batch_size or inference_batch_size(device)
     model.eval()
@@ -57,7 +59,7 @@ def predict_probs(
     return torch.cat(out).numpy()
 
 
-def compute_metrics(meta: RunMeta, records: Records, probs: np.ndarray) -> dict[str, Any]:
+def compute_metrics(meta: RunMeta, records: Records, probs: NDArray[Any]) -> dict[str, Any]:
     """Metrics for the task of the checkpoint."""
     if meta.task == "binary":
         neg, pos = meta.class_names
@@ -67,7 +69,7 @@ def compute_metrics(meta: RunMeta, records: Records, probs: np.ndarray) -> dict[
     return multilabel_metrics(records.labels, probs, list(meta.label_names), meta.threshold)
 
 
-def predictions_table(meta: RunMeta, records: Records, probs: np.ndarray) -> pd.DataFrame:
+def predictions_table(meta: RunMeta, records: Records, probs: NDArray[Any]) -> pd.DataFrame:
     """One row per image: truth, probabilities, predicted class."""
     task = meta.task
     table = records.table[["path", "patient"]].copy()
@@ -99,7 +101,7 @@ SPLIT_NAMES = {"val": "validation", "test": "test"}
 def write_evaluation(
     run: RunPaths,
     meta: RunMeta,
-    parts: dict[str, tuple[Records, np.ndarray]],
+    parts: dict[str, tuple[Records, NDArray[Any]]],
     split_summary: pd.DataFrame | None = None,
 ) -> dict[str, dict[str, Any]]:
     """For each split ("val", "test"): predictions, metrics and plots; then report.html. Returns the metrics."""
@@ -167,9 +169,11 @@ def evaluate_run(run_dir: str, device: str = "auto") -> dict[str, dict[str, Any]
             meta.task,
             list(meta.class_names),
         )
-        loaded = load_images(records.paths, pp, cfg.cache, cfg.workers, cfg.max_pixels)
+        paths = [from_printable(p) for p in records.paths]  # split.csv writes non-UTF-8 names as \xNN
+        loaded = load_images(paths, pp, cfg.cache, cfg.workers, cfg.max_pixels)
+        left_out = Skipped(log, suffix=" (left out of the evaluation)")
         for i, reason in loaded.errors.items():
-            log.warning("%s: %s (left out of the evaluation)", records.paths[i], reason)
+            left_out.skip(paths[i], reason)
         if not loaded.ok.any():
             raise RadbankError(
                 f"{run.root}: none of the {len(records)} {SPLIT_NAMES[name]} images can be read (was the data moved?)"

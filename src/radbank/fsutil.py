@@ -24,6 +24,18 @@ def _umask() -> int:
 FILE_MODE = 0o666 & ~_umask()
 
 
+# Temporary files of atomic writes in progress in this process, removed by `discard_unfinished` when a
+# worker must die at once (its owner was killed), so that no `.part` file is left behind.
+_UNFINISHED: set[Path] = set()
+
+
+def discard_unfinished() -> None:
+    """Remove the temporary files of this process's unfinished atomic writes (before a hard exit)."""
+    for tmp in list(_UNFINISHED):
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path, mode: int = FILE_MODE) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success rename it to `path`, else delete it.
@@ -39,12 +51,15 @@ def atomic_path(path: str | Path, mode: int = FILE_MODE) -> Iterator[Path]:
     os.fchmod(fd, mode)
     os.close(fd)
     tmp_path = Path(tmp)
+    _UNFINISHED.add(tmp_path)
     try:
         yield tmp_path
         os.replace(tmp_path, target)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+    finally:
+        _UNFINISHED.discard(tmp_path)
 
 
 def write_bytes(path: str | Path, data: bytes) -> None:

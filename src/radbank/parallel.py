@@ -1,20 +1,56 @@
-"""One way to run a function over many items in worker processes, keeping the input order."""
+"""One way to run a function over many items in worker processes, keeping the input order.
+
+Workers die with the process that started the pool (its owner), even when the owner is killed with
+SIGKILL. Each worker runs a watchdog thread blocked on multiprocessing's parent sentinel: a pipe whose
+write end only the owner holds, so the read end becomes ready the moment the owner is gone. The worker
+then removes the temporary files of its unfinished atomic writes (`radbank.fsutil.atomic_path`) and
+exits at once, so nothing is written after the owner's death. Once the workers are gone, the
+forkserver exits too (it lives only while a process holds its "alive" pipe: the owner and the workers).
+
+Linux's prctl(PR_SET_PDEATHSIG) does not help here: a worker's parent is the forkserver, not the owner,
+and the forkserver outlives the owner for as long as a worker lives.
+"""
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
-import time
+import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.connection import wait
 from multiprocessing.context import BaseContext
+from types import FrameType
 from typing import TypeVar
+
+from radbank.fsutil import discard_unfinished
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 # Below this many items, starting processes costs more than it saves.
 MIN_PARALLEL_ITEMS = 48
+
+
+def _exit_now(signum: int = 0, frame: FrameType | None = None) -> None:
+    """End this worker at once: unfinished atomic writes are removed, nothing else runs."""
+    discard_unfinished()
+    os._exit(1)
+
+
+def _watch(sentinel: int) -> None:
+    wait([sentinel])  # returns when the owner has exited, however it died
+    _exit_now()
+
+
+def die_with_owner() -> None:
+    """Worker initializer: end this process as soon as the process that started the pool is gone."""
+    signal.signal(signal.SIGTERM, _exit_now)  # the pool's own terminate() also cleans up
+    owner = mp.parent_process()
+    if owner is None or owner.sentinel is None:
+        return
+    threading.Thread(target=_watch, args=(owner.sentinel,), name="radbank-owner-watch", daemon=True).start()
 
 
 def default_workers() -> int:
@@ -32,7 +68,7 @@ def map_parallel(
 
     `fn` must be a module-level function and must not raise for bad items: return the error instead,
     so that one bad item never stops the batch. Processes start with `forkserver` where available
-    (safe beside torch's threads), else `spawn`.
+    (safe beside torch's threads), else `spawn`; they die with this process (see the module docstring).
     """
     n = len(items)
     workers = default_workers() if workers <= 0 else workers
@@ -49,39 +85,8 @@ def map_parallel(
         context = mp.get_context("spawn")
     if chunksize is None:
         chunksize = max(1, min(64, n // (workers * 8)))
-    pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=die_with_parent, initargs=(os.getpid(),)
-    )
-    with pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=die_with_owner) as pool:
         yield from pool.map(fn, items, chunksize=chunksize)
-
-
-def die_with_parent(parent: int) -> None:
-    """Worker initializer: exit as soon as the process that started the pool (`parent`) is gone, even when it
-    was killed (SIGKILL runs no clean-up). Workers are children of the forkserver, which itself waits for
-    them, so neither a parent-death signal nor the pool's own checks stop them: without this they would go on
-    with their queued items for seconds, writing under PID 1. A daemon thread waits on the parent's pidfd
-    (Linux), else polls it."""
-    import threading
-
-    def watch() -> None:
-        try:
-            import select
-
-            fd = os.pidfd_open(parent)
-            select.select([fd], [], [])  # readable once the parent has exited
-        except (AttributeError, OSError):  # no pidfd here: poll
-            while True:
-                try:
-                    os.kill(parent, 0)
-                except ProcessLookupError:
-                    break
-                except PermissionError:  # another user's process took its number: ours is gone
-                    break
-                time.sleep(0.2)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
 
 
 def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:

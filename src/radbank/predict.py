@@ -9,12 +9,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
+from radbank.badinput import Skipped, iter_files, printable, warn_file
 from radbank.data.preprocess import decode_task
 from radbank.device import resolve_device
 from radbank.errors import RadbankError
 from radbank.evaluate import predict_probs
-from radbank.fsutil import is_hidden
 from radbank.io import DEFAULT_MAX_PIXELS
 from radbank.models.checkpoint import load_checkpoint
 from radbank.parallel import map_parallel
@@ -38,36 +39,44 @@ def checkpoint_path(run_or_file: str | Path) -> Path:
     """A run folder's checkpoint, or the checkpoint file itself."""
     p = Path(run_or_file)
     if p.is_dir():
-        RunPaths.of(p).require()
-        return RunPaths.of(p).checkpoint
+        paths = RunPaths.of(p)
+        paths.require()
+        checkpoint: Path = paths.checkpoint
+        return checkpoint
     if p.is_file():
         return p
     raise RadbankError(f"{p}: no such run folder or checkpoint")
 
 
-def collect_inputs(inputs: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Expand files and folders (recursively, hidden files skipped) into a sorted file list."""
+def collect_inputs(inputs: list[str], skipped: Skipped | None = None) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Expand files and folders (recursively, hidden files skipped) into a sorted file list.
+
+    Inputs that do not exist, dangling links, link loops and special files are logged and listed with
+    their reason (`radbank.badinput.iter_files`).
+    """
+    sink = skipped if skipped is not None else Skipped(log)
     files: list[Path] = []
-    missing: list[tuple[str, str]] = []
     for item in inputs:
         p = Path(item)
         if p.is_dir():
-            files.extend(sorted(f for f in p.rglob("*") if f.is_file() and not is_hidden(f.relative_to(p))))
+            files.extend(iter_files(p, sink))
         elif p.is_file():
             files.append(p)
+        elif p.is_symlink():
+            files.extend(iter_files(p, sink))  # reports the dangling link or loop
         else:
-            missing.append((item, "no such file or folder"))
-    return files, missing
+            sink.skip(item, "no such file or folder")
+    return files, sink.rows
 
 
-def probability_columns(meta: RunMeta, probs: np.ndarray) -> dict[str, np.ndarray]:
+def probability_columns(meta: RunMeta, probs: NDArray[Any]) -> dict[str, NDArray[Any]]:
     """Output name -> probabilities: the finding (binary), each class, or each finding."""
     names = meta.output_names()
     matrix = probs.reshape(len(probs), len(names))
     return {name: matrix[:, j] for j, name in enumerate(names)}
 
 
-def predicted_classes(meta: RunMeta, probs: np.ndarray) -> list[str]:
+def predicted_classes(meta: RunMeta, probs: NDArray[Any]) -> list[str]:
     """The model's answer per image: a class, or the findings over the threshold joined by '|' ('none')."""
     names = meta.class_names
     if meta.task == "binary":
@@ -77,7 +86,7 @@ def predicted_classes(meta: RunMeta, probs: np.ndarray) -> list[str]:
     return ["|".join(n for j, n in enumerate(names) if row[j] >= meta.threshold) or "none" for row in probs]
 
 
-def table_columns(meta: RunMeta, probs: np.ndarray) -> dict[str, Any]:
+def table_columns(meta: RunMeta, probs: NDArray[Any]) -> dict[str, Any]:
     """`prob_<name>` columns and the `predicted` column of `radbank predict`'s table."""
     cols: dict[str, Any] = {f"prob_{n}": v for n, v in probability_columns(meta, probs).items()}
     cols["predicted"] = predicted_classes(meta, probs)
@@ -98,31 +107,31 @@ def predict(
     dev = resolve_device(device)
     model, meta = load_checkpoint(checkpoint_path(run_or_file), dev)
     pp = meta.preprocess
-    files, skipped = collect_inputs(inputs)
+    skipped = Skipped(log)
+    files, _ = collect_inputs(inputs, skipped)
     arrays, kept = [], []
     with bar(len(files), "decoding") as pbar:
         tasks = [(str(f), pp, max_pixels) for f in files]
-        for f, (arr, reason, _) in zip(files, map_parallel(decode_task, tasks, workers=workers), strict=True):
+        for f, res in zip(files, map_parallel(decode_task, tasks, workers=workers), strict=True):
             pbar.update(1)
-            if arr is None:
-                skipped.append((str(f), reason or "cannot decode"))
+            warn_file(f, res.warnings, log)
+            if res.array is None:
+                skipped.skip(f, res.reason or "cannot decode")
             else:
-                arrays.append(arr)
+                arrays.append(res.array)
                 kept.append(str(f))
-    for path, reason in skipped:
-        log.warning("%s: %s (skipped)", path, reason)
     images = np.stack(arrays) if arrays else np.zeros((0, pp.size, pp.size), np.uint8)
     probs = predict_probs(model, images, meta, dev, batch_size=batch_size)
-    table = pd.DataFrame({"file": kept, **table_columns(meta, probs)})
+    table = pd.DataFrame({"file": [printable(f) for f in kept], **table_columns(meta, probs)})
     if cam_dir is not None:
-        table["cam"] = write_cams(model, meta, images, probs, kept, Path(cam_dir), dev)
-    return Predictions(table, skipped, meta)
+        table["cam"] = [printable(c) for c in write_cams(model, meta, images, probs, kept, Path(cam_dir), dev)]
+    return Predictions(table, skipped.rows, meta)
 
 
 CAM_BATCH = 64
 
 
-def write_cams(model: Any, meta: RunMeta, images: np.ndarray, probs: np.ndarray, names: list[str],
+def write_cams(model: Any, meta: RunMeta, images: NDArray[Any], probs: NDArray[Any], names: list[str],
                out: Path, device: Any) -> list[str]:  # fmt: skip
     """Grad-CAM overlays as `<stem>_cam.png` in `out` (a number is added when two inputs share a stem)."""
     from radbank.explain import explained_class, gradcam, overlay

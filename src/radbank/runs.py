@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from radbank.badinput import PRINTABLE_ERRORS
 from radbank.errors import RadbankError
 from radbank.fsutil import atomic_path
 
@@ -69,9 +70,9 @@ class RunPaths:
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write a CSV atomically (UTF-8, no index)."""
+    """Write a CSV atomically (UTF-8, no index; file names that are not UTF-8 written as `\\xNN`)."""
     with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False)
+        frame.to_csv(tmp, index=False, encoding="utf-8", errors=PRINTABLE_ERRORS)
 
 
 def write_skipped(path: str | Path, skipped: list[tuple[str, str]]) -> None:

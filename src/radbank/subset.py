@@ -19,8 +19,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from radbank.badinput import Skipped, printable
 from radbank.errors import RadbankError
 from radbank.fsutil import atomic_path
+from radbank.runs import write_skipped
 from radbank.sources.nih import NO_FINDING, find_csv, index_images, official_split, parse_labels, read_table
 
 log = logging.getLogger(__name__)
@@ -112,8 +114,12 @@ def write_subset(
     rows = eligible_rows(table, name, view)
     present = rows["Image Index"].isin(files)
     result = SubsetResult(dest, missing=int((~present).sum()))
-    if result.missing:
-        log.warning("%s: %d eligible image(s) listed in the CSV are missing on disk, left out", base, result.missing)
+    skipped = Skipped(log)  # per-file problems: listed in DIR/skipped.csv, the subset goes on
+    where = f"listed in {csv_file.name} but not found under {base}"
+    skipped.rows.extend((printable(base / image), where) for image in rows.loc[~present, "Image Index"])
+    if result.missing:  # one line for all of them: a partial download may miss thousands
+        log.warning("%s: %d eligible image(s) listed in the CSV are missing on disk, left out (see %s)", base,
+                    result.missing, dest / "skipped.csv")  # fmt: skip
     rows = rows[present]
     pos_rows, neg_rows = rows[rows["class"] == name], rows[rows["class"] == NEGATIVE_FOLDER]
     if pos_rows.empty or neg_rows.empty:
@@ -133,10 +139,13 @@ def write_subset(
             target = folder / image
             if target.exists():
                 continue
-            if _link_or_copy(Path(files[image]), target, copy):
-                result.linked += 1
-            else:
-                result.copied += 1
+            try:
+                linked = _link_or_copy(Path(files[image]), target, copy)
+            except OSError as exc:  # this source file cannot be read: the others still can
+                skipped.skip(files[image], f"cannot copy ({exc.strerror or exc})")
+                continue
+            result.linked += linked
+            result.copied += not linked
     manifest = picked.assign(source=[os.path.relpath(files[i], base) for i in picked["Image Index"]])
     columns = [
         "Image Index",
@@ -152,6 +161,7 @@ def write_subset(
     ]
     with atomic_path(dest / "manifest.csv") as tmp:
         manifest[columns].to_csv(tmp, index=False)
+    write_skipped(dest / "skipped.csv", skipped.rows)
     return result
 
 

@@ -12,11 +12,12 @@ import logging
 import shutil
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
+from numpy.typing import NDArray
 from torch import nn
 
 from radbank import __version__
@@ -54,10 +55,12 @@ class TrainResult:
     seconds: float = 0.0
 
 
-def _start_or_resume(run: RunPaths, cfg: TrainConfig, overwrite: bool) -> None:
-    """Prepare the run folder for `cfg` (rank 0): refuse another run's folder, write config.yaml."""
-    if run.root.exists() and overwrite:
-        shutil.rmtree(run.root)
+def _check_run_folder(run: RunPaths, cfg: TrainConfig, overwrite: bool) -> None:
+    """Refuse a folder that holds another run or something else (unless `overwrite`); writes nothing."""
+    if run.root.exists() and not run.root.is_dir():
+        raise RadbankError(f"{run.root}: exists and is not a folder; choose another --out")
+    if overwrite:
+        return
     if run.config.exists():
         old = load_config(run.config).identity()
         new = cfg.identity()
@@ -69,15 +72,33 @@ def _start_or_resume(run: RunPaths, cfg: TrainConfig, overwrite: bool) -> None:
             )
     elif run.root.exists() and any(run.root.iterdir()):
         raise RadbankError(f"{run.root}: folder exists and is not a radbank run; choose another --out")
+
+
+def _start_or_resume(run: RunPaths, cfg: TrainConfig, overwrite: bool, made: list[Path]) -> None:
+    """Make the run folder for `cfg` (rank 0) and write config.yaml; a folder made (or replaced) here is
+    appended to `made`, so that a failure before the first epoch's state removes it again."""
+    _check_run_folder(run, cfg, overwrite)
+    if run.root.exists() and overwrite:
+        shutil.rmtree(run.root)
+    if not run.root.exists() or not any(run.root.iterdir()):
+        made.append(run.root)
     run.root.mkdir(parents=True, exist_ok=True)
     save_config(cfg, run.config)
+
+
+def _remove_half_made(run: RunPaths, made: list[Path]) -> None:
+    """After a failure: remove the run folder this call made, unless an epoch's state is there to resume."""
+    if made and not run.state.exists() and not run.checkpoint.exists():
+        shutil.rmtree(run.root, ignore_errors=True)
+        log.debug("%s: removed (training stopped before its first epoch)", run.root)
 
 
 def _resume_state(run: RunPaths) -> dict[str, Any] | None:
     if not run.state.exists():
         return None
     try:
-        return torch.load(run.state, map_location="cpu", weights_only=True)
+        state: dict[str, Any] = torch.load(run.state, map_location="cpu", weights_only=True)
+        return state
     except Exception as exc:
         log.warning("%s: unreadable resume state (%s); starting over", run.state, exc)
         return None
@@ -101,12 +122,13 @@ def train(cfg: TrainConfig, overwrite: bool = False) -> TrainResult:
     cfg.validate()
     dist = init_distributed(cfg.device)
     started = time.perf_counter()
+    run = RunPaths.of(cfg.out)
+    made: list[Path] = []  # the run folder, once this call has made it
     try:
-        run = RunPaths.of(cfg.out)
         done = None if overwrite else _already_done(run, cfg)
         if done is not None:
             return done
-        data = _load_data(run, cfg, overwrite, dist)
+        data = _load_data(run, cfg, overwrite, dist, made)
         device = device_of(dist, cfg.device)
         configure(device)
         fit = _make_fit(cfg, data, device, dist)
@@ -115,6 +137,9 @@ def train(cfg: TrainConfig, overwrite: bool = False) -> TrainResult:
         results = _finish(fit, run) if dist.is_main else {}
         dist.barrier()
         return TrainResult(run, results, history, data, start_epoch, time.perf_counter() - started)
+    except BaseException:
+        _remove_half_made(run, made)
+        raise
     finally:
         dist.close()
 
@@ -135,13 +160,15 @@ def _write_inputs(run: RunPaths, data: PreparedData, summary: pd.DataFrame) -> N
         preview_grid(data.images, records.strata(), records.class_names, run.preview)
 
 
-def _load_data(run: RunPaths, cfg: TrainConfig, overwrite: bool, dist: Dist) -> PreparedData:
-    """Rank 0 prepares the run folder and decodes into the cache; the others then read it warm."""
+def _load_data(run: RunPaths, cfg: TrainConfig, overwrite: bool, dist: Dist, made: list[Path]) -> PreparedData:
+    """Rank 0 checks the run folder, decodes into the cache and only then writes the folder; the other
+    processes then read the cache warm."""
     if not dist.is_main:
         dist.barrier()
         return prepare_data(cfg)
-    _start_or_resume(run, cfg, overwrite)
+    _check_run_folder(run, cfg, overwrite)
     data = prepare_data(cfg)
+    _start_or_resume(run, cfg, overwrite, made)
     dist.barrier()
     _write_inputs(run, data, data.summary())
     return data
@@ -183,7 +210,8 @@ def _build(cfg: TrainConfig, spec: ModelSpec, device: torch.device) -> nn.Module
         from radbank.models.pretrained import load_pretrained
 
         load_pretrained(model, cfg.weights)
-    return model.to(device=device, memory_format=torch.channels_last)  # type: ignore[call-overload]
+    moved: nn.Module = model.to(device=device, memory_format=torch.channels_last)  # type: ignore[call-overload]
+    return moved
 
 
 def _make_fit(cfg: TrainConfig, data: PreparedData, device: torch.device, dist: Dist) -> _Fit:
@@ -204,7 +232,7 @@ def _make_fit(cfg: TrainConfig, data: PreparedData, device: torch.device, dist: 
     augment = RandomAffine(device=device, seed=cfg.seed + dist.rank) if cfg.augment else None
     shard = {"rank": dist.rank, "world_size": dist.world_size}
 
-    def batches(idx: np.ndarray, size: int, **kw: Any) -> TensorBatches:
+    def batches(idx: NDArray[Any], size: int, **kw: Any) -> TensorBatches:
         return TensorBatches(
             data.images[idx], targets[idx], size, norm.mean, norm.std, device, channels_last=True, **kw
         )

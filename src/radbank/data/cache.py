@@ -14,17 +14,23 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import logging
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
+from radbank.badinput import warn_file
 from radbank.data.preprocess import Preprocess, decode_task
 from radbank.io import DEFAULT_MAX_PIXELS
 from radbank.parallel import batched, map_parallel
+
+log = logging.getLogger(__name__)
 
 APPEND_BATCH = 256
 
@@ -40,17 +46,17 @@ def default_cache_root() -> Path:
 
 def file_key(path: str | Path) -> str:
     """Cache key of a source file: its absolute path, size and modification time."""
-    p = os.path.abspath(path)
+    p = os.fsencode(os.path.abspath(path))  # bytes: names that are not valid UTF-8 hash like the others
     st = os.stat(p)
-    return hashlib.sha1(f"{p}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()
+    return hashlib.sha1(p + f"\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()
 
 
 @dataclass
 class LoadResult:
     """Images for the paths that decoded, and the reasons for those that did not."""
 
-    images: np.ndarray  # (n_ok, size, size) uint8
-    ok: np.ndarray  # bool per input path
+    images: NDArray[Any]  # (n_ok, size, size) uint8
+    ok: NDArray[Any]  # bool per input path
     errors: dict[int, str] = field(default_factory=dict)  # input index -> reason
     decoded: int = 0  # how many were decoded now (cache misses)
 
@@ -73,7 +79,7 @@ class ImageCache:
     def close(self) -> None:
         self._db.close()
 
-    def lookup(self, keys: Sequence[str]) -> tuple[np.ndarray, dict[int, str]]:
+    def lookup(self, keys: Sequence[str]) -> tuple[NDArray[Any], dict[int, str]]:
         """Rows for keys (-1 when absent) and the recorded failures (index -> reason)."""
         rows_by_key = dict(self._db.execute("SELECT key, row FROM rows"))
         bad_by_key = dict(self._db.execute("SELECT key, reason FROM bad"))
@@ -81,7 +87,7 @@ class ImageCache:
         bad = {i: bad_by_key[k] for i, k in enumerate(keys) if k in bad_by_key}
         return rows, bad
 
-    def read(self, rows: np.ndarray) -> np.ndarray:
+    def read(self, rows: NDArray[Any]) -> NDArray[Any]:
         """Gather rows into one (n, size, size) uint8 array in memory."""
         if len(rows) == 0:
             return np.zeros((0, self.pp.size, self.pp.size), np.uint8)
@@ -93,7 +99,7 @@ class ImageCache:
         del mm
         return out
 
-    def append(self, keys: Sequence[str], arrays: Sequence[np.ndarray | None], reasons: Sequence[str | None]) -> None:
+    def append(self, keys: Sequence[str], arrays: Sequence[NDArray[Any] | None], reasons: Sequence[str | None]) -> None:
         """Store decoded arrays (and failure reasons) for keys, atomically with respect to the index."""
         with self._locked():
             size = self.pixels.stat().st_size if self.pixels.exists() else 0
@@ -157,11 +163,14 @@ def load_images(
         results = map_parallel(decode_task, tasks, workers=workers)
         for chunk in batched(zip(todo, results, strict=True), APPEND_BATCH):
             cache.append(
-                [keys[i] for i, _ in chunk], [r[0] for _, r in chunk], [r[1] if r[2] else None for _, r in chunk]
+                [keys[i] for i, _ in chunk],
+                [r.array for _, r in chunk],
+                [r.reason if r.permanent else None for _, r in chunk],
             )
-            for i, (arr, why, _) in chunk:
-                if arr is None:
-                    errors[i] = why or "cannot decode"
+            for i, r in chunk:
+                warn_file(paths[i], r.warnings, log)
+                if r.array is None:
+                    errors[i] = r.reason or "cannot decode"
             if progress:
                 progress(len(chunk))
         rows, _ = cache.lookup([keys.get(i, "") for i in range(len(paths))])

@@ -10,10 +10,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
+from radbank.badinput import Skipped
 from radbank.config import TrainConfig
 from radbank.data.cache import load_images
 from radbank.data.preprocess import Preprocess
@@ -25,21 +28,23 @@ from radbank.sources.open import open_source
 
 log = logging.getLogger(__name__)
 
+MIN_PER_CLASS = 2  # one for training, one for validation
+
 
 @dataclass
 class PreparedData:
     """Decoded images of the selected records, and the split (index arrays into records)."""
 
     records: Records
-    images: np.ndarray  # (n, size, size) uint8, aligned with records
-    train: np.ndarray
-    val: np.ndarray
-    test: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    images: NDArray[Any]  # (n, size, size) uint8, aligned with records
+    train: NDArray[Any]
+    val: NDArray[Any]
+    test: NDArray[Any] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     skipped: list[tuple[str, str]] = field(default_factory=list)
     load_seconds: float = 0.0
     decoded: int = 0
 
-    def split_column(self) -> np.ndarray:
+    def split_column(self) -> NDArray[Any]:
         """'train' / 'val' / 'test' per record."""
         out = np.full(len(self.records), "", dtype=object)
         out[self.train], out[self.val], out[self.test] = "train", "val", "test"
@@ -63,21 +68,21 @@ def prepare_data(cfg: TrainConfig) -> PreparedData:
     with bar(len(records), "loading") as pbar:
         loaded = load_images(records.paths, pp, cfg.cache, cfg.workers, cfg.max_pixels, progress=pbar.update)
     seconds = time.perf_counter() - started
-    skipped = list(records.skipped)
+    skipped = Skipped(log)
+    skipped.rows.extend(records.skipped)  # the reader has logged its own
     for i, reason in loaded.errors.items():
-        log.warning("%s: %s (skipped)", records.paths[i], reason)
-        skipped.append((records.paths[i], reason))
+        skipped.skip(records.paths[i], reason)
     records = records.subset(np.flatnonzero(loaded.ok))
-    check_classes(records, cfg.data)
+    check_classes(records, cfg.data, len(skipped))
     train, val, test = three_way_split(records, cfg)
     for name, idx in (("training", train), ("validation", val), ("test", test)):
         missing = missing_classes(records.subset(idx)) if len(idx) or name != "test" else []
         if missing:
             raise RadbankError(f"{cfg.data}: too few images to put {', '.join(missing)} in the {name} split")
-    return PreparedData(records, loaded.images, train, val, test, skipped, seconds, loaded.decoded)
+    return PreparedData(records, loaded.images, train, val, test, skipped.rows, seconds, loaded.decoded)
 
 
-def three_way_split(records: Records, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def three_way_split(records: Records, cfg: TrainConfig) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
     """(train, val, test) index arrays; test is empty unless cfg.test_split asks for one."""
     strata = records.strata()
     groups = records.table["patient"].astype(str).to_numpy()
@@ -110,12 +115,20 @@ def missing_classes(records: Records) -> list[str]:
     return [name for name, n in records.counts().items() if n == 0]
 
 
-def check_classes(records: Records, data: str) -> None:
-    """At least two readable images per class (binary/multi-class), and at least one image."""
+def check_classes(records: Records, data: str, skipped: int = 0) -> None:
+    """At least two readable images per class (binary/multi-class), at least one image, and (multi-label)
+    at least one image with a finding."""
+    left_out = f"; {skipped} image(s) or row(s) were left out" if skipped else ""
     if len(records) == 0:
-        raise RadbankError(f"{data}: no readable images (see skipped.csv)")
+        raise RadbankError(f"{data}: no readable images{left_out}")
     if records.task == "multilabel":
+        if not (np.nan_to_num(records.labels, nan=0.0) > 0).any():
+            raise RadbankError(
+                f"{data}: no readable image has any of the findings {', '.join(records.label_names)}{left_out}"
+            )
         return
-    few = [f"{name} ({n})" for name, n in records.counts().items() if n < 2]
+    few = [f"{name} ({n})" for name, n in records.counts().items() if n < MIN_PER_CLASS]
     if few:
-        raise RadbankError(f"{data}: need at least 2 readable images per class; too few in {', '.join(few)}")
+        raise RadbankError(
+            f"{data}: need at least {MIN_PER_CLASS} readable images per class; too few in {', '.join(few)}"
+        )

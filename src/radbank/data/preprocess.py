@@ -6,16 +6,20 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image
 
+from radbank.badinput import file_warnings, one_line
 from radbank.errors import BadInput
 from radbank.io import DEFAULT_MAX_PIXELS, load_gray
 
 # Bump when decoding or resizing changes what lands in the cache.
 PREPROCESS_VERSION = 1
 FITS = ("stretch", "pad")
+MIN_SIZE, MAX_SIZE = 8, 2048  # working size in pixels
 
 
 @dataclass(frozen=True)
@@ -27,8 +31,8 @@ class Preprocess:
     version: int = PREPROCESS_VERSION
 
     def __post_init__(self) -> None:
-        if not 8 <= self.size <= 2048:
-            raise ValueError(f"size must be between 8 and 2048, not {self.size}")
+        if not MIN_SIZE <= self.size <= MAX_SIZE:
+            raise ValueError(f"size must be between {MIN_SIZE} and {MAX_SIZE}, not {self.size}")
         if self.fit not in FITS:
             raise ValueError(f"fit must be one of {', '.join(FITS)}, not {self.fit!r}")
 
@@ -40,7 +44,7 @@ class Preprocess:
         return asdict(self)
 
 
-def preprocess_image(img: Image.Image, pp: Preprocess) -> np.ndarray:
+def preprocess_image(img: Image.Image, pp: Preprocess) -> NDArray[Any]:
     """Resize a grayscale PIL image (mode 'L' or 'F' in [0, 1]) to a uint8 pp.size square."""
     if pp.fit == "pad":
         img = _pad_square(img)
@@ -51,26 +55,33 @@ def preprocess_image(img: Image.Image, pp: Preprocess) -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.uint8)
 
 
-def preprocess_file(path: str | Path, pp: Preprocess, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def preprocess_file(path: str | Path, pp: Preprocess, max_pixels: int = DEFAULT_MAX_PIXELS) -> NDArray[Any]:
     """Decode one file and preprocess it; raises BadInput."""
     return preprocess_image(load_gray(path, max_pixels, draft=pp.size), pp)
 
 
-def decode_task(args: tuple[str, Preprocess, int]) -> tuple[np.ndarray | None, str | None, bool]:
-    """Worker-side decode, never raising for a bad file.
+class Decoded(NamedTuple):
+    """What a worker sends back for one file: the array, or why not; and the decoder's warnings."""
 
-    Returns (array, None, True) or (None, reason, permanent); `permanent` is False for failures that
-    may not recur (memory, a decoder bug), which the cache therefore does not remember.
-    """
+    array: NDArray[Any] | None
+    reason: str | None
+    permanent: bool  # False for failures that may not recur (memory, a decoder bug): not remembered
+    warnings: list[str]  # pydicom/Pillow warnings raised while reading, one line each (see badinput)
+
+
+def decode_task(args: tuple[str, Preprocess, int]) -> Decoded:
+    """Worker-side decode, never raising for a bad file (the parent logs reasons and warnings)."""
     path, pp, max_pixels = args
-    try:
-        return preprocess_file(path, pp, max_pixels), None, True
-    except BadInput as exc:
-        return None, exc.reason, True
-    except MemoryError:
-        return None, "out of memory while decoding", False
-    except Exception as exc:  # a decoder bug must not stop the batch
-        return None, f"cannot decode ({type(exc).__name__}: {exc})", False
+    with file_warnings(path, emit=False) as notes:
+        try:
+            arr = preprocess_file(path, pp, max_pixels)
+        except BadInput as exc:
+            return Decoded(None, exc.reason, True, notes)
+        except MemoryError:
+            return Decoded(None, "out of memory while decoding", False, notes)
+        except Exception as exc:  # a decoder bug must not stop the batch
+            return Decoded(None, f"cannot decode ({type(exc).__name__}: {one_line(str(exc))})", False, notes)
+    return Decoded(arr, None, True, notes)
 
 
 def _pad_square(img: Image.Image) -> Image.Image:

@@ -12,11 +12,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from numpy.typing import NDArray
 
 from radbank.fsutil import atomic_path
 from radbank.metrics import roc_points
 from radbank.runmeta import RunMeta
 from radbank.sources import Records
+
+FEW_CURVES = 4  # more than this many ROC curves get a smaller legend
 
 
 def save_figure(fig: Figure, path: str | Path, dpi: int = 110) -> None:
@@ -27,12 +30,23 @@ def save_figure(fig: Figure, path: str | Path, dpi: int = 110) -> None:
 
 
 def preview_grid(
-    images: np.ndarray, strata: np.ndarray, class_names: list[str], path: str | Path, per_class: int = 8
+    images: NDArray[Any], strata: NDArray[Any], class_names: list[str], path: str | Path, per_class: int = 8
 ) -> None:
-    """The tutorial's pre-visualisation: a row of loaded (preprocessed) images per class."""
-    classes = [c for c in range(len(class_names)) if (strata == c).any()]
-    fig, axes = plt.subplots(len(classes), per_class, figsize=(1.6 * per_class, 1.8 * len(classes)), squeeze=False)
-    for r, c in enumerate(classes):
+    """The tutorial's pre-visualisation: a row of loaded (preprocessed) images per class.
+
+    Multi-label images without any finding (stratum -1) get a row of their own, "no finding".
+    """
+    rows = [(c, class_names[c]) for c in range(len(class_names)) if (strata == c).any()]
+    if (strata == -1).any():
+        rows.append((-1, "no finding"))
+    fig, axes = plt.subplots(
+        max(len(rows), 1), per_class, figsize=(1.6 * per_class, 1.8 * max(len(rows), 1)), squeeze=False
+    )
+    if not rows:
+        axes[0][0].text(0, 0.5, "no images", fontsize=9)
+        for ax in axes[0]:
+            ax.axis("off")
+    for r, (c, name) in enumerate(rows):
         idx = np.flatnonzero(strata == c)[:per_class]
         for k in range(per_class):
             ax = axes[r][k]
@@ -40,7 +54,7 @@ def preview_grid(
             if k < len(idx):
                 ax.imshow(images[idx[k]], cmap="gray", vmin=0, vmax=255)
             if k == 0:
-                ax.set_title(class_names[c], fontsize=9, loc="left")
+                ax.set_title(name, fontsize=9, loc="left")
     fig.suptitle(f"Loaded images ({images.shape[-1]}x{images.shape[-2]}, grayscale)", fontsize=10)
     save_figure(fig, path)
 
@@ -80,10 +94,10 @@ def confusion_plot(metrics: dict[str, Any], path: str | Path, title: str = "vali
     save_figure(fig, path)
 
 
-def roc_plot(meta: RunMeta, records: Records, probs: np.ndarray, path: str | Path, title: str = "validation") -> None:
+def roc_plot(meta: RunMeta, records: Records, probs: NDArray[Any], path: str | Path, title: str = "validation") -> None:
     """ROC curve(s): one for binary, one per class/finding otherwise."""
     task = meta.task
-    curves: list[tuple[str, np.ndarray, np.ndarray]] = []
+    curves: list[tuple[str, NDArray[Any], NDArray[Any]]] = []
     if task == "binary":
         y = records.targets()
         if 0 < y.sum() < len(y):
@@ -108,6 +122,6 @@ def roc_plot(meta: RunMeta, records: Records, probs: np.ndarray, path: str | Pat
     ax.set_ylabel("sensitivity (true positive rate)")
     ax.set_title(f"ROC ({title})")
     if curves:
-        ax.legend(fontsize=7 if len(curves) > 4 else 9, loc="lower right")
+        ax.legend(fontsize=7 if len(curves) > FEW_CURVES else 9, loc="lower right")
     ax.grid(alpha=0.3)
     save_figure(fig, path)

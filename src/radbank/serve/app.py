@@ -1,8 +1,9 @@
-"""The FastAPI application: the page, `POST /api/predict`, `GET /api/model`, `GET /healthz`.
+"""The FastAPI application: the page, `POST /api/predict`, `GET /api/model`, `GET /healthz`, `/docs`.
 
-Uploads never touch the disk (the multipart parser keeps files up to the size limit in memory) and are
-dropped when the response is sent. Limits: `max_bytes` per file (413), `max_files` per request, and
-the request body as a whole, counted as it streams in (413 before it is all read).
+Uploads never touch the disk (`radbank.serve.uploads` keeps files in memory up to the size limit and
+rejects larger ones while they stream in) and are dropped when the response is sent. Limits: `max_bytes`
+per file (413), `max_files` per request, and the request body as a whole, counted as it streams in (413
+before it is all read). Every error is JSON `{"error": ...}` (`radbank.serve.errors`).
 """
 
 from __future__ import annotations
@@ -15,24 +16,20 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
-from starlette.exceptions import HTTPException
-from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.formparsers import MultiPartException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from radbank import __version__
+from radbank.serve.docs import add_docs
+from radbank.serve.errors import SECURITY_HEADERS, error, install_error_handlers
 from radbank.serve.inference import Service, Upload
+from radbank.serve.uploads import UploadTooLarge, read_form, size_text
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_FILES = 16
 NOT_IMAGE = "not an image"
-SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
 
 
 class _TooLarge(Exception):
@@ -69,15 +66,7 @@ class BodyLimit:
             await self.app(scope, counted, tracked)
         except _TooLarge:
             if not started:
-                await _error(f"request too large (more than {_size(self.limit)} in all)", 413)(scope, receive, send)
-
-
-def _size(n: int) -> str:
-    return f"{n / 2**20:.0f} MB" if n >= 2**20 else f"{n / 1024:.0f} KB"
-
-
-def _error(message: str, status: int, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": message, **extra}, status_code=status, headers=SECURITY_HEADERS)
+                await error(f"request too large (more than {size_text(self.limit)} in all)", 413)(scope, receive, send)
 
 
 def _static(name: str) -> bytes:
@@ -86,8 +75,10 @@ def _static(name: str) -> bytes:
 
 def create_app(service: Service, max_bytes: int = DEFAULT_MAX_BYTES, max_files: int = DEFAULT_MAX_FILES) -> FastAPI:
     """The application over a loaded `Service`."""
-    MultiPartParser.spool_max_size = max_bytes + 1  # keep uploads in memory, never in a temporary file
-    app = FastAPI(title="radbank", version=__version__, description="Chest X-ray second opinion: predict, explain")
+    app = FastAPI(title="radbank", version=__version__, description="Chest X-ray second opinion: predict, explain",
+                  docs_url=None, redoc_url=None)  # fmt: skip
+    install_error_handlers(app)
+    add_docs(app)
     page = {n: _static(n) for n in ("index.html", "app.js", "app.css")}
     types = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript", "app.css": "text/css"}
 
@@ -98,7 +89,7 @@ def create_app(service: Service, max_bytes: int = DEFAULT_MAX_BYTES, max_files: 
     @app.get("/static/{name}", include_in_schema=False)
     def static(name: str) -> Response:
         if name not in page or name == "index.html":
-            return _error("not found", 404)
+            return error("not found", 404)
         return Response(page[name], media_type=types[name], headers=SECURITY_HEADERS)
 
     @app.get("/healthz")
@@ -115,23 +106,18 @@ def create_app(service: Service, max_bytes: int = DEFAULT_MAX_BYTES, max_files: 
     async def predict(request: Request) -> JSONResponse:
         """Multipart upload, field `files` (one or more PNG/JPEG/DICOM): probabilities, class, heatmap."""
         if "multipart/form-data" not in request.headers.get("content-type", ""):
-            return _error("send the images as multipart/form-data, field 'files'", 415)
+            return error("send the images as multipart/form-data, field 'files'", 415)
         try:
-            form = await request.form(max_files=max_files, max_fields=8, max_part_size=64 * 1024)
+            form = await read_form(request.headers, request.stream(), max_bytes, max_files)
+        except UploadTooLarge as exc:
+            return error(exc.message, 413)
         except MultiPartException as exc:
-            return _error(f"malformed upload ({exc.message})", 400)
-        except HTTPException as exc:  # starlette turns the parser's errors into these
-            return _error(f"bad upload ({exc.detail})", exc.status_code)
+            return error(f"malformed upload ({exc.message})", 400)
         files = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
         try:
             if not files:
-                return _error("no files: send one or more images in the multipart field 'files'", 400)
-            uploads = []
-            for i, f in enumerate(files):
-                data = await f.read(max_bytes + 1)
-                if len(data) > max_bytes:
-                    return _error(f"upload #{i} is larger than {_size(max_bytes)}", 413)
-                uploads.append(Upload(i, data))
+                return error("no files: send one or more images in the multipart field 'files'", 400)
+            uploads = [Upload(i, await f.read()) for i, f in enumerate(files)]
         finally:
             await form.close()
         results = await run_in_threadpool(service.predict, uploads)
@@ -139,7 +125,7 @@ def create_app(service: Service, max_bytes: int = DEFAULT_MAX_BYTES, max_files: 
         errors = [r["error"] for r in results if "error" in r]
         if len(errors) == len(results):
             status = 415 if all(e.startswith(NOT_IMAGE) for e in errors) else 422
-            return _error(f"upload #{results[0]['index']}: {errors[0]}", status, results=results)
+            return error(f"upload #{results[0]['index']}: {errors[0]}", status, results=results)
         return JSONResponse({"results": results, "model": service.meta.model.name}, headers=SECURITY_HEADERS)
 
     total = max_files * max_bytes + 1024 * 1024

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from radbank.badinput import Skipped, iter_files
 from radbank.errors import RadbankError
 from radbank.findings.policy import NON_LABEL_COLUMNS, label_cell
-from radbank.fsutil import is_hidden
 from radbank.parallel import map_parallel
 from radbank.sources.records import Records, from_class_names
 
@@ -75,11 +75,12 @@ def read_dicom_dir(
     base = Path(root)
     if not base.is_dir():
         raise RadbankError(f"{base}: folder not found")
-    files = sorted(str(f) for f in base.rglob("*") if f.is_file() and not is_hidden(f.relative_to(base)))
+    walk = Skipped(log)
+    files = [str(f) for f in iter_files(base, walk)]
     if not files:
         raise RadbankError(f"{base}: no files")
     accepted = {m.strip().upper() for m in modalities.split(",")} if modalities.lower() != "any" else None
-    rows, skipped = [], []
+    rows, skipped = [], list(walk.rows)
     for path, (header, reason) in zip(files, map_parallel(header_task, files, workers=workers), strict=True):
         if header is None:
             skipped.append((path, reason or "not DICOM"))

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from radbank.badinput import Skipped, iter_files
 from radbank.errors import RadbankError
-from radbank.fsutil import is_hidden
 from radbank.sources.records import Records, from_class_names
 
 log = logging.getLogger(__name__)
@@ -23,15 +23,16 @@ log = logging.getLogger(__name__)
 NIH_PATIENT_REGEX = r"^(\d{8})_(\d{3})\."
 
 
-def class_folders(base: Path) -> dict[str, list[Path]]:
-    """Non-empty first-level sub-folders of `base` and their files (recursively, hidden ones left out)."""
+def class_folders(base: Path, skipped: Skipped | None = None) -> dict[str, list[Path]]:
+    """Non-empty first-level sub-folders of `base` and their files (recursively, hidden ones left out;
+    dangling links, link loops and special files go to `skipped`)."""
     if not base.exists():
         raise RadbankError(f"{base}: folder not found")
     if not base.is_dir():
         raise RadbankError(f"{base}: not a folder (expected one sub-folder per class)")
     classes: dict[str, list[Path]] = {}
     for sub in sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        files = sorted(f for f in sub.rglob("*") if f.is_file() and not is_hidden(f.relative_to(base)))
+        files = list(iter_files(sub, skipped))
         if files:
             classes[sub.name] = files
         else:
@@ -48,7 +49,8 @@ def read_class_folders(
 ) -> Records:
     """Index a folder-per-class tree (files are checked later, when decoded)."""
     base = Path(root)
-    classes = class_folders(base)
+    skipped = Skipped(log)
+    classes = class_folders(base, skipped)
     pattern = re.compile(patient_regex) if patient_regex else None
     rows, names = [], []
     for name, files in classes.items():
@@ -58,4 +60,6 @@ def read_class_folders(
                 {"path": str(f), "patient": m.group(1) if m else f.relative_to(base).as_posix(), "study": f.stem}
             )
             names.append(name)
-    return from_class_names(pd.DataFrame(rows), names, list(classes), positive, str(base), source="folders")
+    records = from_class_names(pd.DataFrame(rows), names, list(classes), positive, str(base), source="folders")
+    records.skipped.extend(skipped.rows)
+    return records
