@@ -50,7 +50,7 @@ def train_step(
         logits = model(x)
     loss = loss_fn(task, logits, y)
     optimiser.zero_grad(set_to_none=True)
-    loss.backward()
+    torch.autograd.backward(loss)
     optimiser.step()
     return logits, loss
 

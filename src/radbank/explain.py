@@ -8,9 +8,11 @@ probable finding for multi-label ones.
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 from PIL import Image
 from torch import nn
 
@@ -23,7 +25,7 @@ def cam_layer(meta: RunMeta) -> str:
     return model_entry(meta.model.name).cam_layer
 
 
-def explained_class(meta: RunMeta, probs: np.ndarray) -> list[int]:
+def explained_class(meta: RunMeta, probs: NDArray[Any]) -> list[int]:
     """The output index to explain for each image (see the module docstring)."""
     if meta.task == "binary":
         return [0] * len(probs)
@@ -38,10 +40,10 @@ def _unit_range(x: torch.Tensor) -> torch.Tensor:
     return (x - lo) / (hi - lo).clamp_min(1e-8)
 
 
-def gradcam(model: nn.Module, meta: RunMeta, images: np.ndarray, classes: list[int],
-            device: torch.device | str = "cpu") -> np.ndarray:  # fmt: skip
+def gradcam(model: nn.Module, meta: RunMeta, images: NDArray[Any], classes: list[int],
+            device: torch.device | str = "cpu") -> NDArray[Any]:  # fmt: skip
     """Heatmaps in [0, 1], shape (n, size, size), for uint8 images (n, size, size)."""
-    from monai.visualize import GradCAM
+    from monai.visualize.class_activation_maps import GradCAM
 
     norm = meta.normalize
     x = (torch.from_numpy(images).float().div(255.0).unsqueeze(1) - norm.mean) / norm.std
@@ -59,14 +61,15 @@ def gradcam(model: nn.Module, meta: RunMeta, images: np.ndarray, classes: list[i
     return np.nan_to_num(out, nan=0.0)
 
 
-def colorize(heat: np.ndarray) -> np.ndarray:
+def colorize(heat: NDArray[Any]) -> NDArray[Any]:
     """A heatmap in [0, 1] as RGB uint8 (matplotlib's 'jet')."""
     from matplotlib import colormaps
 
-    return (colormaps["jet"](np.clip(heat, 0.0, 1.0))[..., :3] * 255).astype(np.uint8)
+    rgb: NDArray[np.uint8] = (colormaps["jet"](np.clip(heat, 0.0, 1.0))[..., :3] * 255).astype(np.uint8)
+    return rgb
 
 
-def overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.4, size: int = 256) -> Image.Image:
+def overlay(image: NDArray[Any], heat: NDArray[Any], alpha: float = 0.4, size: int = 256) -> Image.Image:
     """The grayscale image with its coloured heatmap blended on top, at least `size` pixels a side."""
     base = Image.fromarray(image).convert("RGB")
     top = Image.fromarray(colorize(heat))
@@ -75,7 +78,7 @@ def overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.4, size: int =
     return blended.resize((image.shape[1] * scale, image.shape[0] * scale), Image.Resampling.BILINEAR)
 
 
-def png_bytes(img: Image.Image | np.ndarray) -> bytes:
+def png_bytes(img: Image.Image | NDArray[Any]) -> bytes:
     """Encode an image (PIL or uint8 array) as PNG bytes."""
     pil = img if isinstance(img, Image.Image) else Image.fromarray(img)
     buf = io.BytesIO()

@@ -8,7 +8,7 @@ same keys) read as version 2.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from radbank.data.preprocess import Preprocess
 from radbank.sources.records import TASKS, Task
@@ -24,7 +24,7 @@ def as_task(value: object) -> Task:
     """`value` as a Task, or MetadataError."""
     if value not in TASKS:
         raise MetadataError(f"task must be one of {', '.join(TASKS)}, not {value!r}")
-    return cast(Task, value)
+    return value
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 
 from radbank.data.augment import RandomAffine
 
@@ -21,7 +23,7 @@ log = logging.getLogger(__name__)
 GPU_SHARE = 0.5  # use at most this share of the free GPU memory for the images
 
 
-def place_images(images: np.ndarray | torch.Tensor, device: torch.device) -> torch.Tensor:
+def place_images(images: NDArray[Any] | torch.Tensor, device: torch.device) -> torch.Tensor:
     """The uint8 images on `device` if they fit there, else in (pinned) host memory."""
     tensor = torch.as_tensor(np.ascontiguousarray(images)) if isinstance(images, np.ndarray) else images
     if device.type != "cuda" or tensor.device == device:
@@ -42,8 +44,8 @@ class TensorBatches:
 
     def __init__(
         self,
-        images: np.ndarray | torch.Tensor,
-        targets: np.ndarray | torch.Tensor,
+        images: NDArray[Any] | torch.Tensor,
+        targets: NDArray[Any] | torch.Tensor,
         batch_size: int,
         mean: float,
         std: float,
@@ -105,7 +107,7 @@ class TensorBatches:
         return x
 
 
-def normalisation(images: np.ndarray) -> tuple[float, float]:
+def normalisation(images: NDArray[Any]) -> tuple[float, float]:
     """Mean and standard deviation of pixel values in [0, 1] (training images only)."""
     sample = images[:: max(1, len(images) // 2000)].astype(np.float32) / 255.0
     std = float(sample.std())

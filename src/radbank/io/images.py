@@ -10,9 +10,10 @@ import io
 import struct
 import warnings
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image, UnidentifiedImageError
 
 from radbank.errors import BadInput
@@ -79,7 +80,7 @@ def load_gray(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS, draft: int
     return _load_pil(Path(path), Path(path), max_pixels, draft)
 
 
-def read_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def read_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> NDArray[Any]:
     """Read an image file as a float32 array in [0, 1] at its native size."""
     img = load_gray(path, max_pixels)
     arr = np.asarray(img, dtype=np.float32)

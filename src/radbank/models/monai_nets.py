@@ -7,7 +7,7 @@ from torch import nn
 
 def densenet121(num_outputs: int, in_channels: int = 1, size: int = 100) -> nn.Module:
     """MONAI DenseNet121(spatial_dims=2); works at any size."""
-    from monai.networks.nets import DenseNet121
+    from monai.networks.nets.densenet import DenseNet121
 
     del size
     return DenseNet121(spatial_dims=2, in_channels=in_channels, out_channels=num_outputs, pretrained=False)
@@ -15,7 +15,7 @@ def densenet121(num_outputs: int, in_channels: int = 1, size: int = 100) -> nn.M
 
 def resnet18(num_outputs: int, in_channels: int = 1, size: int = 100) -> nn.Module:
     """MONAI resnet18(spatial_dims=2); works at any size."""
-    from monai.networks.nets import resnet18 as monai_resnet18
+    from monai.networks.nets.resnet import resnet18 as monai_resnet18
 
     del size
     return monai_resnet18(spatial_dims=2, n_input_channels=in_channels, num_classes=num_outputs, pretrained=False)

@@ -74,7 +74,8 @@ class SeedCNN(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x))
+        logits: torch.Tensor = self.head(self.features(x))
+        return logits
 
 
 def build(num_outputs: int, in_channels: int = 1, size: int = 100) -> SeedCNN:

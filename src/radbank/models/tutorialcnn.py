@@ -43,7 +43,8 @@ class TutorialCNN(nn.Module):
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(x))
+        logits: torch.Tensor = self.head(self.features(x))
+        return logits
 
 
 def build(num_outputs: int, in_channels: int = 1, size: int = 100) -> TutorialCNN:

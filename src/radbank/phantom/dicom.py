@@ -14,8 +14,10 @@ import datetime as dt
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
@@ -89,7 +91,7 @@ def _uid(*parts: object) -> str:
 
 def phi_dataset(
     person: Person,
-    pixels: np.ndarray,
+    pixels: NDArray[Any],
     study: int,
     image: int,
     modality: str,
@@ -173,14 +175,14 @@ def phi_dataset(
     return ds
 
 
-def _pixels(ds: Dataset, pixels: np.ndarray, modality: str, person: Person, burned_in: bool) -> None:
+def _pixels(ds: Dataset, pixels: NDArray[Any], modality: str, person: Person, burned_in: bool) -> None:
     if modality == "US":
         img = Image.fromarray(pixels)
         if burned_in:
             draw = ImageDraw.Draw(img)
             draw.rectangle([0, 0, img.width, 22], fill=0)
             draw.text((4, 4), f"{person.family} {person.given} {person.patient_id}", fill=255)
-        arr: np.ndarray = np.asarray(img, dtype=np.uint8)
+        arr: NDArray[Any] = np.asarray(img, dtype=np.uint8)
         ds.BitsAllocated, ds.BitsStored, ds.HighBit = 8, 8, 7
         ds.BurnedInAnnotation = "YES" if burned_in else "NO"
     else:

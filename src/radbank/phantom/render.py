@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 from scipy.ndimage import distance_transform_edt, gaussian_filter
 
@@ -93,7 +95,7 @@ class Film:
         )
 
 
-def render(case: Case, seed: int = 0) -> np.ndarray:
+def render(case: Case, seed: int = 0) -> NDArray[Any]:
     """Render one case as a uint8 SIZE x SIZE radiograph (bright = dense)."""
     anat = Anatomy.of(seed, case.patient)
     film = Film.of(seed, case.patient, case.followup)
@@ -154,7 +156,8 @@ def render(case: Case, seed: int = 0) -> np.ndarray:
     sigma = (0.012 + 0.016 * film.noise_level) * (1.4 if case.subtle else 1.0)
     noise = np.random.default_rng(film.noise_seed).standard_normal(img.shape, dtype=np.float32)
     img = img + noise * sigma
-    return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
+    out: NDArray[np.uint8] = (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
+    return out
 
 
 _GRID = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)  # (row, column) of every pixel
@@ -169,7 +172,7 @@ class _Frame:
     scale: float
     theta: float
 
-    def body_coords(self) -> tuple[np.ndarray, np.ndarray]:
+    def body_coords(self) -> tuple[NDArray[Any], NDArray[Any]]:
         """Per pixel (u, v): body coordinates, u across (-1..1), v down (-1 top .. 1 bottom)."""
         yy, xx = _GRID
         c, s, half = math.cos(self.theta), math.sin(self.theta), SIZE / 2 * self.scale
@@ -180,7 +183,7 @@ class _Lung:
     """One lung field: dome-shaped apex, lateral wall, diaphragm dome, heart notch on the left."""
 
     def __init__(
-        self, top: float, base: float, width: float, sgn: float, u: np.ndarray, v: np.ndarray, notch: float = 0.16
+        self, top: float, base: float, width: float, sgn: float, u: NDArray[Any], v: NDArray[Any], notch: float = 0.16
     ) -> None:
         self.sgn = sgn
         self.top, self.base, self.width = top, base, width
@@ -200,7 +203,7 @@ class _Lung:
         self.hilum = (sgn * 0.26, self.top + 0.55 * (self.base - self.top))
 
 
-def _pneumothorax(lung: _Lung, extent: float, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _pneumothorax(lung: _Lung, extent: float, u: NDArray[Any], v: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
     """Rim of pleural air along the apical and lateral wall, and the visceral pleural line at its edge."""
     inner = _distance_inside(lung.mask)  # pixels from the chest wall, inside the lung
     lateral = np.clip(lung.a * 1.6 - 0.6, 0, 1)
@@ -212,7 +215,7 @@ def _pneumothorax(lung: _Lung, extent: float, u: np.ndarray, v: np.ndarray) -> t
     return rim.astype(np.float32), line.astype(np.float32)
 
 
-def _distance_inside(mask: np.ndarray) -> np.ndarray:
+def _distance_inside(mask: NDArray[Any]) -> NDArray[Any]:
     """Distance in pixels from the mask's border, computed on its bounding box only."""
     inside = mask > 0.5
     out = np.zeros(mask.shape, np.float32)
@@ -223,26 +226,28 @@ def _distance_inside(mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def _ramp(x: np.ndarray, width: float) -> np.ndarray:
+def _ramp(x: NDArray[Any], width: float) -> NDArray[Any]:
     """0 below 0, 1 above `width`, linear between: a soft-edged step."""
     return np.clip(x * np.float32(1.0 / width), 0.0, 1.0)
 
 
-def _ribs(spacing: float, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+def _ribs(spacing: float, u: NDArray[Any], v: NDArray[Any]) -> NDArray[Any]:
     """Posterior ribs: arcs rising out of the spine then curving down laterally."""
     au = np.abs(u)
     centre = -0.78 + 0.55 * au**2 - 0.12 * au
     phase = (v - centre) / spacing
     d = np.abs(phase - np.round(phase)) * spacing
     band = np.clip(1 - d / 0.035, 0, 1) ** 0.5 * ((phase > -0.5) & (phase < 9.5))
-    return (band * _ramp(au - 0.07, 0.03) * _ramp(0.92 - au, 0.05)).astype(np.float32)
+    ribs: NDArray[np.float32] = (band * _ramp(au - 0.07, 0.03) * _ramp(0.92 - au, 0.05)).astype(np.float32)
+    return ribs
 
 
-def _clavicles(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+def _clavicles(u: NDArray[Any], v: NDArray[Any]) -> NDArray[Any]:
     centre = -0.80 + 0.16 * np.abs(u) - 0.28 * np.abs(u) ** 2
-    return (
+    bones: NDArray[np.float32] = (
         np.clip(1 - np.abs(v - centre) / 0.04, 0, 1) * _ramp(0.62 - np.abs(u), 0.05) * _ramp(np.abs(u) - 0.08, 0.03)
     ).astype(np.float32)
+    return bones
 
 
 def _draw_vessel_tree(draw: ImageDraw.ImageDraw, tree_seed: int, lung: _Lung, frame: _Frame) -> None:
@@ -269,8 +274,8 @@ def _draw_vessel_tree(draw: ImageDraw.ImageDraw, tree_seed: int, lung: _Lung, fr
 
 
 def _other_findings(
-    case: Case, seed: int, lungs: list[_Lung], img: np.ndarray, markings: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+    case: Case, seed: int, lungs: list[_Lung], img: NDArray[Any], markings: NDArray[Any]
+) -> tuple[NDArray[Any], NDArray[Any]]:
     """Effusion (fluid in a costophrenic angle, meniscus higher laterally) and nodules."""
     rng = np.random.default_rng([seed, case.patient, case.followup, 3])  # the findings' own stream
     if case.effusion:
