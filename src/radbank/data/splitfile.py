@@ -27,10 +27,22 @@ SPLITS = ("train", "val", "test")
 NAMED = 3  # patients named in an error before "and N more"
 
 
+def _absolute(path: str, cwd: str) -> str:
+    """os.path.abspath without asking the system for the working folder every time."""
+    return os.path.normpath(path if os.path.isabs(path) else os.path.join(cwd, path))
+
+
 def relative_paths(paths: list[str], root: str | Path) -> list[str]:
     """Each path relative to `root`, with '/' separators (the form a split file holds)."""
-    base = os.path.abspath(root)
-    return [PurePath(os.path.relpath(os.path.abspath(p), base)).as_posix() for p in paths]
+    cwd = os.getcwd()
+    base = _absolute(str(root), cwd)
+    prefix = base.rstrip(os.sep) + os.sep
+    out = []
+    for path in paths:
+        full = _absolute(path, cwd)
+        relative = full[len(prefix) :] if full.startswith(prefix) else os.path.relpath(full, base)
+        out.append(relative if os.sep == "/" else PurePath(relative).as_posix())
+    return out
 
 
 def write_split_file(records: Records, split: NDArray[Any], root: str | Path, out: str | Path) -> None:
@@ -91,14 +103,15 @@ def assign_from_file(
     to the working folder, as a run's split.csv holds them). Returns the names and (path, reason) for
     every record the file does not list. Patients (as the dataset names them) on two sides: RadbankError.
     """
-    base = os.path.abspath(root)
-    wanted = {os.path.normpath(os.path.abspath(p)): i for i, p in enumerate(records.paths)}
+    cwd = os.getcwd()
+    base = _absolute(str(root), cwd)
+    wanted = {_absolute(p, cwd): i for i, p in enumerate(records.paths)}
     split = np.full(len(records), "", dtype=object)
     unmatched = 0
     for path, name in zip(table["path"], table["split"], strict=True):
         i = wanted.get(os.path.normpath(os.path.join(base, path)))
         if i is None:
-            i = wanted.get(os.path.normpath(os.path.abspath(path)))
+            i = wanted.get(_absolute(path, cwd))
         if i is None:
             unmatched += 1
         else:
