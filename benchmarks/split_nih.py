@@ -120,6 +120,39 @@ def spread(found: dict[str, tuple[float, float]], fraction: float) -> str:
     return f"| {found['all'][0]:5.1f} | {found['all'][1]:5.1f} | {worst_i:4.1f} | {worst_p:4.1f} |"
 
 
+def intervals_on(table: pd.DataFrame, masks: dict[str, NDArray[Any]], val: NDArray[Any]) -> None:
+    """Time the per-finding metrics of a validation split of this size, by image and by patient.
+
+    The labels and patients are NIH's; the scores are synthetic (label + Gaussian noise per image), so the
+    widths say how NIH's patient structure widens intervals, not how a model does.
+    """
+    from radbank.metrics import multilabel_metrics
+
+    names = list(FINDINGS[:-1])
+    labels = np.column_stack([masks[n][val] for n in names]).astype(np.float32)
+    rng = np.random.default_rng(0)
+    probs = 1 / (1 + np.exp(-(1.5 * labels + rng.normal(0, 1, labels.shape) - 1)))
+    patients = table["Patient ID"].to_numpy()[val]
+    started = time.perf_counter()
+    multilabel_metrics(labels, probs, names)
+    image_only = time.perf_counter() - started
+    started = time.perf_counter()
+    m = multilabel_metrics(labels, probs, names, patients=patients)
+    both = time.perf_counter() - started
+    head = f"{len(patients):,} images, {m['patients']:,} patients, 14 findings, 2000 resamples each"
+    print(f"\nPer-finding metrics on the first seed's validation split ({head}):")
+    print(f"{image_only:.1f} s with intervals by image only, {both:.1f} s with the patient-level ones too")
+    ratios = []
+    for name in names:
+        auc = m["per_label"][name]["roc_auc"]
+        by_image, by_patient = (
+            auc["ci95"][1] - auc["ci95"][0],
+            auc["by_patient"]["ci95"][1] - auc["by_patient"]["ci95"][0],
+        )
+        ratios.append(by_patient / by_image)
+    print(f"patient / image width ratio: median {np.median(ratios):.2f}, range {min(ratios):.2f}-{max(ratios):.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -138,7 +171,7 @@ def main() -> int:
         n = lay_out(csv, root)
         placed = time.perf_counter() - started
         print(f"{csv.name}: {n:,} images of {table['Patient ID'].nunique():,} patients (placeholders: {placed:.1f} s)")
-        by_seed, summary, timing = {}, [], []
+        by_seed, summary, timing, first_val = {}, [], [], None
         for seed in args.seeds:
             out = Path(tmp) / f"split-{seed}.csv"
             seconds, peak = run_split(root, out, seed, f, "none")
@@ -147,7 +180,9 @@ def main() -> int:
             side = table["Image Index"].map(
                 dict(zip(split["path"].str.rsplit("/", n=1).str[-1], split["split"], strict=True))
             )
-            by_seed[seed] = shares(table, masks, (side == "val").to_numpy())
+            is_val = (side == "val").to_numpy()
+            first_val = is_val if first_val is None else first_val
+            by_seed[seed] = shares(table, masks, is_val)
             summary.append(f"| radbank split, seed {seed} " + spread(by_seed[seed], f))
             for name, mask in references(table, masks, seed, f).items():
                 summary.append(f"| {name}, seed {seed} " + spread(shares(table, masks, mask), f))
@@ -171,6 +206,8 @@ def main() -> int:
             parts = [f"{s} {100 * images[s]:.1f}% / {100 * patients[s]:.1f}%" for s in ("train", "val", "test")]
             print(f"\n--test-split {args.test_split} (seed {args.seeds[0]}, {seconds:.1f} s), % of images / patients: ")
             print(", ".join(parts))
+    if first_val is not None:
+        intervals_on(table, masks, first_val)
     return 0
 
 
