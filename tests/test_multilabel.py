@@ -54,8 +54,9 @@ def test_multilabel_run_with_official_test_split(nih_phantom: Path, tmp_path: Pa
     for name, m in val["per_label"].items():
         auc = m["roc_auc"]
         assert auc["value"] is not None and auc["ci95"][0] <= auc["value"] <= auc["ci95"][1], name
-    # The phantom's findings are learnable (measured: pneumothorax 0.92, cardiomegaly 1.0, effusion 0.64).
-    assert val["mean_roc_auc"] > 0.75 and val["per_label"]["Cardiomegaly"]["roc_auc"]["value"] > 0.9
+    # The phantom's findings are learnable. Measured with the patient-stratified split over seeds 42, 1, 2, 3
+    # (96 validation images): mean AUC 0.72-0.87, cardiomegaly 0.997-1.0, pneumothorax 0.67-0.89, effusion 0.50-0.71.
+    assert val["mean_roc_auc"] > 0.7 and val["per_label"]["Cardiomegaly"]["roc_auc"]["value"] > 0.9
     split = pd.read_csv(tmp_path / "run" / "split.csv", dtype={"patient": str})
     official_test = set((nih_phantom / "test_list.txt").read_text().split())
     assert set(split.loc[split.split == "test", "study"] + ".png") == official_test

@@ -8,7 +8,18 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from radbank import __version__, cli_deface, cli_deid, cli_findings, cli_learn, cli_mids, cli_risk, cli_serve, cli_text
+from radbank import (
+    __version__,
+    cli_deface,
+    cli_deid,
+    cli_findings,
+    cli_learn,
+    cli_mids,
+    cli_risk,
+    cli_serve,
+    cli_split,
+    cli_text,
+)
 from radbank.errors import RadbankError
 
 log = logging.getLogger("radbank")
@@ -60,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     cli_learn.add_parsers(sub, _common)
+    cli_split.add_parsers(sub, _common)
 
     p = sub.add_parser("keygen", help="create a secret key file for pseudonyms (mode 0600)")
     p.add_argument("keyfile")

@@ -60,7 +60,7 @@ def cmd_phantom(args: argparse.Namespace) -> int:
 TRAIN_OPTIONS = (
     "source", "positive", "labels", "view", "label_table", "modalities", "test_split", "size", "fit", "limit",
     "val_fraction", "epochs", "batch_size", "lr", "weight_decay", "lr_schedule", "seed", "model", "weights",
-    "device", "augment", "threshold", "workers", "cache", "max_pixels", "patient_regex", "uncertain",
+    "device", "augment", "threshold", "workers", "cache", "max_pixels", "patient_regex", "uncertain", "split_file",
 )  # fmt: skip
 
 
@@ -156,6 +156,9 @@ def _train_options(p: argparse.ArgumentParser) -> None:
         dest="test_split",
         default=s,
         help="none (default), official (NIH's test_list.txt) or a fraction of patients",
+    )
+    p.add_argument(
+        "--split", dest="split_file", default=s, help="use this split file (from radbank split) instead of drawing one"
     )
     p.add_argument("--weights", default=s, help="start from this pretrained state_dict (.pt/.pth/.safetensors)")
     p.add_argument("--positive", default=s, help="the class that means disease (label 1), when names are unclear")

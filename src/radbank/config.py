@@ -32,6 +32,7 @@ class TrainConfig:
     uncertain: str = "masked"  # label tables: uncertain (-1) findings are masked, or count as ones / zeros
     modalities: str = "CR,DX"  # DICOM folders: accepted modalities ("any" for all)
     test_split: str = "none"  # "none", "official" (NIH's test_list.txt) or a fraction of patients
+    split_file: str | None = None  # a split written by `radbank split` (path,patient,split): used as it is
     patient_regex: str = NIH_PATIENT_REGEX
     size: int = 100
     fit: str = "stretch"
@@ -82,6 +83,10 @@ class TrainConfig:
             (
                 _valid_test_split(self.test_split),
                 f"test_split must be none, official or a fraction, not {self.test_split!r}",
+            ),
+            (
+                not (self.split_file and self.test_split != "none"),
+                f"split_file gives the test split itself; test_split must be none, not {self.test_split!r}",
             ),
             (
                 self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:"),

@@ -60,13 +60,14 @@ def predict_probs(
 
 
 def compute_metrics(meta: RunMeta, records: Records, probs: NDArray[Any]) -> dict[str, Any]:
-    """Metrics for the task of the checkpoint."""
+    """Metrics for the task of the checkpoint, with intervals by image and by patient."""
+    patients = records.table["patient"].astype(str).to_numpy()
     if meta.task == "binary":
         neg, pos = meta.class_names
-        return binary_metrics(records.targets(), probs, meta.threshold, (neg, pos))
+        return binary_metrics(records.targets(), probs, meta.threshold, (neg, pos), patients)
     if meta.task == "multiclass":
-        return multiclass_metrics(records.targets(), probs, list(meta.class_names))
-    return multilabel_metrics(records.labels, probs, list(meta.label_names), meta.threshold)
+        return multiclass_metrics(records.targets(), probs, list(meta.class_names), patients)
+    return multilabel_metrics(records.labels, probs, list(meta.label_names), meta.threshold, patients)
 
 
 def predictions_table(meta: RunMeta, records: Records, probs: NDArray[Any]) -> pd.DataFrame:
@@ -199,13 +200,14 @@ def _headline(metrics: dict[str, Any], split: str) -> str:
     if task in ("binary", "multiclass"):
         acc = metrics["accuracy"]
         lines.append(
-            f"{split} accuracy {acc['value']:.3f}  (95% CI {acc['ci95'][0]:.3f}-{acc['ci95'][1]:.3f}, "
-            f"{acc['k']}/{acc['n']} images)"
+            f"{split} accuracy {acc['value']:.3f}  (95% CI {_ci(acc)} by image, {acc['k']}/{acc['n']} images"
+            + _by_patient(acc, "; ", count=True)
+            + ")"
         )
     if task == "binary":
         auc = metrics["roc_auc"]
         if auc["value"] is not None:
-            lines.append(f"ROC AUC {auc['value']:.3f}  (95% CI {auc['ci95'][0]:.3f}-{auc['ci95'][1]:.3f})")
+            lines.append(f"ROC AUC {auc['value']:.3f}  (95% CI {_ci(auc)} by image{_by_patient(auc, '; ')})")
         lines.append(
             f"sensitivity {_fmt(metrics['sensitivity'])}  specificity {_fmt(metrics['specificity'])}  "
             f"PPV {_fmt(metrics['ppv'])}  NPV {_fmt(metrics['npv'])}"
@@ -220,14 +222,32 @@ def _headline(metrics: dict[str, Any], split: str) -> str:
     else:
         mean = metrics["mean_roc_auc"]
         lines.append(f"mean ROC AUC {mean:.3f}" if mean is not None else "mean ROC AUC: undefined")
+        if "patients" in metrics:
+            lines.append(
+                "  95% CIs by image (stratified bootstrap) | by patient "
+                f"(cluster bootstrap over {metrics['patients']} patients)"
+            )
         for name, m in metrics["per_label"].items():
             auc = m["roc_auc"]
             if auc["value"] is not None:
                 lines.append(
-                    f"  {name:<20} AUC {auc['value']:.3f} ({auc['ci95'][0]:.3f}-{auc['ci95'][1]:.3f})"
+                    f"  {name:<20} AUC {auc['value']:.3f} ({_ci(auc)}{_by_patient(auc, ' | ')})"
                     f"  n={m['n']} positives={m['positives']}"
                 )
     return "\n".join(lines)
+
+
+def _ci(p: dict[str, Any]) -> str:
+    lo, hi = p["ci95"]
+    return "n/a" if lo is None else f"{lo:.3f}-{hi:.3f}"
+
+
+def _by_patient(p: dict[str, Any], sep: str, count: bool = False) -> str:
+    """The patient-level interval of a figure, if it has one ('' otherwise)."""
+    bp = p.get("by_patient")
+    if bp is None:
+        return ""
+    return f"{sep}{_ci(bp)} by patient" + (f", {bp['patients']} patients" if count else "")
 
 
 def _fmt(p: dict[str, Any]) -> str:

@@ -1,14 +1,24 @@
-"""Classification metrics with their uncertainty: pure functions over arrays."""
+"""Classification metrics with their uncertainty: pure functions over arrays.
+
+Intervals by image (Wilson for proportions, a stratified bootstrap for ROC AUC) count images as
+independent; given the patient of each image, every figure also gets `by_patient`: an interval from a
+patient-level (cluster) bootstrap (radbank.cluster_bootstrap), with the number of patients.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from sklearn.metrics import roc_auc_score, roc_curve
 
+from radbank import cluster_bootstrap as cb
+
 Z95 = 1.959963984540054
+PATIENT_FIGURES = ("sensitivity", "specificity", "roc_auc")  # per class / finding, with `by_patient`
 
 
 def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
@@ -34,7 +44,7 @@ def proportion(successes: int, n: int) -> dict[str, Any]:
     }
 
 
-def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, int]:
+def confusion_counts(y_true: NDArray[Any], y_pred: NDArray[Any]) -> dict[str, int]:
     """TP, FP, FN, TN for 0/1 arrays (1 = sick)."""
     t, p = np.asarray(y_true).astype(bool), np.asarray(y_pred).astype(bool)
     return {"tp": int((t & p).sum()), "fp": int((~t & p).sum()), "fn": int((t & ~p).sum()), "tn": int((~t & ~p).sum())}
@@ -57,7 +67,7 @@ def format_confusion(matrix: list[list[int]], names: list[str]) -> str:
     return "\n".join(lines)
 
 
-def auc_with_ci(y_true: np.ndarray, score: np.ndarray, n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
+def auc_with_ci(y_true: NDArray[Any], score: NDArray[Any], n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
     """ROC AUC with a 95% stratified-bootstrap percentile interval; None when one class is missing."""
     y = np.asarray(y_true).astype(int)
     s = np.asarray(score, dtype=np.float64)
@@ -70,40 +80,71 @@ def auc_with_ci(y_true: np.ndarray, score: np.ndarray, n_boot: int = 2000, seed:
     return {"value": value, "ci95": [float(lo), float(hi)], "method": f"stratified bootstrap, {n_boot} resamples"}
 
 
-def bootstrap_aucs(pos: np.ndarray, neg: np.ndarray, n_boot: int, seed: int = 0, chunk: int = 100) -> np.ndarray:
+def bootstrap_aucs(pos: NDArray[Any], neg: NDArray[Any], n_boot: int, seed: int = 0, chunk: int = 100) -> NDArray[Any]:
     """AUCs of `n_boot` resamples, positives and negatives resampled separately (stratified)."""
     n_p, n_n = len(pos), len(neg)
     rng = np.random.default_rng(seed)
+    sorted_neg = cb.SortedNegatives(pos, neg)
     out = []
     for start in range(0, n_boot, chunk):
         b = min(chunk, n_boot - start)
-        w = rng.multinomial(n_p, np.full(n_p, 1.0 / n_p), size=b)
-        v = rng.multinomial(n_n, np.full(n_n, 1.0 / n_n), size=b)
-        out.append(weighted_aucs(pos, neg, w, v))
+        # Counts drawn for the negatives in sorted order: they are exchangeable, so no reordering is needed.
+        out.append(sorted_neg.aucs(cb.draw_counts(rng, n_p, b), cb.draw_counts(rng, n_n, b), presorted=True))
     return np.concatenate(out)
 
 
-def weighted_aucs(pos: np.ndarray, neg: np.ndarray, w: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """Exact AUC for each row of case weights w (b, n_pos) and v (b, n_neg); ties count one half.
+def weighted_aucs(pos: NDArray[Any], neg: NDArray[Any], w: NDArray[Any], v: NDArray[Any]) -> NDArray[Any]:
+    """Exact AUC for each row of case weights w (b, n_pos) and v (b, n_neg); ties count one half."""
+    return cb.SortedNegatives(pos, neg).aucs(w, v)
 
-    With negatives sorted, AUC = sum_i w_i (C[L_i] + (C[R_i] - C[L_i]) / 2) / (sum w * sum v), where C
-    holds the cumulative weights of the sorted negatives and L_i / R_i count negatives below / not
-    above positive i. One pass over the data per resample instead of a sort.
+
+Figures = dict[str, tuple[dict[str, Any], cb.Statistic]]  # name -> (the figure's dict, its statistic)
+
+
+def add_by_patient(
+    out: dict[str, Any], patients: NDArray[Any] | None, figures: Callable[[cb.Clusters], Figures]
+) -> None:
+    """Give each figure dict a `by_patient` interval from one shared set of patient resamples.
+
+    `figures` builds the statistics for the patients of the images; `out["patients"]` gets their number.
     """
-    order = np.argsort(neg, kind="stable")
-    t = neg[order]
-    v = v[:, order]
-    left, right = np.searchsorted(t, pos, "left"), np.searchsorted(t, pos, "right")
-    c = np.concatenate([np.zeros((len(v), 1)), v.cumsum(axis=1)], axis=1)
-    cl = c[:, left]
-    total = w.sum(axis=1) * v.sum(axis=1)
-    return (w * (cl + 0.5 * (c[:, right] - cl))).sum(axis=1) / total
+    if patients is None:
+        return
+    clusters = cb.Clusters.from_ids(patients)
+    wanted = figures(clusters)
+    found = cb.intervals(clusters, {k: stat for k, (_, stat) in wanted.items()})
+    for key, (figure, _) in wanted.items():
+        figure["by_patient"] = found[key]
+    out["patients"] = clusters.count
+
+
+def _rates(
+    clusters: cb.Clusters, y: NDArray[Any], pred: NDArray[Any], score: NDArray[Any], rows: NDArray[Any] | None = None
+) -> dict[str, cb.Statistic]:
+    """Patient-bootstrap statistics of a 0/1 truth and prediction: sensitivity, specificity, PPV, NPV, AUC."""
+    keep = np.ones(len(y), dtype=bool) if rows is None else rows
+    t, p = (y == 1) & keep, (pred == 1) & keep
+    f, n = (y == 0) & keep, (pred == 0) & keep
+    return {
+        "sensitivity": cb.ratio(clusters, t & p, t),
+        "specificity": cb.ratio(clusters, f & n, f),
+        "ppv": cb.ratio(clusters, t & p, p),
+        "npv": cb.ratio(clusters, f & n, n),
+        "roc_auc": cb.auc(clusters, y, score, keep),
+    }
 
 
 def binary_metrics(
-    y_true: np.ndarray, prob: np.ndarray, threshold: float = 0.5, names: tuple[str, str] = ("healthy", "sick")
+    y_true: NDArray[Any],
+    prob: NDArray[Any],
+    threshold: float = 0.5,
+    names: tuple[str, str] = ("healthy", "sick"),
+    patients: NDArray[Any] | None = None,
 ) -> dict[str, Any]:
-    """Everything the report shows for a binary classifier (1 = sick = names[1])."""
+    """Everything the report shows for a binary classifier (1 = sick = names[1]).
+
+    With `patients` (one ID per image), each figure with an interval also gets `by_patient`.
+    """
     y = np.asarray(y_true).astype(int)
     p = np.asarray(prob, dtype=np.float64)
     c = confusion_counts(y, p >= threshold)
@@ -127,6 +168,13 @@ def binary_metrics(
         "npv": proportion(c["tn"], c["tn"] + c["fn"]),
         "roc_auc": auc_with_ci(y, p),
     }
+    pred = (p >= threshold).astype(int)
+
+    def figures(clusters: cb.Clusters) -> Figures:
+        stats = {"accuracy": cb.ratio(clusters, pred == y, np.ones(n))} | _rates(clusters, y, pred, p)
+        return {k: (out[k], stat) for k, stat in stats.items()}
+
+    add_by_patient(out, patients, figures)
     sens, spec = out["sensitivity"]["value"], out["specificity"]["value"]
     ppv = out["ppv"]["value"]
     out["balanced_accuracy"] = _num((sens + spec) / 2) if sens is not None and spec is not None else None
@@ -134,8 +182,13 @@ def binary_metrics(
     return out
 
 
-def multiclass_metrics(y_true: np.ndarray, prob: np.ndarray, names: list[str]) -> dict[str, Any]:
-    """Accuracy, K x K confusion (rows predicted, columns truth) and one-vs-rest figures per class."""
+def multiclass_metrics(
+    y_true: NDArray[Any], prob: NDArray[Any], names: list[str], patients: NDArray[Any] | None = None
+) -> dict[str, Any]:
+    """Accuracy, K x K confusion (rows predicted, columns truth) and one-vs-rest figures per class.
+
+    With `patients`, accuracy and the per-class figures also get `by_patient` intervals.
+    """
     y = np.asarray(y_true).astype(int)
     pred = np.asarray(prob).argmax(axis=1)
     k = len(names)
@@ -150,7 +203,7 @@ def multiclass_metrics(y_true: np.ndarray, prob: np.ndarray, names: list[str]) -
             "roc_auc": auc_with_ci(y == j, prob[:, j]),
         }
     aucs = [v["roc_auc"]["value"] for v in per_class.values() if v["roc_auc"]["value"] is not None]
-    return {
+    out: dict[str, Any] = {
         "task": "multiclass",
         "n": len(y),
         "classes": names,
@@ -160,11 +213,28 @@ def multiclass_metrics(y_true: np.ndarray, prob: np.ndarray, names: list[str]) -
         "macro_roc_auc": float(np.mean(aucs)) if aucs else None,
     }
 
+    def figures(clusters: cb.Clusters) -> Figures:
+        found: Figures = {"accuracy": (out["accuracy"], cb.ratio(clusters, pred == y, np.ones(len(y))))}
+        for j, name in enumerate(names):
+            rates = _rates(clusters, (y == j).astype(int), (pred == j).astype(int), prob[:, j])
+            found |= {f"{name}/{k}": (per_class[name][k], rates[k]) for k in PATIENT_FIGURES}
+        return found
+
+    add_by_patient(out, patients, figures)
+    return out
+
 
 def multilabel_metrics(
-    labels: np.ndarray, prob: np.ndarray, names: list[str], threshold: float = 0.5
+    labels: NDArray[Any],
+    prob: NDArray[Any],
+    names: list[str],
+    threshold: float = 0.5,
+    patients: NDArray[Any] | None = None,
 ) -> dict[str, Any]:
-    """Per-finding ROC AUC (bootstrap 95% CI), sensitivity/specificity at the threshold; unknowns ignored."""
+    """Per-finding ROC AUC (bootstrap 95% CI), sensitivity/specificity at the threshold; unknowns ignored.
+
+    With `patients`, each finding's AUC, sensitivity and specificity also get `by_patient` intervals.
+    """
     per_label: dict[str, dict[str, Any]] = {}
     for j, name in enumerate(names):
         known = ~np.isnan(labels[:, j])
@@ -178,7 +248,7 @@ def multilabel_metrics(
             "specificity": proportion(c["tn"], c["tn"] + c["fp"]),
         }
     aucs = [v["roc_auc"]["value"] for v in per_label.values() if v["roc_auc"]["value"] is not None]
-    return {
+    out: dict[str, Any] = {
         "task": "multilabel",
         "n": len(labels),
         "labels": names,
@@ -187,8 +257,19 @@ def multilabel_metrics(
         "mean_roc_auc": float(np.mean(aucs)) if aucs else None,
     }
 
+    def figures(clusters: cb.Clusters) -> Figures:
+        found: Figures = {}
+        for j, name in enumerate(names):
+            truth = np.nan_to_num(labels[:, j], nan=-1).astype(int)
+            rates = _rates(clusters, truth, (prob[:, j] >= threshold).astype(int), prob[:, j], truth >= 0)
+            found |= {f"{name}/{k}": (per_label[name][k], rates[k]) for k in PATIENT_FIGURES}
+        return found
 
-def roc_points(y_true: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    add_by_patient(out, patients, figures)
+    return out
+
+
+def roc_points(y_true: NDArray[Any], score: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
     """(fpr, tpr) of the ROC curve."""
     fpr, tpr, _ = roc_curve(np.asarray(y_true).astype(int), np.asarray(score, dtype=np.float64))
     return fpr, tpr

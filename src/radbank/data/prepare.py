@@ -2,7 +2,9 @@
 
 Splits never put one patient on two sides. The test split is either NIH's official `test_list.txt`
 (`test_split: official`) or a fraction of patients drawn first (`test_split: 0.2`); validation is then
-drawn, patient-grouped and stratified, from the rest so that overall shares are as configured.
+drawn, patient-grouped and stratified, from the rest: `val_fraction` of all patients after a drawn test
+split, `val_fraction` of the non-test patients after the official one (whose size NIH chose). A split
+file (`split_file`, written by `radbank split`) replaces all of that: its names are used as they are.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from radbank.config import TrainConfig
 from radbank.data.cache import load_images
 from radbank.data.preprocess import Preprocess
 from radbank.data.split import describe_split, sample_stratified, split_grouped
+from radbank.data.splitfile import assign_from_file, read_split_file, write_split_file
 from radbank.errors import RadbankError
 from radbank.progress import bar
 from radbank.sources import Records
@@ -28,7 +31,7 @@ from radbank.sources.open import open_source
 
 log = logging.getLogger(__name__)
 
-MIN_PER_CLASS = 2  # one for training, one for validation
+MIN_PER_CLASS = 2  # readable images per class (binary, multi-class): one for training, one for validation
 
 
 @dataclass
@@ -53,8 +56,13 @@ class PreparedData:
     def summary(self) -> pd.DataFrame:
         """Images and patients per split and class."""
         parts = {"train": self.train, "val": self.val} | ({"test": self.test} if len(self.test) else {})
-        r = self.records
-        return describe_split(r.strata(), r.table["patient"].astype(str).to_numpy(), parts, r.class_names)
+        return summarise(self.records, parts)
+
+
+def summarise(records: Records, parts: dict[str, NDArray[Any]]) -> pd.DataFrame:
+    """Images and patients (counts and shares) per split, and images per class or finding."""
+    labels = records.labels if records.task == "multilabel" else records.targets()
+    return describe_split(labels, records.table["patient"].astype(str).to_numpy(), parts, records.class_names)
 
 
 def prepare_data(cfg: TrainConfig) -> PreparedData:
@@ -62,29 +70,95 @@ def prepare_data(cfg: TrainConfig) -> PreparedData:
     records = open_source(cfg)
     if len(records) == 0:
         raise RadbankError(f"{cfg.data}: no images found")
-    records = records.subset(sample_stratified(records.strata(), cfg.limit, cfg.seed))
+    assigned, left_out = _from_split_file(records, cfg)
+    pool = np.arange(len(records)) if assigned is None else np.flatnonzero(assigned != "")
+    keep = pool[sample_stratified(records.strata()[pool], cfg.limit, cfg.seed)]
+    records = records.subset(keep)
     pp = Preprocess(cfg.size, cfg.fit)
     started = time.perf_counter()
     with bar(len(records), "loading") as pbar:
         loaded = load_images(records.paths, pp, cfg.cache, cfg.workers, cfg.max_pixels, progress=pbar.update)
     seconds = time.perf_counter() - started
     skipped = Skipped(log)
-    skipped.rows.extend(records.skipped)  # the reader has logged its own
+    skipped.rows.extend(records.skipped + left_out)  # the reader and the split file have reported their own
     for i, reason in loaded.errors.items():
         skipped.skip(records.paths[i], reason)
     records = records.subset(np.flatnonzero(loaded.ok))
     check_classes(records, cfg.data, len(skipped))
+    if assigned is None:
+        train, val, test = split_records(records, cfg)
+    else:
+        train, val, test = _named_split(records, assigned[keep][loaded.ok], cfg)
+    return PreparedData(records, loaded.images, train, val, test, skipped.rows, seconds, loaded.decoded)
+
+
+def _from_split_file(records: Records, cfg: TrainConfig) -> tuple[NDArray[Any] | None, list[tuple[str, str]]]:
+    """The split name per record from cfg.split_file ('' = not listed), and the records it leaves out."""
+    if not cfg.split_file:
+        return None, []
+    assigned, left_out = assign_from_file(records, read_split_file(cfg.split_file), cfg.data, cfg.split_file)
+    if not (assigned != "").any():
+        raise RadbankError(f"{cfg.split_file}: lists none of the images of {cfg.data}")
+    return assigned, left_out
+
+
+def _named_split(
+    records: Records, names: NDArray[Any], cfg: TrainConfig
+) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
+    """(train, val, test) from a split name per record, checked like a drawn split."""
+    train, val, test = (np.flatnonzero(names == n) for n in ("train", "val", "test"))
+    _check_parts(records, train, val, test, origin=str(cfg.split_file))
+    return train, val, test
+
+
+def split_records(records: Records, cfg: TrainConfig) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
+    """(train, val, test) drawn as cfg says, with every class (binary, multi-class) on every side."""
     train, val, test = three_way_split(records, cfg)
+    _check_parts(records, train, val, test, origin=cfg.data)
+    return train, val, test
+
+
+def _check_parts(records: Records, train: NDArray[Any], val: NDArray[Any], test: NDArray[Any], origin: str) -> None:
     for name, idx in (("training", train), ("validation", val), ("test", test)):
         missing = missing_classes(records.subset(idx)) if len(idx) or name != "test" else []
-        if missing:
-            raise RadbankError(f"{cfg.data}: too few images to put {', '.join(missing)} in the {name} split")
-    return PreparedData(records, loaded.images, train, val, test, skipped.rows, seconds, loaded.decoded)
+        if missing or (name != "test" and not len(idx)):
+            what = ", ".join(missing) or "any image"
+            raise RadbankError(f"{origin}: too few images to put {what} in the {name} split")
+
+
+def split_strata(records: Records) -> NDArray[Any]:
+    """What a split balances: the class per image, or the findings plus "no finding" (multi-label)."""
+    if records.task != "multilabel":
+        return records.targets()
+    positive = np.nan_to_num(records.labels, nan=0.0) > 0
+    return np.column_stack([positive, ~positive.any(axis=1)])
+
+
+@dataclass
+class SplitWritten:
+    """What `write_split` wrote: the records indexed, the split name of each, and its summary."""
+
+    records: Records
+    split: NDArray[Any]
+    summary: pd.DataFrame
+
+
+def write_split(cfg: TrainConfig, out: str) -> SplitWritten:
+    """Index cfg.data (no decoding), split it by patient as cfg says, and write the split file `out`."""
+    records = open_source(cfg)
+    if len(records) == 0:
+        raise RadbankError(f"{cfg.data}: no images found")
+    train, val, test = split_records(records, cfg)
+    split = np.full(len(records), "train", dtype=object)
+    split[val], split[test] = "val", "test"
+    write_split_file(records, split, cfg.data, out)
+    parts = {"train": train, "val": val} | ({"test": test} if len(test) else {})
+    return SplitWritten(records, split, summarise(records, parts))
 
 
 def three_way_split(records: Records, cfg: TrainConfig) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
     """(train, val, test) index arrays; test is empty unless cfg.test_split asks for one."""
-    strata = records.strata()
+    strata = split_strata(records)
     groups = records.table["patient"].astype(str).to_numpy()
     everyone = np.arange(len(records))
     if cfg.test_split == "none":

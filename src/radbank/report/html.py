@@ -28,11 +28,31 @@ def esc(value: Any) -> str:
     return html.escape(str(value))
 
 
-def _prop(p: dict[str, Any]) -> str:
-    if p.get("value") is None:
+def _val(value: float | None) -> str:
+    return "&ndash;" if value is None else f"{value:.3f}"
+
+
+def _ci(interval: dict[str, Any] | None) -> str:
+    """'lo&ndash;hi' of a figure's `ci95` (image) or of its `by_patient` entry; an en dash when undefined."""
+    if not interval or interval.get("ci95", [None])[0] is None:
         return "&ndash;"
-    lo, hi = p["ci95"]
-    return f"{p['value']:.3f} <span class=note>({lo:.3f}&ndash;{hi:.3f})</span>"
+    lo, hi = interval["ci95"]
+    return f"{lo:.3f}&ndash;{hi:.3f}"
+
+
+def _units_note(m: dict[str, Any], image_method: str) -> str:
+    """Which interval counts what: the page says it under every table of figures."""
+    by_patient = (
+        f" <b>By patient</b>: a cluster bootstrap over the {esc(m['patients'])} patients (each resample draws "
+        "patients with replacement, every one with all of its images), which allows for one patient's images "
+        "being alike."
+        if "patients" in m
+        else ""
+    )
+    return (
+        f"<p class=note>95% intervals. <b>By image</b>: {image_method}; these count every image as "
+        f"independent.{by_patient}</p>"
+    )
 
 
 def _table(rows: list[dict[str, Any]]) -> str:
@@ -55,7 +75,11 @@ def _binary_section(m: dict[str, Any]) -> str:
         ("NPV", m["npv"]),
         ("ROC AUC", m["roc_auc"]),
     ]
-    rows = "".join(f"<tr><td class=l>{esc(k)}</td><td>{_prop(v)}</td></tr>" for k, v in figures)
+    rows = "".join(
+        f"<tr><td class=l>{esc(k)}</td><td>{_val(v['value'])}</td><td>{_ci(v)}</td>"
+        f"<td>{_ci(v.get('by_patient'))}</td></tr>"
+        for k, v in figures
+    )
     tut = m.get("tutorial", {})
     tut_row = ""
     if tut:
@@ -66,9 +90,9 @@ def _binary_section(m: dict[str, Any]) -> str:
         )
     return f"""
 <h3>Figures</h3>
-<p class=note>{esc(m["n"])} validation images, threshold {esc(m["threshold"])}; intervals are 95%
-(Wilson for proportions, {esc(m["roc_auc"].get("method"))} for the AUC).</p>
-<table><tr><th class=l>metric</th><th>value (95% CI)</th></tr>{rows}</table>
+<p class=note>{esc(m["n"])} images{_patients(m)}, threshold {esc(m["threshold"])}.</p>
+<table><tr><th class=l>metric</th><th>value</th><th>95% CI by image</th><th>95% CI by patient</th></tr>{rows}</table>
+{_units_note(m, f"Wilson score for proportions, {esc(m['roc_auc'].get('method'))} for the AUC")}
 <h3>Confusion matrix</h3>
 <table><tr><th></th><th colspan=2>truth</th></tr>
 <tr><th></th><th>{pos}</th><th>{neg}</th></tr>
@@ -76,16 +100,18 @@ def _binary_section(m: dict[str, Any]) -> str:
 <tr><th class=l>predicted {neg}</th><td>{esc(fn)}</td><td>{esc(tn)}</td></tr></table>{tut_row}"""
 
 
+def _patients(m: dict[str, Any]) -> str:
+    return f" of {esc(m['patients'])} patients" if "patients" in m else ""
+
+
 def _multiclass_section(m: dict[str, Any]) -> str:
-    rows = [
-        {
-            "class": k,
-            "sensitivity": v["sensitivity"]["value"],
-            "specificity": v["specificity"]["value"],
-            "ROC AUC": v["roc_auc"]["value"],
-        }
+    rows = "".join(
+        f"<tr><td class=l>{esc(k)}</td><td>{esc(v['sensitivity']['value'])}</td>"
+        f"<td>{esc(v['specificity']['value'])}</td><td>{esc(v['roc_auc']['value'])}</td>"
+        f"<td>{_ci(v['roc_auc'])}</td><td>{_ci(v['roc_auc'].get('by_patient'))}</td></tr>"
         for k, v in m["per_class"].items()
-    ]
+    )
+    acc = m["accuracy"]
     matrix = m["confusion_matrix"]["matrix"]
     names = m["classes"]
     head = "".join(f"<th>{esc(n)}</th>" for n in names)
@@ -94,9 +120,12 @@ def _multiclass_section(m: dict[str, Any]) -> str:
         for n, row in zip(names, matrix, strict=True)
     )
     return (
-        f"<h3>Figures</h3><p>Accuracy {_prop(m['accuracy'])}; macro ROC AUC "
-        f"{esc(m['macro_roc_auc'])}</p>{_table(rows)}<h3>Confusion matrix</h3>"
-        f"<table><tr><th></th>{head}</tr>{body}</table><p class=note>columns = truth</p>"
+        f"<h3>Figures</h3><p>{esc(m['n'])} images{_patients(m)}. Accuracy {esc(acc['value'])}, 95% CI "
+        f"{_ci(acc)} by image, {_ci(acc.get('by_patient'))} by patient; macro ROC AUC {esc(m['macro_roc_auc'])}</p>"
+        "<table><tr><th class=l>class</th><th>sensitivity</th><th>specificity</th><th>ROC AUC</th>"
+        f"<th>AUC 95% CI by image</th><th>AUC 95% CI by patient</th></tr>{rows}</table>"
+        f"{_units_note(m, 'Wilson score for accuracy, a stratified bootstrap for the AUCs')}"
+        f"<h3>Confusion matrix</h3><table><tr><th></th>{head}</tr>{body}</table><p class=note>columns = truth</p>"
     )
 
 
@@ -106,14 +135,16 @@ def _multilabel_section(m: dict[str, Any]) -> str:
     rows = []
     for name, v in m["per_label"].items():
         auc = v["roc_auc"]
-        ci = "&ndash;" if auc["value"] is None else f"{auc['ci95'][0]:.3f}&ndash;{auc['ci95'][1]:.3f}"
         rows.append(
             f"<tr><td class=l>{esc(name)}</td><td>{esc(v['n'])}</td><td>{esc(v['positives'])}</td>"
-            f"<td>{esc(auc['value'])}</td><td>{ci}</td></tr>"
+            f"<td>{esc(auc['value'])}</td><td>{_ci(auc)}</td><td>{_ci(auc.get('by_patient'))}</td></tr>"
         )
     return (
-        f"<h3>Per-finding ROC AUC</h3><p>Mean AUC {esc(m['mean_roc_auc'])}</p><table><tr><th class=l>finding</th>"
-        f"<th>n</th><th>positives</th><th>AUC</th><th>95% CI</th></tr>{''.join(rows)}</table>" + published_rows(m)
+        f"<h3>Per-finding ROC AUC</h3><p>{esc(m['n'])} images{_patients(m)}. Mean AUC {esc(m['mean_roc_auc'])}</p>"
+        "<table><tr><th class=l>finding</th><th>n</th><th>positives</th><th>AUC</th><th>95% CI by image</th>"
+        f"<th>95% CI by patient</th></tr>{''.join(rows)}</table>"
+        + _units_note(m, "a stratified bootstrap (positives and negatives resampled separately)")
+        + published_rows(m)
     )
 
 
