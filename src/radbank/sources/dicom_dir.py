@@ -13,6 +13,9 @@ Files that are not DICOM, or not of the accepted modalities, are skipped with th
 from __future__ import annotations
 
 import logging
+import zlib
+from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,7 @@ from radbank.errors import RadbankError
 from radbank.fsutil import is_hidden
 from radbank.parallel import map_parallel
 from radbank.sources.records import Records, from_class_names
+from radbank.sources.registry import SourceReader
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +52,13 @@ def header_task(path: str) -> tuple[dict[str, str] | None, str | None]:
 
     try:
         ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=list(FIELDS))
+        return {f: str(ds.get(f, "") or "").strip() for f in FIELDS}, None
+    except zlib.error as exc:  # Deflated Explicit VR Little Endian whose deflated stream is garbage
+        return None, f"corrupt deflated DICOM data (zlib: {exc})"
     except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError) as exc:
         return None, f"not a readable DICOM file ({str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__})"
-    return {f: str(ds.get(f, "") or "").strip() for f in FIELDS}, None
+    except Exception as exc:  # a pydicom bug on one odd file must not stop the index
+        return None, f"cannot read the DICOM header ({type(exc).__name__}: {str(exc)[:120]})"
 
 
 def dicom_age(value: str) -> float:
@@ -180,3 +188,38 @@ def _cell(value: Any) -> float:
     except ValueError:
         return float("nan")
     return 1.0 if number >= 0.5 else 0.0
+
+
+@dataclass(frozen=True)
+class DicomOptions:
+    """Options of a DICOM folder."""
+
+    label_table: str | None = None  # CSV of labels keyed by path, SOPInstanceUID, AccessionNumber or StudyInstanceUID
+    labels: str | None = None  # multi-label tables: a comma list of the findings to use
+    positive: str | None = None  # the class that means disease, when names are unclear
+    modalities: str = "CR,DX"  # accepted modalities ("any" for all)
+
+
+class DicomReader(SourceReader[DicomOptions]):
+    """A folder tree of DICOM radiographs."""
+
+    options_type = DicomOptions
+    SNIFF = 20  # files looked at to recognise a DICOM folder
+
+    @classmethod
+    def can_read(cls, path: Path) -> bool:
+        from radbank.io import sniff_format
+
+        if not path.is_dir():
+            return False
+        files = (f for f in sorted(path.rglob("*")) if f.is_file() and not is_hidden(f.relative_to(path)))
+        for f in islice(files, cls.SNIFF):
+            try:
+                if sniff_format(f) == "dicom":
+                    return True
+            except (OSError, ValueError, RadbankError):  # unreadable or empty: look at the next file
+                continue
+        return False
+
+    def read(self, root: Path, options: DicomOptions, workers: int = 0) -> Records:
+        return read_dicom_dir(root, options.label_table, options.labels, options.positive, options.modalities, workers)

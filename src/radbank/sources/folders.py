@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +18,7 @@ import pandas as pd
 from radbank.errors import RadbankError
 from radbank.fsutil import is_hidden
 from radbank.sources.records import Records, from_class_names
+from radbank.sources.registry import SourceReader
 
 log = logging.getLogger(__name__)
 
@@ -59,3 +61,27 @@ def read_class_folders(
             )
             names.append(name)
     return from_class_names(pd.DataFrame(rows), names, list(classes), positive, str(base), source="folders")
+
+
+@dataclass(frozen=True)
+class FoldersOptions:
+    """Options of a folder-per-class dataset."""
+
+    positive: str | None = None  # the class that means disease, when names are unclear
+    patient_regex: str = NIH_PATIENT_REGEX  # group 1 of a match on the file name is the patient ID
+
+
+class FoldersReader(SourceReader[FoldersOptions]):
+    """Folder-per-class trees (the fallback of auto-detection)."""
+
+    options_type = FoldersOptions
+
+    @classmethod
+    def can_read(cls, path: Path) -> bool:
+        if not path.is_dir():
+            return False
+        subs = [p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        return len(subs) >= 2
+
+    def read(self, root: Path, options: FoldersOptions, workers: int = 0) -> Records:
+        return read_class_folders(root, options.positive, options.patient_regex)

@@ -1,0 +1,63 @@
+"""Typed settings from plain values (YAML, CLI): one coercion for TrainConfig and every reader's options."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from radbank.errors import RadbankError
+
+T = TypeVar("T")
+
+
+def coerce(value: Any, hint: Any, where: str) -> Any:
+    """`value` as type `hint` (str, int, float, bool, an Optional of them, or a str-keyed dict), else RadbankError."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        args = typing.get_args(hint)
+        if value is None and type(None) in args:
+            return None
+        hint = next(a for a in args if a is not type(None))
+        origin = typing.get_origin(hint)
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no"):
+            return value.lower() in ("true", "yes")
+        raise RadbankError(f"{where} must be true or false, not {value!r}")
+    if hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise RadbankError(f"{where} must be an integer, not {value!r}")
+    if hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise RadbankError(f"{where} must be a number, not {value!r}")
+    if hint is str:
+        if isinstance(value, str):
+            return value
+        raise RadbankError(f"{where} must be a string, not {value!r}")
+    if origin is dict:
+        if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
+            return dict(value)
+        raise RadbankError(f"{where} must be a mapping of names to values, not {value!r}")
+    return value
+
+
+def build(cls: type[T], values: Mapping[str, Any], origin: str) -> T:
+    """An instance of the dataclass `cls` from `values`, naming unknown keys and wrong types."""
+    fields = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(values) - fields)
+    if unknown:
+        known = ", ".join(sorted(fields)) or "none"
+        raise RadbankError(f"{origin}: unknown option(s) {', '.join(unknown)} (known: {known})")
+    hints = typing.get_type_hints(cls)
+    return cls(**{k: coerce(v, hints[k], f"{origin}: {k}") for k, v in values.items()})
+
+
+def field_names(cls: type[Any]) -> tuple[str, ...]:
+    """The option names of a dataclass."""
+    return tuple(f.name for f in dataclasses.fields(cls))
