@@ -1,7 +1,9 @@
-"""`radbank subset`: the tutorial's selection from NIH ChestX-ray14, written as folder-per-class.
+"""`radbank subset`: the tutorial's selection from NIH ChestX-ray14 or PadChest, written as folder-per-class.
 
-Images labelled exactly "No Finding" versus images whose only label is the finding (rows with several
-findings are left out, so the finding class is unambiguous). Sampling goes patient by patient: a
+Images labelled exactly "No Finding" (PadChest: exactly `['normal']`) versus images whose only label is the
+finding (rows with several findings are left out, so the finding class is unambiguous; PadChest findings
+are matched by UMLS concept, so `--finding Effusion` selects PadChest's "pleural effusion"). An image
+listed twice with contradictory labels is left out. Sampling goes patient by patient: a
 sampled patient brings all of his eligible follow-ups of that class, so a later patient-grouped split
 stays honest. Files are hard-linked (copied across file systems, or with `copy=True`); a manifest
 records where each came from. Reruns skip what is already there.
@@ -21,7 +23,15 @@ import pandas as pd
 
 from radbank.errors import RadbankError
 from radbank.fsutil import atomic_path
-from radbank.sources.nih import NO_FINDING, find_csv, index_images, official_split, parse_labels, read_table
+from radbank.sources.nih import (
+    NO_FINDING,
+    drop_contradictions,
+    find_csv,
+    index_images,
+    official_split,
+    parse_labels,
+    read_table,
+)
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +92,59 @@ def class_targets(n_pos: int, n_neg: int, n: int | None, ratio: str) -> tuple[in
     return pos, n - pos
 
 
+NIH_MANIFEST = ["Image Index", "class", "Patient ID", "Follow-up #", "Patient Age", "Patient Gender", "View Position",
+                "Finding Labels", "official_split", "source"]  # fmt: skip
+PADCHEST_MANIFEST = ["ImageID", "class", "PatientID", "StudyID", "Projection", "Labels", "ImageDir", "source"]
+
+
+@dataclass
+class _Eligible:
+    """Rows that qualify, with `Patient ID`, `class`, `file` (name in the class folder) and `path` columns."""
+
+    rows: pd.DataFrame
+    finding: str
+    manifest: list[str]
+    missing: int
+
+
+def _nih(base: Path, finding: str, view: str | None, exclude_test: bool) -> _Eligible:
+    csv_file = find_csv(base)
+    if csv_file is None:
+        raise RadbankError(f"{base}: no Data_Entry_2017.csv (expected NIH ChestX-ray14's layout)")
+    (name,) = parse_labels(finding)
+    files = index_images(base)
+    table = drop_contradictions(read_table(csv_file), files, base, csv_file.name, [])
+    split = official_split(base)
+    table["official_split"] = table["Image Index"].map(split).fillna("")
+    if exclude_test:
+        if not split:
+            raise RadbankError(f"{base}: excluding the official test list needs test_list.txt")
+        table = table[table["official_split"] != "test"]
+    rows = eligible_rows(table, name, view)
+    present = rows["Image Index"].isin(files)
+    rows = rows[present].assign(file=lambda t: t["Image Index"], path=lambda t: t["Image Index"].map(files))
+    return _Eligible(rows, name, NIH_MANIFEST, int((~present).sum()))
+
+
+def _padchest(base: Path, csv_file: Path, finding: str, view: str | None, exclude_test: bool) -> _Eligible:
+    from radbank.mids.umls import lookup, normalize
+    from radbank.sources.cells import parse_list
+    from radbank.sources.padchest import _select_view, image_paths, read_padchest_table
+
+    if exclude_test:
+        raise RadbankError(f"{base}: PadChest has no official test list to exclude")
+    concept = lookup(finding)
+    term = concept.padchest if concept is not None and concept.padchest else finding
+    table = _select_view(read_padchest_table(csv_file), view)
+    labels = table["Labels"].map(lambda cell: "|".join(normalize(x) for x in parse_list(cell)))
+    keep = labels.isin(["normal", normalize(term)])
+    rows = table[keep].assign(**{"class": np.where(labels[keep] == "normal", NEGATIVE_FOLDER, term)})
+    paths = image_paths(base, rows)
+    present = pd.Series([p is not None for p in paths], index=rows.index)
+    rows = rows.assign(path=paths, file=rows["ImageID"], **{"Patient ID": rows["PatientID"]})[present]
+    return _Eligible(rows, term, PADCHEST_MANIFEST, int((~present).sum()))
+
+
 def write_subset(
     root: str | Path,
     out: str | Path,
@@ -93,34 +156,24 @@ def write_subset(
     copy: bool = False,
     exclude_test: bool = False,
 ) -> SubsetResult:
-    """Select and write the subset; see the module docstring."""
+    """Select and write the subset of an NIH ChestX-ray14 or PadChest folder; see the module docstring."""
+    from radbank.sources.padchest import find_csv as find_padchest
+
     if ratio not in RATIOS:
-        raise RadbankError(f"--ratio must be one of {', '.join(RATIOS)}, not {ratio!r}")
+        raise RadbankError(f"ratio must be one of {', '.join(RATIOS)}, not {ratio!r}")
     base, dest = Path(root), Path(out)
-    csv_file = find_csv(base) if base.is_dir() else None
-    if csv_file is None:
-        raise RadbankError(f"{base}: no Data_Entry_2017.csv (expected NIH ChestX-ray14's layout)")
-    (name,) = parse_labels(finding)
-    table = read_table(csv_file)
-    files = index_images(base)
-    split = official_split(base)
-    table["official_split"] = table["Image Index"].map(split).fillna("")
-    if exclude_test:
-        if not split:
-            raise RadbankError(f"{base}: --exclude-test needs test_list.txt")
-        table = table[table["official_split"] != "test"]
-    rows = eligible_rows(table, name, view)
-    present = rows["Image Index"].isin(files)
-    result = SubsetResult(dest, missing=int((~present).sum()))
+    if not base.is_dir():
+        raise RadbankError(f"{base}: no Data_Entry_2017.csv (expected NIH ChestX-ray14's layout) or PadChest CSV")
+    padchest = find_padchest(base)
+    found = _padchest(base, padchest, finding, view, exclude_test) if padchest else _nih(base, finding, view, exclude_test)
+    name, rows = found.finding, found.rows
+    result = SubsetResult(dest, missing=found.missing)
     if result.missing:
         log.warning("%s: %d eligible image(s) listed in the CSV are missing on disk, left out", base, result.missing)
-    rows = rows[present]
     pos_rows, neg_rows = rows[rows["class"] == name], rows[rows["class"] == NEGATIVE_FOLDER]
     if pos_rows.empty or neg_rows.empty:
         raise RadbankError(
-            f"{base}: no images labelled only {name!r}"
-            if pos_rows.empty
-            else f"{base}: no images labelled {NO_FINDING!r}"
+            f"{base}: no images labelled only {name!r}" if pos_rows.empty else f"{base}: no images labelled {NO_FINDING!r}"
         )
     n_pos, n_neg = class_targets(len(pos_rows), len(neg_rows), n, ratio)
     picked = pd.concat([sample_by_patient(pos_rows, n_pos, seed), sample_by_patient(neg_rows, n_neg, seed + 1)])
@@ -129,29 +182,17 @@ def write_subset(
         part = picked[picked["class"] == cls]
         result.images[cls] = len(part)
         result.patients[cls] = int(part["Patient ID"].nunique())
-        for image in part["Image Index"]:
-            target = folder / image
+        for file, path in zip(part["file"], part["path"], strict=True):
+            target = folder / str(file)
             if target.exists():
                 continue
-            if _link_or_copy(Path(files[image]), target, copy):
+            if _link_or_copy(Path(path), target, copy):
                 result.linked += 1
             else:
                 result.copied += 1
-    manifest = picked.assign(source=[os.path.relpath(files[i], base) for i in picked["Image Index"]])
-    columns = [
-        "Image Index",
-        "class",
-        "Patient ID",
-        "Follow-up #",
-        "Patient Age",
-        "Patient Gender",
-        "View Position",
-        "Finding Labels",
-        "official_split",
-        "source",
-    ]
+    manifest = picked.assign(source=[os.path.relpath(p, base) for p in picked["path"]])
     with atomic_path(dest / "manifest.csv") as tmp:
-        manifest[columns].to_csv(tmp, index=False)
+        manifest[found.manifest].to_csv(tmp, index=False)
     return result
 
 

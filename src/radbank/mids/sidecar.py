@@ -55,6 +55,23 @@ def dicom_fields(ds: Any) -> dict[str, Any]:
     return out
 
 
+def to_dicom_json(fields: dict[str, Any]) -> dict[str, Any]:
+    """Sidecar fields keyed by tag in the DICOM JSON model (PS3.18 F.2: `{"00080060": {"vr": "CS", "Value":
+    ["CR"]}}`), as BIMCV-COVID19+'s sidecars are; fields that are not DICOM attributes keep their name."""
+    from pydicom.datadict import dictionary_VR, tag_for_keyword
+
+    out: dict[str, Any] = {}
+    for key, value in sorted(fields.items()):
+        tag = tag_for_keyword(key)
+        if tag is None:
+            out[key] = value
+            continue
+        vr = dictionary_VR(tag)
+        values = value if isinstance(value, list) else [value]
+        out[f"{tag:08X}"] = {"vr": vr, "Value": values}
+    return dict(sorted(out.items()))  # tags in ascending order, as DICOM orders them
+
+
 def convert(src: str, dst: Path) -> dict[str, Any]:
     """Write `src` as the PNG `dst` (a temporary path); return the sidecar fields. Raises BadInput."""
     kind = sniff_format(src)

@@ -61,3 +61,14 @@ def build(cls: type[T], values: Mapping[str, Any], origin: str) -> T:
 def field_names(cls: type[Any]) -> tuple[str, ...]:
     """The option names of a dataclass."""
     return tuple(f.name for f in dataclasses.fields(cls))
+
+
+def parse_key_values(items: list[str] | None, what: str = "source option") -> dict[str, str]:
+    """`KEY=VALUE` strings (a repeated command-line option) as a dict; RadbankError for a malformed one."""
+    out: dict[str, str] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise RadbankError(f"{what} {item!r}: expected KEY=VALUE")
+        out[key.strip().replace("-", "_")] = value
+    return out

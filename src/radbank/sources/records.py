@@ -93,6 +93,32 @@ class Records:
         return {n: int(np.nansum(self.labels[:, j] == 1)) for j, n in enumerate(self.label_names)}
 
 
+def printable(path: object) -> str:
+    """A path as text any terminal or UTF-8 file takes (undecodable bytes of a file name shown as \\xNN)."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def is_utf8(path: object) -> bool:
+    """False for a path holding bytes that are not UTF-8 (Python keeps them as lone surrogates)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def drop_undecodable(records: Records) -> Records:
+    """Records without the images whose file name is not valid UTF-8 (listed in skipped: tables and reports
+    downstream are UTF-8), every skipped path made printable."""
+    keep = np.array([is_utf8(p) for p in records.paths], dtype=bool)
+    skipped = [(printable(p), reason) for p, reason in records.skipped]
+    skipped += [(printable(p), "file name is not valid UTF-8 (rename the file to use it)")
+                for p, ok in zip(records.paths, keep, strict=True) if not ok]  # fmt: skip
+    out = records.subset(keep) if not keep.all() else records
+    out.skipped = skipped
+    return out
+
+
 HEALTHY_NAMES = {
     "nofinding",
     "nofindings",

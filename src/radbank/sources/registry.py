@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from radbank.errors import RadbankError
 from radbank.sources.options import build, field_names
-from radbank.sources.records import Records
+from radbank.sources.records import Records, drop_undecodable
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +140,6 @@ def read_source(name: str, root: str | Path, values: Mapping[str, Any], workers:
     """Read `root` with the reader `name` (or the detected one for "auto") and these option values."""
     entry = source_entry(detect(root) if name == "auto" else name)
     options = make_options(entry.name, values, strict=strict and name != "auto")
-    records = entry.reader_class()().read(Path(root), options, workers)
+    records = drop_undecodable(entry.reader_class()().read(Path(root), options, workers))
     records.source = records.source or entry.name
     return records
