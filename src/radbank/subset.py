@@ -145,6 +145,41 @@ def _padchest(base: Path, csv_file: Path, finding: str, view: str | None, exclud
     return _Eligible(rows, term, PADCHEST_MANIFEST, int((~present).sum()))
 
 
+RECORDS_MANIFEST = ["file", "class", "Patient ID", "study", "view", "finding_labels", "source"]
+
+
+def _from_records(base: Path, finding: str, view: str | None, exclude_test: bool) -> _Eligible:
+    """Any other dataset radbank reads (MIDS trees: BIMCV-COVID19+, dcm2mids, radbank's exports) whose
+    reader lists each image's labels."""
+    from radbank.sources.records import is_healthy_name
+    from radbank.sources.registry import read_source
+
+    if exclude_test:
+        raise RadbankError(f"{base}: only NIH ChestX-ray14 has an official test list to exclude")
+    records = read_source("auto", base, {"view": view} if view else {}, strict=False)
+    t = records.table
+    if "finding_labels" not in t.columns:
+        raise RadbankError(f"{base}: needs a dataset that lists each image's labels (NIH, PadChest or a MIDS tree)")
+    key = _concept_key(finding)
+
+    def kind(cell: object) -> str:
+        terms = {x for x in str(cell).split("|") if x.strip()}
+        keys = {"normal" if is_healthy_name(x) else _concept_key(x) for x in terms}
+        return NEGATIVE_FOLDER if keys == {"normal"} else (finding if keys == {key} else "")
+
+    classes = t["finding_labels"].map(kind)
+    rows = t[classes != ""].assign(**{"class": classes[classes != ""]})
+    rows = rows.assign(file=[Path(p).name for p in rows["path"]], **{"Patient ID": rows["patient"]})
+    return _Eligible(rows, finding, RECORDS_MANIFEST, 0)
+
+
+def _concept_key(term: str) -> str:
+    from radbank.mids.umls import lookup, normalize
+
+    concept = lookup(term)
+    return normalize(concept.padchest or concept.label) if concept is not None else normalize(term)
+
+
 def write_subset(
     root: str | Path,
     out: str | Path,
@@ -157,15 +192,21 @@ def write_subset(
     exclude_test: bool = False,
 ) -> SubsetResult:
     """Select and write the subset of an NIH ChestX-ray14 or PadChest folder; see the module docstring."""
+    from radbank.mids.tree import is_mids
     from radbank.sources.padchest import find_csv as find_padchest
 
     if ratio not in RATIOS:
         raise RadbankError(f"ratio must be one of {', '.join(RATIOS)}, not {ratio!r}")
     base, dest = Path(root), Path(out)
     if not base.is_dir():
-        raise RadbankError(f"{base}: no Data_Entry_2017.csv (expected NIH ChestX-ray14's layout) or PadChest CSV")
+        raise RadbankError(f"{base}: folder not found")
     padchest = find_padchest(base)
-    found = _padchest(base, padchest, finding, view, exclude_test) if padchest else _nih(base, finding, view, exclude_test)
+    if padchest:
+        found = _padchest(base, padchest, finding, view, exclude_test)
+    elif find_csv(base) or not is_mids(base):
+        found = _nih(base, finding, view, exclude_test)
+    else:
+        found = _from_records(base, finding, view, exclude_test)
     name, rows = found.finding, found.rows
     result = SubsetResult(dest, missing=found.missing)
     if result.missing:

@@ -15,7 +15,7 @@ from pathlib import Path
 from radbank.mids.checker import Checker, Issue
 from radbank.mids.layouts import groups, modalities
 from radbank.mids.naming import IMAGE_EXTENSIONS, parse_name
-from radbank.mids.tree import FOLDER_PREFIXES, read_sidecar, sessions, subjects
+from radbank.mids.tree import FOLDER_PREFIXES, layout_of, read_sidecar, sessions, subjects
 from radbank.mids.validate_labels import check_label_tables
 
 __all__ = ["Issue", "validate_mids"]
@@ -56,7 +56,9 @@ def validate_mids(root: str | Path) -> list[Issue]:
 
 def _root_files(c: Checker, base: Path) -> None:
     desc = base / "dataset_description.json"
-    if not desc.exists():
+    if not desc.exists() and layout_of(base) == "dcm2mids":
+        c.warn(desc, "required by BIDS, and BIMCV's dcm2mids does not write it")
+    elif not desc.exists():
         c.error(desc, "required file missing")
     else:
         obj = c.json(desc)
