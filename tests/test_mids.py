@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -43,8 +44,10 @@ def bids_rejected(root: Path) -> list[str]:
     ignore = root / ".bidsignore"
     spec = pathspec.GitIgnoreSpec.from_lines(ignore.read_text().splitlines() if ignore.exists() else [])
     v = bids.BIDSValidator()
+    v._init_regexes()  # its rules are regex strings re-compiled on every call (hundreds: past re's cache); same verdicts
+    v.regexes = [re.compile(r) if isinstance(r, str) else r for r in v.regexes]
     rel = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")]
-    return [r for r in rel if not v.is_bids("/" + r) and not spec.match_file(r)]
+    return [r for r in rel if not spec.match_file(r) and not v.is_bids("/" + r)]
 
 
 def _tsv(path: Path) -> pd.DataFrame:
