@@ -346,3 +346,14 @@ def test_png_export_with_metadata_table(phantom120: Path, tmp_path: Path, capsys
     participants = pd.read_csv(out / "participants.tsv", sep="\t", dtype=str, keep_default_na=False)
     assert participants["age"].ne("n/a").all() and set(participants["sex"]) <= {"M", "F"}
     assert main(["mids", "export", str(phantom120), str(out), "--metadata", str(tmp_path / "nope.csv"), "-q"]) == 2
+
+
+def test_demo_export_passes_bids_validator_and_mids_validate(phantom120: Path, tmp_path: Path) -> None:
+    """The demo's publishing step (phantom, metadata, reports): every file accepted, no validation error."""
+    from radbank.demo import publish
+
+    rep, _ = publish(phantom120, tmp_path, 120, 3, 1)
+    assert rep.written == 120 and rep.nlp_findings > 0
+    assert [i for i in validate_mids(rep.out) if i.level == "error"] == []
+    assert bids_rejected(rep.out) == []
+    assert json.loads((tmp_path / "risk.json").read_text())["validation"]["errors"] == 0

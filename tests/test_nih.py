@@ -127,3 +127,20 @@ def test_subset_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "Pneumothorax" in out and "No-Finding" in out and "manifest.csv" in out
     assert main(["subset", str(tmp_path), "--finding", "Pneumothorax", "--out", str(tmp_path / "x"), "-q"]) == 2
     assert "no Data_Entry_2017.csv" in capsys.readouterr().err
+
+
+def test_contradictory_duplicate_rows_are_skipped(tmp_path: Path) -> None:
+    """An Image Index listed twice with different labels: both rows skipped with the reason (never one image in
+    two classes); listed twice with the same labels: kept once."""
+    rows = [*ROWS, ("00000001_001.png", "No Finding", 1, 1, "58", "M", "PA"), ("00000006_000.png", "No Finding", 0, 6, "45", "M", "PA")]
+    root = make_nih(tmp_path / "nih", rows)
+    rec = read_nih(root, "Pneumothorax")
+    studies = list(rec.table["study"])
+    assert "00000001_001" not in studies
+    assert studies.count("00000006_000") == 1
+    reasons = {Path(p).name: r for p, r in rec.skipped}
+    assert "listed 2 times in Data_Entry_2017.csv with contradictory labels (No Finding / Pneumothorax)" == reasons["00000001_001.png"]
+    write_subset(root, tmp_path / "sub", "Pneumothorax", n=0)
+    manifest = pd.read_csv(tmp_path / "sub" / "manifest.csv")
+    assert "00000001_001.png" not in set(manifest["Image Index"])
+    assert manifest["Image Index"].is_unique
