@@ -13,7 +13,7 @@ from radbank.config import TrainConfig
 from radbank.errors import RadbankError
 from radbank.io import read_image
 from radbank.phantom import plan_cases, render
-from radbank.sources.dicom_dir import dicom_age, read_dicom_dir
+from radbank.sources.dicom_dir import DicomOptions, dicom_age, read_dicom_dir
 from radbank.sources.open import detect_source
 from radbank.train import train
 
@@ -86,7 +86,7 @@ def test_labels_from_a_table(tmp_path: Path) -> None:
         }
     )
     table.to_csv(tmp_path / "labels.csv", index=False)
-    rec = read_dicom_dir(tmp_path / "dcm", label_table=tmp_path / "labels.csv", workers=1)
+    rec = read_dicom_dir(tmp_path / "dcm", DicomOptions(label_table=str(tmp_path / "labels.csv")), workers=1)
     assert rec.task == "multilabel" and rec.label_names == ["Pneumothorax", "Effusion"] and len(rec) == 10
     ptx = dict(zip(rec.table["SOPInstanceUID"], rec.labels[:, 0], strict=True))
     assert np.isnan(ptx["1.2.3.4.2"]) and np.isnan(ptx["1.2.3.4.5"])  # blank and -1 (uncertain) are unknown
@@ -99,11 +99,11 @@ def test_labels_from_a_table(tmp_path: Path) -> None:
         }
     )
     nih_style.to_csv(tmp_path / "nih.csv", index=False)
-    rec2 = read_dicom_dir(tmp_path / "dcm", label_table=tmp_path / "nih.csv", workers=1)
+    rec2 = read_dicom_dir(tmp_path / "dcm", DicomOptions(label_table=str(tmp_path / "nih.csv")), workers=1)
     assert rec2.label_names == ["Effusion", "Pneumothorax"] and rec2.labels.sum() == 3
     (tmp_path / "bad.csv").write_text("name,label\na,b\n")
     with pytest.raises(RadbankError, match="needs one key column"):
-        read_dicom_dir(tmp_path / "dcm", label_table=tmp_path / "bad.csv", workers=1)
+        read_dicom_dir(tmp_path / "dcm", DicomOptions(label_table=str(tmp_path / "bad.csv")), workers=1)
 
 
 def test_dicom_age_strings() -> None:

@@ -15,7 +15,7 @@ import pytest
 from radbank.anonymize.batch import run_batch
 from radbank.anonymize.keys import keygen
 from radbank.cli import main
-from radbank.mids.export import export_mids
+from radbank.mids.export import ExportOptions, export_mids
 from radbank.mids.naming import parse_name
 from radbank.mids.report_findings import report_findings
 from radbank.mids.sidecar import RECOMMENDED_FIELDS, REQUIRED_FIELDS, SPACING, TECHNIQUE, TEXT
@@ -44,7 +44,7 @@ def bids_rejected(root: Path) -> list[str]:
     ignore = root / ".bidsignore"
     spec = pathspec.GitIgnoreSpec.from_lines(ignore.read_text().splitlines() if ignore.exists() else [])
     v = bids.BIDSValidator()
-    v._init_regexes()  # its rules are regex strings re-compiled on every call (hundreds: past re's cache); same verdicts
+    v._init_regexes()  # its rules are regex strings compiled on every call (hundreds, past re's cache): same verdicts
     v.regexes = [re.compile(r) if isinstance(r, str) else r for r in v.regexes]
     rel = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")]
     return [r for r in rel if not spec.match_file(r) and not v.is_bids("/" + r)]
@@ -308,7 +308,7 @@ def test_unknown_labels_reported_bad_image_skipped_and_resume(tmp_path: Path, ph
     bad = data / "Weird-Thing" / "99999999_000.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
     records = read_class_folders(data, positive="Weird-Thing")
-    rep = export_mids(records, tmp_path / "mids", workers=1)
+    rep = export_mids(records, tmp_path / "mids", options=ExportOptions(workers=1))
     assert rep.unknown_labels and "Weird-Thing" in rep.unknown_labels
     assert [p for p, _ in rep.skipped] == [str(bad)] and rep.written == len(records) - 1
     assert not (tmp_path / "mids" / "sub-99999999").exists()  # the skipped image left no folder behind
@@ -319,7 +319,7 @@ def test_unknown_labels_reported_bad_image_skipped_and_resume(tmp_path: Path, ph
     warnings = [i for i in issues if "has no UMLS code" in i.message]
     assert warnings and all(i.level == "warning" for i in warnings)
     assert [i for i in issues if i.level == "error"] == []
-    again = export_mids(records, tmp_path / "mids", workers=1)
+    again = export_mids(records, tmp_path / "mids", options=ExportOptions(workers=1))
     assert again.written == 0 and again.resumed == rep.written
 
 

@@ -13,7 +13,6 @@ import pytest
 
 from helpers import write_png16
 from radbank.cli import main
-from radbank.mids.export import export_mids
 from radbank.mids.tree import layout_of
 from radbank.mids.validate import validate_mids
 from radbank.sources.mids import MidsOptions, read_tree
@@ -58,7 +57,8 @@ def make_bimcv_release(root: Path, subjects: int = 10) -> Path:
         labels.append({"PatientID": sub, "ReportID": ses, "Report": "['Informe de prueba.']",
                        "Labels": "[" + "\t ".join(f"'{t}'" for t in terms) + "]",
                        "Localizations": "['loc basal']" if "pneumonia" in terms else "[]",
-                       "LabelsLocalizationsBySentence": "[]", "labelCUIS": "[]", "LocalizationsCUIS": "[]"})  # fmt: skip
+                       "LabelsLocalizationsBySentence": "[]", "labelCUIS": "[]",
+                       "LocalizationsCUIS": "[]"})  # fmt: skip
     pd.DataFrame(people).to_csv(root / "participants.tsv", sep="\t", index=False)
     (root / LABELS).mkdir(parents=True)
     pd.DataFrame(labels).to_csv(root / LABELS / "labels_covid19_posi.tsv", sep="\t", index=False,
@@ -77,7 +77,8 @@ def make_dcm2mids(root: Path, subjects: int = 8) -> Path:
         stem = f"{sub}_{ses}_run-1_bp-CHEST_cr"
         _image(folder / f"{stem}.png", 100 + s)
         side = {"Modality": "CR", "PatientSex": "F", "BodyPartExamined": "CHEST", "ViewPosition": "PA",
-                "Rows": "48", "Columns": "40", "PhotometricInterpretation": "MONOCHROME2", "PixelSpacing": "[0.2, 0.2]"}  # fmt: skip
+                "Rows": "48", "Columns": "40", "PhotometricInterpretation": "MONOCHROME2",
+                "PixelSpacing": "[0.2, 0.2]"}  # fmt: skip
         (folder / f"{stem}.json").write_text(json.dumps(side, indent=4))
         pd.DataFrame([{"scan_file": f"mim-rx/cr/{stem}.png", "BodyPart": "CHEST", "Modality": "CR"}]).to_csv(
             root / sub / ses / f"{sub}_{ses}_scans.tsv", sep="\t", index=False
@@ -124,7 +125,10 @@ def test_release_read_labels_metadata_and_skips(release: Path) -> None:
     rec = read_source("auto", release, {})
     assert rec.source == "bimcv-release" and rec.task == "multilabel"
     assert rec.label_names == ["COVID 19", "infiltrates", "pneumonia"]
-    assert len(rec) == 8 and [r for _, r in rec.skipped] == ["labelled only 'unchanged' (the findings of an earlier study)"] * 2
+    assert (
+        len(rec) == 8
+        and [r for _, r in rec.skipped] == ["labelled only 'unchanged' (the findings of an earlier study)"] * 2
+    )
     row = rec.table.set_index("patient").loc["S03001"]
     assert row["age"] == 41  # participants.tsv's age list
     assert row["sex"] == "M"  # BIMCV-COVID19+'s gender column
@@ -147,7 +151,9 @@ def test_release_trains_subsets_and_exports_in_both_layouts(release: Path, tmp_p
             "--val-fraction", "0.3", "--batch-size", "4", "--workers", "1", "-q"]  # fmt: skip
     assert main(args) == 0
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert main(["subset", str(release), "--finding", "Pneumonia", "--out", str(tmp_path / "sub"), "--n", "0", "-q"]) == 0
+    assert (
+        main(["subset", str(release), "--finding", "Pneumonia", "--out", str(tmp_path / "sub"), "--n", "0", "-q"]) == 0
+    )
     manifest = pd.read_csv(tmp_path / "sub" / "manifest.csv")
     assert manifest["class"].value_counts().to_dict() == {"Pneumonia": 2, "No-Finding": 2}  # balanced, whole patients
     for name in ("bimcv-release", "dcm2mids"):
@@ -159,7 +165,10 @@ def test_release_trains_subsets_and_exports_in_both_layouts(release: Path, tmp_p
         assert back.source == "mids"
         assert back.label_names == ["COVID 19", "infiltrates", "pneumonia"]
         assert sorted(back.table["session"]) == sorted(read_source("auto", release, {}).table["study"].str[-6:])
-    assert sorted(p.parent.name for p in (tmp_path / "dcm2mids").glob("sub-*/ses-*/mim-rx/*/*.png")) == ["cr"] * 4 + ["dx"] * 4
+    assert (
+        sorted(p.parent.name for p in (tmp_path / "dcm2mids").glob("sub-*/ses-*/mim-rx/*/*.png"))
+        == ["cr"] * 4 + ["dx"] * 4
+    )
     table = pd.read_csv(tmp_path / "dcm2mids" / LABELS / "labels.tsv", sep="\t", dtype=str)
     covid = table[table["Labels"].str.contains("COVID")]
     assert set(covid["labelCUIS"]) == {"['C5203670' 'C0277877' 'C0032285']"}  # COVID 19, infiltrates, pneumonia

@@ -76,7 +76,8 @@ def test_an_old_run_folder_config_loads_and_resumes(phantom120: Path, tmp_path: 
            "model": "seedcnn", "weights": None, "device": "cpu", "augment": False, "threshold": 0.5, "workers": 1,
            "cache": None, "max_pixels": 80000000}  # fmt: skip
     args = ["train", str(phantom120), "--out", str(tmp_path / "run"), "--size", "16", "--limit", "40",
-            "--epochs", "1", "--batch-size", "8", "--device", "cpu", "--workers", "1", "--source", "folders", "-q"]  # fmt: skip
+            "--epochs", "1", "--batch-size", "8", "--device", "cpu", "--workers", "1", "--source", "folders",
+            "-q"]  # fmt: skip
     assert main(args) == 0
     (tmp_path / "run" / "config.yaml").write_text(yaml.safe_dump(old, sort_keys=False))
     cfg = load_config(tmp_path / "run" / "config.yaml")
@@ -134,5 +135,5 @@ def test_cui_cells_and_writing_lists() -> None:
 def test_read_source_reports_what_no_reader_can_use(tmp_path: Path) -> None:
     (tmp_path / "only").mkdir()
     write_png8(tmp_path / "only" / "a" / "x.png", np.zeros((8, 8)))
-    with pytest.raises(RadbankError, match="no class folders with files|only one class folder"):
+    with pytest.raises(RadbankError, match=r"no class folders with files|only one class folder"):
         read_source("auto", tmp_path / "only", {})

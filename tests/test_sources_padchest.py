@@ -116,7 +116,10 @@ def test_read_labels_views_and_skips(padchest: Path) -> None:
     rec = read_padchest(padchest)
     assert rec.task == "multilabel" and "pneumothorax" in rec.label_names and "normal" not in rec.label_names
     reasons = {r for _, r in rec.skipped}
-    assert reasons == {"marked 'exclude' in the Labels column", "labelled only 'unchanged' (the findings of an earlier study)"}
+    assert reasons == {
+        "marked 'exclude' in the Labels column",
+        "labelled only 'unchanged' (the findings of an earlier study)",
+    }
     assert set(rec.table["view"]) <= {"PA", "AP", "LATERAL", ""}
     assert rec.table["age"].between(0, 120).all() and set(rec.table["sex"]) <= {"M", "F", "O", ""}
     child = rec.table["finding_labels"].str.contains("loculated pleural effusion").to_numpy()
@@ -138,7 +141,10 @@ def test_train_subset_and_export(padchest: Path, tmp_path: Path, real_table: pd.
             "--size", "32", "--epochs", "1", "--batch-size", "8", "--limit", "0", "--workers", "1", "-q"]  # fmt: skip
     assert main(args) == 0
     assert (tmp_path / "run" / "model.safetensors").exists()
-    assert main(["subset", str(padchest), "--finding", "Pneumothorax", "--out", str(tmp_path / "sub"), "--n", "0", "-q"]) == 0
+    assert (
+        main(["subset", str(padchest), "--finding", "Pneumothorax", "--out", str(tmp_path / "sub"), "--n", "0", "-q"])
+        == 0
+    )
     manifest = pd.read_csv(tmp_path / "sub" / "manifest.csv", dtype=str)
     assert set(manifest["Labels"]) == {"['normal']", "['pneumothorax']"}  # "normal" vs exactly one finding
     listed = pd.read_csv(padchest / CSV, dtype=str, keep_default_na=False)
@@ -151,7 +157,9 @@ def test_train_subset_and_export(padchest: Path, tmp_path: Path, real_table: pd.
     assert bids_rejected(tmp_path / "mids") == []
     exported = pd.read_csv(tmp_path / "mids" / LABELS / "labels.tsv", sep="\t", dtype=str, keep_default_na=False)
     sample = _sample(real_table)
-    cuis_of = {frozenset(parse_list(a)): set(parse_cuis(b)) for a, b in zip(sample["Labels"], sample["labelCUIS"], strict=True)}
+    cuis_of = {
+        frozenset(parse_list(a)): set(parse_cuis(b)) for a, b in zip(sample["Labels"], sample["labelCUIS"], strict=True)
+    }
     assert len(exported) > 0
     for labels, cuis in exported[["Labels", "labelCUIS"]].itertuples(index=False, name=None):
         assert set(parse_cuis(cuis)) == cuis_of[frozenset(parse_list(labels))], labels  # as BIMCV coded them

@@ -117,19 +117,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_subset(args: argparse.Namespace) -> int:
-    from radbank.subset import write_subset
+    from radbank.subset import SubsetOptions, write_subset
 
-    res = write_subset(
-        args.nih_root,
-        args.out,
-        args.finding,
-        n=args.n or None,
-        view=args.view,
-        ratio=args.ratio,
-        seed=args.seed,
-        copy=args.copy,
-        exclude_test=args.exclude_test,
-    )
+    options = SubsetOptions(args.n or None, args.view, args.ratio, args.seed, args.copy, args.exclude_test)
+    res = write_subset(args.nih_root, args.out, args.finding, options)
     for cls, n in res.images.items():
         print(f"{cls:<20} {n:6d} images  {res.patients[cls]:6d} patients")
     print(
@@ -249,7 +240,9 @@ def _add_train(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> N
 
 def _add_subset(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
     p = sub.add_parser("subset", help="the tutorial's selection from NIH ChestX-ray14 or PadChest, as class folders")
-    p.add_argument("nih_root", help="NIH ChestX-ray14 folder (Data_Entry_2017.csv, images_*/images/) or PadChest folder")
+    p.add_argument(
+        "nih_root", help="NIH ChestX-ray14 folder (Data_Entry_2017.csv, images_*/images/) or PadChest folder"
+    )
     p.add_argument("--finding", required=True, help="e.g. Pneumothorax")
     p.add_argument("--out", required=True, help="folder to write (No-Finding/ and FINDING/ + manifest.csv)")
     p.add_argument("--n", type=int, default=1000, help="images in all (default 1000; 0 = all eligible)")

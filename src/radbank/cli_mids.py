@@ -11,11 +11,11 @@ from typing import Any
 
 def cmd_mids_export(args: argparse.Namespace) -> int:
     from radbank.config import TrainConfig
-    from radbank.mids.export import export_mids
-    from radbank.sources.records import printable
+    from radbank.mids.export import ExportOptions, export_mids
     from radbank.mids.reports import reports_by_study
     from radbank.progress import bar
     from radbank.sources.open import open_source
+    from radbank.sources.records import printable
     from radbank.tables import read_table
 
     options = {k: v for k, v in source_options(args).items() if v is not None}
@@ -31,8 +31,8 @@ def cmd_mids_export(args: argparse.Namespace) -> int:
     if args.reports:
         reports = reports_by_study(records, read_table(args.reports), args.reports, args.reports_deidentified)
     with bar(len(records), "mids export") as pbar:
-        rep = export_mids(records, args.out, reports, name=args.name, modality=args.modality, body_part=args.body_part,
-                          layout_name=args.layout, workers=args.workers, progress=pbar.update)  # fmt: skip
+        how = ExportOptions(args.name, args.modality, args.body_part, args.layout, args.workers)
+        rep = export_mids(records, args.out, reports, how, progress=pbar.update)
     print(rep.summary())
     for path, reason in rep.skipped:
         print(f"skipped {printable(path)}: {reason}", file=sys.stderr)
@@ -111,7 +111,9 @@ def add_parsers(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> 
                    help=f"folders as BIMCV writes them: bimcv-release (mod-rx/) or dcm2mids (mim-rx/cr/); "
                         f"default {DEFAULT_LAYOUT}")  # fmt: skip
     p.add_argument("--source", choices=source_choices(), default="auto")
-    p.add_argument("--label-table", dest="label_table", help="DICOM folders: CSV of labels; MIDS trees: a BIMCV labels table")
+    p.add_argument(
+        "--label-table", dest="label_table", help="DICOM folders: CSV of labels; MIDS trees: a BIMCV labels table"
+    )
     p.add_argument("--labels", help="multi-label sources: a comma list of findings (default all)")
     p.add_argument("--positive", help="the class that means disease, when names are unclear")
     p.add_argument("--modalities", help="DICOM: accepted modalities (default CR,DX)")

@@ -20,6 +20,8 @@ from radbank.sources.options import coerce
 from radbank.sources.registry import check_options, source_choices, source_entry
 
 log = logging.getLogger(__name__)
+SIZES = (8, 2048)  # working size limits in pixels
+MIN_LIMIT = 4  # images a run needs at the least
 
 # Reader options that were TrainConfig fields before issue 16: still accepted (YAML, CLI, Python) and moved
 # into source_options, so that old run folders' config.yaml load and resume. Old defaults are dropped.
@@ -76,8 +78,8 @@ class TrainConfig:
     def validate(self, origin: str = "config") -> None:
         """Raise RadbankError for values out of range, naming `origin` (the file or 'options')."""
         checks = [
-            (8 <= self.size <= 2048, f"size must be 8..2048, not {self.size}"),
-            (self.limit is None or self.limit >= 4, f"limit must be at least 4, not {self.limit}"),
+            (SIZES[0] <= self.size <= SIZES[1], f"size must be {SIZES[0]}..{SIZES[1]}, not {self.size}"),
+            (self.limit is None or self.limit >= MIN_LIMIT, f"limit must be at least {MIN_LIMIT}, not {self.limit}"),
             (0 < self.val_fraction < 1, f"val_fraction must be in (0, 1), not {self.val_fraction}"),
             (self.epochs >= 1, f"epochs must be at least 1, not {self.epochs}"),
             (self.batch_size >= 1, f"batch_size must be at least 1, not {self.batch_size}"),

@@ -180,18 +180,22 @@ def _concept_key(term: str) -> str:
     return normalize(concept.padchest or concept.label) if concept is not None else normalize(term)
 
 
-def write_subset(
-    root: str | Path,
-    out: str | Path,
-    finding: str,
-    n: int | None = 1000,
-    view: str | None = None,
-    ratio: str = "balanced",
-    seed: int = 0,
-    copy: bool = False,
-    exclude_test: bool = False,
-) -> SubsetResult:
-    """Select and write the subset of an NIH ChestX-ray14 or PadChest folder; see the module docstring."""
+@dataclass(frozen=True)
+class SubsetOptions:
+    """How many images, which view, the class ratio, the seed, copy or hard-link, official test list left out."""
+
+    n: int | None = 1000  # images in all (None or 0: every eligible image)
+    view: str | None = None
+    ratio: str = "balanced"  # balanced or natural
+    seed: int = 0
+    copy: bool = False
+    exclude_test: bool = False  # NIH: leave out the images of test_list.txt
+
+
+def write_subset(root: str | Path, out: str | Path, finding: str, options: SubsetOptions | None = None) -> SubsetResult:
+    """Select and write the subset of an NIH ChestX-ray14, PadChest or MIDS folder; see the module docstring."""
+    opts = options or SubsetOptions()
+    n, view, ratio, seed, copy, exclude_test = opts.n, opts.view, opts.ratio, opts.seed, opts.copy, opts.exclude_test
     from radbank.mids.tree import is_mids
     from radbank.sources.padchest import find_csv as find_padchest
 
@@ -214,7 +218,9 @@ def write_subset(
     pos_rows, neg_rows = rows[rows["class"] == name], rows[rows["class"] == NEGATIVE_FOLDER]
     if pos_rows.empty or neg_rows.empty:
         raise RadbankError(
-            f"{base}: no images labelled only {name!r}" if pos_rows.empty else f"{base}: no images labelled {NO_FINDING!r}"
+            f"{base}: no images labelled only {name!r}"
+            if pos_rows.empty
+            else f"{base}: no images labelled {NO_FINDING!r}"
         )
     n_pos, n_neg = class_targets(len(pos_rows), len(neg_rows), n, ratio)
     picked = pd.concat([sample_by_patient(pos_rows, n_pos, seed), sample_by_patient(neg_rows, n_neg, seed + 1)])

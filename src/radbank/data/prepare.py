@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from radbank.config import TrainConfig
@@ -24,6 +25,7 @@ from radbank.sources import Records
 from radbank.sources.open import open_source
 
 log = logging.getLogger(__name__)
+MIN_PER_CLASS = 2  # readable images a class needs (one may go to each side of the split)
 
 
 @dataclass
@@ -31,15 +33,15 @@ class PreparedData:
     """Decoded images of the selected records, and the split (index arrays into records)."""
 
     records: Records
-    images: np.ndarray  # (n, size, size) uint8, aligned with records
-    train: np.ndarray
-    val: np.ndarray
-    test: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    images: npt.NDArray[np.uint8]  # (n, size, size) uint8, aligned with records
+    train: npt.NDArray[np.int64]
+    val: npt.NDArray[np.int64]
+    test: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     skipped: list[tuple[str, str]] = field(default_factory=list)
     load_seconds: float = 0.0
     decoded: int = 0
 
-    def split_column(self) -> np.ndarray:
+    def split_column(self) -> npt.NDArray[np.object_]:
         """'train' / 'val' / 'test' per record."""
         out = np.full(len(self.records), "", dtype=object)
         out[self.train], out[self.val], out[self.test] = "train", "val", "test"
@@ -77,7 +79,9 @@ def prepare_data(cfg: TrainConfig) -> PreparedData:
     return PreparedData(records, loaded.images, train, val, test, skipped, seconds, loaded.decoded)
 
 
-def three_way_split(records: Records, cfg: TrainConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def three_way_split(
+    records: Records, cfg: TrainConfig
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """(train, val, test) index arrays; test is empty unless cfg.test_split asks for one."""
     strata = records.strata()
     groups = records.table["patient"].astype(str).to_numpy()
@@ -116,6 +120,6 @@ def check_classes(records: Records, data: str) -> None:
         raise RadbankError(f"{data}: no readable images (see skipped.csv)")
     if records.task == "multilabel":
         return
-    few = [f"{name} ({n})" for name, n in records.counts().items() if n < 2]
+    few = [f"{name} ({n})" for name, n in records.counts().items() if n < MIN_PER_CLASS]
     if few:
         raise RadbankError(f"{data}: need at least 2 readable images per class; too few in {', '.join(few)}")

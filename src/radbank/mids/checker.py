@@ -21,7 +21,6 @@ class Issue:
         return f"{self.level.upper():7} {self.path}: {self.message}"
 
 
-
 class Checker:
     """Collects issues for the tree at `root`."""
 

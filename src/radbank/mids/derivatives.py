@@ -102,13 +102,16 @@ def _bimcv_row(sub: str, ses: str, images: list[ImageRow], report: str) -> dict[
     loc_cuis = [c.cui for c in (lookup_localization(p) for p in places) if c is not None]
     return {"PatientID": f"sub-{sub}", "ReportID": f"ses-{ses}", "Report": report or "n/a",
             "Labels": format_list(terms), "Localizations": format_list(places),
-            "labelCUIS": _numpy_list(list(dict.fromkeys(cuis))), "LocalizationsCUIS": _numpy_list(list(dict.fromkeys(loc_cuis)))}  # fmt: skip
+            "labelCUIS": _numpy_list(list(dict.fromkeys(cuis))),
+            "LocalizationsCUIS": _numpy_list(list(dict.fromkeys(loc_cuis)))}  # fmt: skip
 
 
 FINDINGS_JSON: dict[str, Any] = {
     "participant_id": {"Description": "The participant (sub-<label>)"},
     "session_id": {"Description": "The session (ses-<label>)"},
-    "filename": {"Description": "The image a curated label belongs to, as in the session's scans.tsv; n/a: the session"},
+    "filename": {
+        "Description": "The image a curated label belongs to, as in the session's scans.tsv; n/a: the session"
+    },
     "label": {"Description": "Finding label, in the source dataset's spelling (NIH, CheXpert, PadChest...)"},
     "umls_cui": {"Description": "UMLS Concept Unique Identifier, C followed by seven digits; n/a when unknown"},
     "umls_name": {"Description": "UMLS name of the concept as BIMCV published it"},

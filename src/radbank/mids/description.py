@@ -16,7 +16,10 @@ from radbank.mids.derivatives import BIDS_VERSION
 from radbank.mids.layouts import Layout
 
 MIDS_VERSION = "1.0"
-BIDSIGNORE = "# MIDS image folders (mod-<group>/ in BIMCV-COVID19+, mim-<group>/<modality>/ in dcm2mids): not BIDS\nmod-*/\nmim-*/\n"
+BIDSIGNORE = (
+    "# MIDS image folders (mod-<group>/ in BIMCV-COVID19+, mim-<group>/<modality>/ in dcm2mids): not BIDS\n"
+    "mod-*/\nmim-*/\n"
+)
 
 
 def write_description(root: Path, name: str, lay: Layout) -> None:
@@ -32,5 +35,7 @@ def write_description(root: Path, name: str, lay: Layout) -> None:
     readme = root / "README"
     if not readme.exists():
         about = f"Medical Imaging Data Structure (MIDS) tree written by radbank {__version__}, layout {lay.name}."
-        where = f"Images: sub-*/ses-*/{lay.folder('cr').replace('cr', '<modality>') if lay.nested else lay.folder('cr')}/"
+        where = (
+            f"Images: sub-*/ses-*/{lay.folder('cr').replace('cr', '<modality>') if lay.nested else lay.folder('cr')}/"
+        )
         write_text(readme, f"{name}\n\n{about}\n{where}; labels and reports: derivatives/labels/.\n")

@@ -15,6 +15,7 @@ An image that cannot be converted is listed with its reason and leaves no folder
 from __future__ import annotations
 
 import logging
+import math
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -38,6 +39,17 @@ from radbank.sources.records import Records, printable
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class ExportOptions:
+    """How to export: the dataset's name, defaults for images without a header, the layout, processes."""
+
+    name: str = "radbank MIDS export"
+    modality: str = "CR"  # DICOM modality of non-DICOM images
+    body_part: str = "CHEST"  # Body Part Examined of images without one
+    layout: str = DEFAULT_LAYOUT  # bimcv-release or dcm2mids
+    workers: int = 0  # processes (0 = all cores)
+
+
 @dataclass
 class ExportReport:
     """What an export wrote, found and could not use."""
@@ -56,7 +68,6 @@ class ExportReport:
         return (f"{printable(self.out)}: {self.subjects} participants, {self.sessions} sessions, {self.written} images "
                 f"written, {self.resumed} already there, {len(self.skipped)} skipped; {self.nlp_findings} findings "
                 f"coded from reports (layout {self.layout})")  # fmt: skip
-
 
 
 def image_labels(records: Records) -> list[tuple[str, ...]]:
@@ -86,7 +97,7 @@ def _age(value: Any) -> float | None:
         a = float(value)
     except (TypeError, ValueError):
         return None
-    return None if a != a else round(a, 1)
+    return None if math.isnan(a) else round(a, 1)
 
 
 def session_label(patient: object, study: object) -> str:
@@ -127,7 +138,7 @@ def plan(records: Records, modality: str, body_part: str, lay: Layout) -> list[I
 
 
 def _split(cell: object) -> tuple[str, ...]:
-    text = "" if cell is None or (isinstance(cell, float) and cell != cell) else str(cell)
+    text = "" if cell is None or (isinstance(cell, float) and math.isnan(cell)) else str(cell)
     return tuple(x.strip() for x in text.split("|") if x.strip())
 
 
@@ -184,19 +195,16 @@ def export_mids(
     records: Records,
     out: str | Path,
     reports: dict[str, str] | None = None,
-    name: str = "radbank MIDS export",
-    modality: str = "CR",
-    body_part: str = "CHEST",
-    layout_name: str = DEFAULT_LAYOUT,
-    workers: int = 0,
+    options: ExportOptions | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ExportReport:
-    """Export `records` to a MIDS tree at `out` in layout `layout_name` (bimcv-release or dcm2mids).
-    `reports` maps a record's `study` value to its report text (already de-identified: see `radbank anonymize
-    text`); a `report` column of the records is used for studies it does not cover. DICOM sources override
-    `modality` per file."""
+    """Export `records` to a MIDS tree at `out` (layout, name, defaults: `options`). `reports` maps a record's
+    `study` value to its report text (already de-identified: see `radbank anonymize text`); a `report` column
+    of the records is used for studies it does not cover. DICOM sources override the modality per file."""
+    opts = options or ExportOptions()
+    modality, body_part = opts.modality, opts.body_part
     root = Path(out)
-    lay = layout(layout_name)
+    lay = layout(opts.layout)
     if root.exists() and not root.is_dir():
         raise RadbankError(f"{root}: exists and is not a folder")
     if len(records) == 0:
@@ -211,7 +219,7 @@ def export_mids(
     tasks = [(r.src, str(root / r.rel()), r.name.suffix, r.name.bp or body_part, r.view, spacing[i], widths[i],
               lay.sidecar) for i, r in enumerate(rows)]  # fmt: skip
     kept: list[ImageRow] = []
-    for row, (status, reason) in zip(rows, map_parallel(_write_image, tasks, workers=workers), strict=True):
+    for row, (status, reason) in zip(rows, map_parallel(_write_image, tasks, workers=opts.workers), strict=True):
         if status == "skipped":
             rep.skipped.append((row.src, reason or "unreadable"))
             log.warning("%s: skipped: %s", printable(row.src), reason)
@@ -228,7 +236,7 @@ def export_mids(
     kept = [replace(r, report=given.get(r.study, r.report)) for r in kept]
     unknown: Counter[str] = Counter()
     write_tables(root, kept, body_part, unknown, rep)
-    write_description(root, name, lay)
+    write_description(root, opts.name, lay)
     rep.unknown_labels = dict(unknown)
     for lab, n in sorted(unknown.items()):
         log.warning("label %r (%d time(s)) has no UMLS code in the packaged table; written with n/a", lab, n)

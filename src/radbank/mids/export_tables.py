@@ -71,11 +71,13 @@ def write_tables(root: Path, rows: list[ImageRow], body_part: str, unknown: Coun
                  "body_part": (r.name.bp or body_part).upper()} for r in images
             ])  # fmt: skip
             ages = [r.age for r in images if r.age is not None]
+            found = curated_findings([x for r in images for x in r.labels])
             ses_rows.append({"session_id": f"ses-{ses}", "age_at_session": min(ages) if ages else None,
-                             "n_images": len(images),
-                             "session_findings": "|".join(curated_findings([x for r in images for x in r.labels]))})  # fmt: skip
+                             "n_images": len(images), "session_findings": "|".join(found)})  # fmt: skip
         write_tsv(root / f"sub-{sub}" / f"sub-{sub}_sessions.tsv", SESSION_COLUMNS, ses_rows)
-        participants.append(_participant(sub, [r for images in by_ses.values() for r in images], len(by_ses), body_part))
+        participants.append(
+            _participant(sub, [r for images in by_ses.values() for r in images], len(by_ses), body_part)
+        )
         rep.sessions += len(by_ses)
     rep.subjects = len(participants)
     write_tsv(root / "participants.tsv", PARTICIPANT_COLUMNS, participants)

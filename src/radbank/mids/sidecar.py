@@ -22,6 +22,7 @@ TECHNIQUE = ("KVP", "Exposure", "ExposureTime", "XRayTubeCurrent", "ExposureInuA
 SPACING = ("PixelSpacing", "ImagerPixelSpacing")
 REQUIRED_FIELDS = ("Modality", "BodyPartExamined", "Rows", "Columns", "BitsStored", "PhotometricInterpretation")
 RECOMMENDED_FIELDS = ("ViewPosition", "PixelSpacing")
+PAIR = 2  # row and column values of a spacing
 TEXT = ("Modality", "BodyPartExamined", "ViewPosition", "PatientPosition", "Laterality", "ImageLaterality")
 
 
@@ -46,7 +47,7 @@ def dicom_fields(ds: Any) -> dict[str, Any]:
             out[k] = n
     for k in SPACING:
         v = ds.get(k)
-        if v is not None and len(v) == 2:
+        if v is not None and len(v) == PAIR:
             out[k] = [_number(v[0]), _number(v[1])]
     if "PixelSpacing" not in out and "ImagerPixelSpacing" in out:
         out["PixelSpacing"] = out["ImagerPixelSpacing"]

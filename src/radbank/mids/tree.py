@@ -85,7 +85,7 @@ def first_session_folders(root: Path) -> list[str]:
 
 
 def layout_of(root: Path) -> str:
-    """"bimcv-release" (mod-*), "dcm2mids" (mim-*/<modality>) or "flat" (mim-*), from the first session."""
+    """ "bimcv-release" (mod-*), "dcm2mids" (mim-*/<modality>) or "flat" (mim-*), from the first session."""
     folders = first_session_folders(root)
     if any(f.startswith("mod-") for f in folders):
         return "bimcv-release"

@@ -54,9 +54,7 @@ def _rows() -> tuple[Concept, ...]:
     for cells in body:
         cells += [""] * (len(COLUMNS) - len(cells))
         label, cui, name, scheme, padchest, nih, chexpert, parents, synonyms = cells[: len(COLUMNS)]
-        out.append(
-            Concept(label, cui, name, scheme, _split(synonyms), padchest, nih, chexpert, _split(parents))
-        )
+        out.append(Concept(label, cui, name, scheme, _split(synonyms), padchest, nih, chexpert, _split(parents)))
     return tuple(out)
 
 

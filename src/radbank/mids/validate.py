@@ -24,7 +24,14 @@ ROOT_FILES = {"dataset_description.json", "participants.tsv", "participants.json
               "sessions.json", "scans.json", ".bidsignore", "LICENSE", "findings.json"}  # fmt: skip
 ROOT_FOLDERS = {"code", "derivatives", "sourcedata", "stimuli", "phenotype"}
 SIDECAR_REQUIRED = ("Modality",)
-SIDECAR_RECOMMENDED = ("BodyPartExamined", "Rows", "Columns", "PhotometricInterpretation", "ViewPosition", "PixelSpacing")
+SIDECAR_RECOMMENDED = (
+    "BodyPartExamined",
+    "Rows",
+    "Columns",
+    "PhotometricInterpretation",
+    "ViewPosition",
+    "PixelSpacing",
+)
 SCAN_FILE_COLUMNS = ("filename", "scan_file")  # BIDS; dcm2mids and xnat2mids
 
 

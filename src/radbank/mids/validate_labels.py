@@ -60,7 +60,11 @@ def _check_bimcv(c: Checker, base: Path, path: Path) -> None:
         return
     for n, row in enumerate(frame.to_dict("records"), start=2):
         for col in ("labelCUIS", "LocalizationsCUIS"):
-            bad = [t for t in _TOKEN.findall(str(row.get(col, "") or "")) if t.lower() not in ("nan", "n/a") and not is_cui(t)]
+            bad = [
+                t
+                for t in _TOKEN.findall(str(row.get(col, "") or ""))
+                if t.lower() not in ("nan", "n/a") and not is_cui(t)
+            ]
             if bad:
                 c.error(path, f"line {n}: {col} holds {bad[0]!r}, not a UMLS CUI (C followed by seven digits)")
         sub, ses = str(row["PatientID"]), str(row["ReportID"])

@@ -20,10 +20,8 @@ def parse_list(cell: object) -> list[str]:
     if text.lower() in _EMPTY:
         return []
     quoted = [a or b for a, b in _QUOTED.findall(text)]
-    if quoted or "'" in text or '"' in text:
-        items = quoted
-    else:  # no quotes: a bare list ("[a, b]", "a|b", tabs)
-        items = re.split(r"[,|\t]", text.strip("[]"))
+    # no quotes: a bare list ("[a, b]", "a|b", tabs)
+    items = quoted if quoted or "'" in text or '"' in text else re.split(r"[,|\t]", text.strip("[]"))
     return [i.strip() for i in items if i.strip() and i.strip().lower() not in _EMPTY]
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 from radbank.errors import RadbankError
 from radbank.fsutil import is_hidden
 from radbank.parallel import map_parallel
-from radbank.sources.records import Records, from_class_names
+from radbank.sources.records import BINARY, Records, from_class_names
 from radbank.sources.registry import SourceReader
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ FIELDS = (
 )
 KEYS = ("path", "SOPInstanceUID", "AccessionNumber", "StudyInstanceUID")
 RADIOGRAPHS = ("CR", "DX")
+AGE_STRING = 4  # DICOM AS: nnnD/W/M/Y
+PRESENT = 0.5  # a label column's value at or above which the finding is present
 
 
 def header_task(path: str) -> tuple[dict[str, str] | None, str | None]:
@@ -64,20 +66,25 @@ def header_task(path: str) -> tuple[dict[str, str] | None, str | None]:
 def dicom_age(value: str) -> float:
     """DICOM Age String (nnnD/W/M/Y) in years; NaN when absent or malformed."""
     value = value.strip().upper()
-    if len(value) != 4 or not value[:3].isdigit() or value[3] not in "DWMY":
+    if len(value) != AGE_STRING or not value[:3].isdigit() or value[3] not in "DWMY":
         return float("nan")
     return int(value[:3]) / {"D": 365.25, "W": 52.18, "M": 12.0, "Y": 1.0}[value[3]]
 
 
-def read_dicom_dir(
-    root: str | Path,
-    label_table: str | Path | None = None,
-    labels: str | None = None,
-    positive: str | None = None,
-    modalities: str = "CR,DX",
-    workers: int = 0,
-) -> Records:
+@dataclass(frozen=True)
+class DicomOptions:
+    """Options of a DICOM folder."""
+
+    label_table: str | None = None  # CSV of labels keyed by path, SOPInstanceUID, AccessionNumber or StudyInstanceUID
+    labels: str | None = None  # multi-label tables: a comma list of the findings to use
+    positive: str | None = None  # the class that means disease, when names are unclear
+    modalities: str = "CR,DX"  # accepted modalities ("any" for all)
+
+
+def read_dicom_dir(root: str | Path, options: DicomOptions | None = None, workers: int = 0) -> Records:
     """Index a DICOM folder tree into Records (see the module docstring)."""
+    opts = options or DicomOptions()
+    label_table, labels, positive, modalities = opts.label_table, opts.labels, opts.positive, opts.modalities
     base = Path(root)
     if not base.is_dir():
         raise RadbankError(f"{base}: folder not found")
@@ -122,9 +129,9 @@ def read_dicom_dir(
                 "put them in class folders or give --label-table"
             )
         names = sorted(first.unique())
-        if len(names) < 2:
+        if len(names) < BINARY:
             raise RadbankError(f"{base}: only one class folder ({names[0]}); need at least two or a --label-table")
-        records = from_class_names(table, first.tolist(), names, positive, str(base), source="dicom")
+        records = from_class_names(table, first.tolist(), positive, str(base), source="dicom")
     records.skipped = skipped + records.skipped
     records.table = records.table.drop(columns=["rel"])
     return records
@@ -152,7 +159,7 @@ def _from_label_table(
     origin = str(path)
     if "label" in lab.columns:
         classes = rows["label"].str.strip().tolist()
-        return from_class_names(table, classes, sorted(set(classes)), positive, origin, source="dicom")
+        return from_class_names(table, classes, positive, origin, source="dicom")
     if "Finding Labels" in lab.columns:
         from radbank.sources.nih import parse_labels
 
@@ -187,17 +194,7 @@ def _cell(value: Any) -> float:
         number = float(text)
     except ValueError:
         return float("nan")
-    return 1.0 if number >= 0.5 else 0.0
-
-
-@dataclass(frozen=True)
-class DicomOptions:
-    """Options of a DICOM folder."""
-
-    label_table: str | None = None  # CSV of labels keyed by path, SOPInstanceUID, AccessionNumber or StudyInstanceUID
-    labels: str | None = None  # multi-label tables: a comma list of the findings to use
-    positive: str | None = None  # the class that means disease, when names are unclear
-    modalities: str = "CR,DX"  # accepted modalities ("any" for all)
+    return 1.0 if number >= PRESENT else 0.0
 
 
 class DicomReader(SourceReader[DicomOptions]):
@@ -222,4 +219,4 @@ class DicomReader(SourceReader[DicomOptions]):
         return False
 
     def read(self, root: Path, options: DicomOptions, workers: int = 0) -> Records:
-        return read_dicom_dir(root, options.label_table, options.labels, options.positive, options.modalities, workers)
+        return read_dicom_dir(root, options, workers)

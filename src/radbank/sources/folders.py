@@ -17,7 +17,7 @@ import pandas as pd
 
 from radbank.errors import RadbankError
 from radbank.fsutil import is_hidden
-from radbank.sources.records import Records, from_class_names
+from radbank.sources.records import BINARY, Records, from_class_names
 from radbank.sources.registry import SourceReader
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def read_class_folders(
                 {"path": str(f), "patient": m.group(1) if m else f.relative_to(base).as_posix(), "study": f.stem}
             )
             names.append(name)
-    return from_class_names(pd.DataFrame(rows), names, list(classes), positive, str(base), source="folders")
+    return from_class_names(pd.DataFrame(rows), names, positive, str(base), source="folders")
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class FoldersReader(SourceReader[FoldersOptions]):
         if not path.is_dir():
             return False
         subs = [p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")]
-        return len(subs) >= 2
+        return len(subs) >= BINARY
 
     def read(self, root: Path, options: FoldersOptions, workers: int = 0) -> Records:
         return read_class_folders(root, options.positive, options.patient_regex)

@@ -7,11 +7,24 @@ present when a more specific term below it in BIMCV's label tree is.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from radbank.errors import RadbankError
-from radbank.sources.records import Records, from_class_names, is_healthy_name
+from radbank.sources.records import BINARY, Records, from_class_names, is_healthy_name
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    """What to learn from term sets: `labels` (multi-label columns), `positive` (binary), the tree."""
+
+    labels: str | None = None
+    positive: str | None = None
+    hierarchy: bool = True
+
 
 NOT_FINDINGS = {"normal", "no finding", "unchanged", "exclude", "suboptimal study"}
 IGNORED = {"unchanged", "suboptimal study"}
@@ -47,14 +60,18 @@ def resolve_names(spec: str | None, present: set[str]) -> list[tuple[str, str]]:
     out = []
     for name in (n.strip() for n in spec.split(",") if n.strip()):
         if normalize(name) not in seen and lookup(name) is None and normalize(name) not in known_terms():
-            raise RadbankError(f"unknown label {name!r} (not in the dataset, nor a known PadChest, NIH or CheXpert name)")
+            raise RadbankError(
+                f"unknown label {name!r} (not in the dataset, nor a known PadChest, NIH or CheXpert name)"
+            )
         out.append((name, name))
     if not out:
         raise RadbankError("labels: no finding named")
     return out
 
 
-def label_matrix(sets: list[set[str]], columns: list[tuple[str, str]], hierarchy: bool = True) -> np.ndarray:
+def label_matrix(
+    sets: list[set[str]], columns: list[tuple[str, str]], hierarchy: bool = True
+) -> npt.NDArray[np.float32]:
     """1/0 per (row, column): the column's concept is among the row's terms (or below one, with hierarchy)."""
     from radbank.mids.umls import ancestors, lookup, normalize
 
@@ -72,21 +89,19 @@ def label_matrix(sets: list[set[str]], columns: list[tuple[str, str]], hierarchy
     return matrix
 
 
-def labelled(table: pd.DataFrame, sets: list[set[str]], labels: str | None, positive: str | None, origin: str,
-             source: str, hierarchy: bool = True) -> Records:  # fmt: skip
-    """Records from one term set per image: `labels` picks multi-label columns; one term per image and two or
-    more terms in all give a binary or multi-class task; otherwise multi-label over every finding term."""
-    if labels:
-        columns = resolve_names(labels, {t for s in sets for t in s})
+def labelled(table: pd.DataFrame, sets: list[set[str]], spec: LabelSpec, origin: str, source: str) -> Records:
+    """Records from one term set per image: `spec.labels` picks multi-label columns; one term per image and two
+    or more terms in all give a binary or multi-class task; otherwise multi-label over every finding term."""
+    if spec.labels:
+        columns = resolve_names(spec.labels, {t for s in sets for t in s})
     elif all(len(s) == 1 for s in sets):
         classes = [next(iter(s)) for s in sets]
-        names = sorted(set(classes))
-        if len(names) >= 2:
-            return from_class_names(table, classes, names, positive, origin, source=source)
-        columns = resolve_names(None, set(names))
+        if len(set(classes)) >= BINARY:
+            return from_class_names(table, classes, spec.positive, origin, source=source)
+        columns = resolve_names(None, set(classes))
     else:
         columns = resolve_names(None, {t for s in sets for t in s})
     if not columns:
         raise RadbankError(f"{origin}: every image is labelled normal; nothing to learn")
     names = [c for c, _ in columns]
-    return Records(table, label_matrix(sets, columns, hierarchy), names, "multilabel", names, source=source)
+    return Records(table, label_matrix(sets, columns, spec.hierarchy), names, "multilabel", names, source=source)

@@ -14,6 +14,7 @@ Three registered readers share this code and differ in what they recognise: `mid
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,8 +36,8 @@ from radbank.mids.tree import (
     walk_images,
 )
 from radbank.mids.tsv import NA
-from radbank.sources.label_sets import labelled, row_problem, usable
-from radbank.sources.records import Records
+from radbank.sources.label_sets import LabelSpec, labelled, row_problem, usable
+from radbank.sources.records import MAX_AGE, Records
 from radbank.sources.registry import SourceReader
 
 
@@ -58,16 +59,21 @@ def _number(value: object) -> float:
 
 def _first(*values: object) -> str:
     for v in values:
-        text = "" if v is None or (isinstance(v, float) and v != v) else str(v).strip()
+        text = "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip()
         if text and text not in (NA, "None", "nan"):
             return text
     return ""
 
 
-def _row(img: TreeImage, side: dict[str, Any], person: dict[str, str], session: dict[str, str],
-         found: SessionLabels, terms: set[str]) -> dict[str, object]:  # fmt: skip
+def _row(
+    img: TreeImage, side: dict[str, Any], info: dict[str, Any], found: SessionLabels, terms: set[str]
+) -> dict[str, object]:
+    """One image's row; `info` holds its participants.tsv row and, prefixed session_, its sessions.tsv row."""
+    person = info
     spacing = side.get("PixelSpacing") or side.get("ImagerPixelSpacing")
-    age = _number(_first(session.get("age"), session.get("age_at_session"), person.get("age"), side.get("PatientAge")))
+    age = _number(
+        _first(info.get("session_age"), info.get("session_age_at_session"), info.get("age"), side.get("PatientAge"))
+    )
     return {
         "path": str(img.path),
         "patient": img.sub,
@@ -76,7 +82,7 @@ def _row(img: TreeImage, side: dict[str, Any], person: dict[str, str], session: 
         "view": _first(side.get("ViewPosition"), img.name.vp).upper(),
         "modality": _first(side.get("Modality"), img.name.suffix).upper(),
         "body_part": _first(side.get("BodyPartExamined"), img.name.bp).upper(),
-        "age": age if 0 <= age <= 120 else float("nan"),
+        "age": age if 0 <= age <= MAX_AGE else float("nan"),
         "sex": _first(person.get("sex"), person.get("gender"), side.get("PatientSex")).upper()[:1],
         "finding_labels": "|".join(sorted(terms)),
         "localizations": "|".join(found.localizations),
@@ -105,14 +111,16 @@ def read_tree(root: str | Path, options: MidsOptions | None = None, source: str 
             skipped.append((str(img.path), problem))
             continue
         side = read_sidecar(img.path.with_name(img.path.name[: -len(img.name.ext)] + ".json"))
-        row = _row(img, side, people.get(img.sub, {}), ses_tables.get(img.sub, {}).get(img.ses, {}), entry, terms)
+        session = ses_tables.get(img.sub, {}).get(img.ses, {})
+        info = {**people.get(img.sub, {}), **{f"session_{k}": v for k, v in session.items()}}
+        row = _row(img, side, info, entry, terms)
         if opts.view and str(row["view"]) != opts.view.strip().upper():
             continue
         rows.append(row)
         sets.append(usable(terms))
     if not rows:
         raise RadbankError(f"{base}: no labelled images under sub-*/ses-*/ ({len(skipped)} image(s) without labels)")
-    records = labelled(pd.DataFrame(rows), sets, opts.labels, opts.positive, str(base), source)
+    records = labelled(pd.DataFrame(rows), sets, LabelSpec(opts.labels, opts.positive), str(base), source)
     records.skipped = skipped
     return records
 
@@ -131,10 +139,7 @@ def read_mids(root: str | Path, labels: str | None = None, positive: str | None 
 
 
 def _has_legacy_findings(root: Path) -> bool:
-    for sub in subjects(root)[:3]:
-        if any(sub.glob("ses-*/*_findings.tsv")):
-            return True
-    return False
+    return any(any(sub.glob("ses-*/*_findings.tsv")) for sub in subjects(root)[:3])
 
 
 class MidsReader(SourceReader[MidsOptions]):

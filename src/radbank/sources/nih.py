@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from radbank.errors import RadbankError
-from radbank.sources.records import Records
+from radbank.sources.records import MAX_AGE, Records
 from radbank.sources.registry import SourceReader
 
 log = logging.getLogger(__name__)
@@ -132,7 +132,9 @@ def drop_contradictions(
         if len(variants) > 1:
             drop[idx] = True
             where = files.get(str(image), str(base / str(image)))
-            skipped.append((where, f"listed {len(idx)} times in {csv_name} with contradictory labels ({' / '.join(variants)})"))
+            skipped.append(
+                (where, f"listed {len(idx)} times in {csv_name} with contradictory labels ({' / '.join(variants)})")
+            )
     kept = table[~drop]
     return kept[~kept["Image Index"].duplicated(keep="first")]
 
@@ -156,7 +158,7 @@ def parse_age(value: object) -> float:
         age = float(text)
     except ValueError:
         return float("nan")
-    return age if 0 <= age <= 120 else float("nan")  # the release has a few ages like 412
+    return age if 0 <= age <= MAX_AGE else float("nan")  # the release has a few ages like 412
 
 
 def official_split(root: Path) -> dict[str, str]:

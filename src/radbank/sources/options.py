@@ -13,38 +13,54 @@ from radbank.errors import RadbankError
 T = TypeVar("T")
 
 
+def _bool(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no"):
+        return value.lower() in ("true", "yes")
+    return None
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _float(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _dict(value: Any) -> dict[str, Any] | None:
+    ok = isinstance(value, Mapping) and all(isinstance(k, str) for k in value)
+    return dict(value) if ok else None
+
+
+_CONVERT: dict[Any, tuple[Any, str]] = {
+    bool: (_bool, "true or false"),
+    int: (_int, "an integer"),
+    float: (_float, "a number"),
+    str: (_str, "a string"),
+    dict: (_dict, "a mapping of names to values"),
+}
+
+
 def coerce(value: Any, hint: Any, where: str) -> Any:
     """`value` as type `hint` (str, int, float, bool, an Optional of them, or a str-keyed dict), else RadbankError."""
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
         args = typing.get_args(hint)
         if value is None and type(None) in args:
             return None
         hint = next(a for a in args if a is not type(None))
-        origin = typing.get_origin(hint)
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "false", "yes", "no"):
-            return value.lower() in ("true", "yes")
-        raise RadbankError(f"{where} must be true or false, not {value!r}")
-    if hint is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise RadbankError(f"{where} must be an integer, not {value!r}")
-    if hint is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        raise RadbankError(f"{where} must be a number, not {value!r}")
-    if hint is str:
-        if isinstance(value, str):
-            return value
-        raise RadbankError(f"{where} must be a string, not {value!r}")
-    if origin is dict:
-        if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
-            return dict(value)
-        raise RadbankError(f"{where} must be a mapping of names to values, not {value!r}")
-    return value
+    convert, what = _CONVERT.get(typing.get_origin(hint) or hint, (None, ""))
+    if convert is None:
+        return value
+    out = convert(value)
+    if out is None:
+        raise RadbankError(f"{where} must be {what}, not {value!r}")
+    return out
 
 
 def build(cls: type[T], values: Mapping[str, Any], origin: str) -> T:

@@ -28,7 +28,7 @@ import pandas as pd
 from radbank.errors import RadbankError
 from radbank.sources.cells import parse_list
 from radbank.sources.label_sets import label_matrix, resolve_names, row_problem, usable
-from radbank.sources.records import Records
+from radbank.sources.records import MAX_AGE, Records
 from radbank.sources.registry import SourceReader
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ def study_age(birth: str, study_date: str) -> float:
         age = float(str(study_date)[:4]) - float(birth)
     except ValueError:
         return float("nan")
-    return age if 0 <= age <= 120 else float("nan")
+    return age if 0 <= age <= MAX_AGE else float("nan")
 
 
 def read_padchest(root: str | Path, options: PadchestOptions | None = None) -> Records:
@@ -158,7 +158,7 @@ def _row(r: dict[str, str], path: str) -> dict[str, object]:
         "localizations": "|".join(parse_list(r.get("Localizations", ""))),
         "report": str(r.get("Report", "")).strip(),
         "report_id": str(r.get("ReportID", "")),
-        "pixel_spacing": float(spacing) if spacing == spacing else np.nan,
+        "pixel_spacing": float(spacing) if pd.notna(spacing) else np.nan,
     }
 
 

@@ -127,16 +127,17 @@ def make_options(name: str, values: Mapping[str, Any], origin: str = "source_opt
 def check_options(source: str, values: Mapping[str, Any], origin: str) -> None:
     """RadbankError for options no reader (source auto) or not this reader takes, or of the wrong type."""
     if source == "auto":
-        unknown = sorted(set(values) - all_option_names())
+        known = sorted(all_option_names())
+        unknown = sorted(set(values) - set(known))
         if unknown:
-            raise RadbankError(
-                f"{origin}: unknown source option(s) {', '.join(unknown)} (known: {', '.join(sorted(all_option_names()))})"
-            )
+            raise RadbankError(f"{origin}: unknown source option(s) {', '.join(unknown)} (known: {', '.join(known)})")
         return
     make_options(source, values, origin)
 
 
-def read_source(name: str, root: str | Path, values: Mapping[str, Any], workers: int = 0, strict: bool = True) -> Records:
+def read_source(
+    name: str, root: str | Path, values: Mapping[str, Any], workers: int = 0, strict: bool = True
+) -> Records:
     """Read `root` with the reader `name` (or the detected one for "auto") and these option values."""
     entry = source_entry(detect(root) if name == "auto" else name)
     options = make_options(entry.name, values, strict=strict and name != "auto")
