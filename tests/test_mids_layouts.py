@@ -173,5 +173,7 @@ def test_release_trains_subsets_and_exports_in_both_layouts(release: Path, tmp_p
     covid = table[table["Labels"].str.contains("COVID")]
     assert set(covid["labelCUIS"]) == {"['C5203670' 'C0277877' 'C0032285']"}  # COVID 19, infiltrates, pneumonia
     assert set(covid["LocalizationsCUIS"]) == {"['C1282378']"}  # loc basal
+    other = ["mids", "export", str(release), str(tmp_path / "dcm2mids"), "--layout", "bimcv-release", "-q"]
+    assert main(other) == 2  # never two layouts in one tree
     sidecar = next((tmp_path / "dcm2mids").rglob("*_cr.json"))
     assert json.loads(sidecar.read_text())["Modality"] == "CR"  # dcm2mids: keyword-keyed

@@ -115,8 +115,11 @@ def read_sidecar(path: Path) -> dict[str, Any]:
         obj = json.loads(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return {}
-    if not isinstance(obj, dict):
-        return {}
+    return keyword_fields(obj) if isinstance(obj, dict) else {}
+
+
+def keyword_fields(obj: dict[str, Any]) -> dict[str, Any]:
+    """Sidecar fields keyword -> value, from keyword- or tag-keyed JSON."""
     return {_keyword(k): _value(v) for k, v in obj.items()}
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from radbank.mids.checker import Checker, Issue
 from radbank.mids.layouts import groups, modalities
 from radbank.mids.naming import IMAGE_EXTENSIONS, parse_name
-from radbank.mids.tree import FOLDER_PREFIXES, layout_of, read_sidecar, sessions, subjects
+from radbank.mids.tree import FOLDER_PREFIXES, keyword_fields, layout_of, sessions, subjects
 from radbank.mids.validate_labels import check_label_tables
 
 __all__ = ["Issue", "validate_mids"]
@@ -219,9 +219,10 @@ def _image_folder(c: Checker, sub: str, ses: str, folder: Path, rel: str) -> lis
 
 
 def _sidecar(c: Checker, path: Path) -> None:
-    if c.json(path) is None:
+    obj = c.json(path)
+    if obj is None:
         return
-    fields = read_sidecar(path)  # keyword- or tag-keyed
+    fields = keyword_fields(obj)  # keyword- or tag-keyed
     for key in SIDECAR_REQUIRED:
         if key not in fields:
             c.error(path, f"required field {key} missing")
