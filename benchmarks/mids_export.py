@@ -56,7 +56,9 @@ def main() -> None:
         rows.append(("validate", time.perf_counter() - t0, f"{errors} error(s), {len(issues) - errors} warning(s)"))
         t0 = time.perf_counter()
         files, rejected = bids_check(root / "mids")
-        rows.append(("bids-validator (+ .bidsignore)", time.perf_counter() - t0, f"{rejected} of {files} files rejected"))
+        rows.append(
+            ("bids-validator (+ .bidsignore)", time.perf_counter() - t0, f"{rejected} of {files} files rejected")
+        )
         table = read_table(root / "mids" / "participants.tsv")
         t0 = time.perf_counter()
         r = assess(table, QUASI, SENSITIVE)
