@@ -13,7 +13,7 @@ from radbank.config import TrainConfig
 from radbank.errors import RadbankError
 from radbank.io import read_image
 from radbank.phantom import plan_cases, render
-from radbank.sources.dicom_dir import dicom_age, read_dicom_dir
+from radbank.sources.dicom_dir import DicomOptions, dicom_age, read_dicom_dir
 from radbank.sources.open import detect_source
 from radbank.train import train
 
@@ -86,7 +86,7 @@ def test_labels_from_a_table(tmp_path: Path) -> None:
         }
     )
     table.to_csv(tmp_path / "labels.csv", index=False)
-    rec = read_dicom_dir(tmp_path / "dcm", label_table=tmp_path / "labels.csv", workers=1)
+    rec = read_dicom_dir(tmp_path / "dcm", DicomOptions(label_table=str(tmp_path / "labels.csv")), workers=1)
     assert rec.task == "multilabel" and rec.label_names == ["Pneumothorax", "Effusion"] and len(rec) == 10
     ptx = dict(zip(rec.table["SOPInstanceUID"], rec.labels[:, 0], strict=True))
     assert np.isnan(ptx["1.2.3.4.2"]) and np.isnan(ptx["1.2.3.4.5"])  # blank and -1 (uncertain) are unknown
@@ -99,11 +99,11 @@ def test_labels_from_a_table(tmp_path: Path) -> None:
         }
     )
     nih_style.to_csv(tmp_path / "nih.csv", index=False)
-    rec2 = read_dicom_dir(tmp_path / "dcm", label_table=tmp_path / "nih.csv", workers=1)
+    rec2 = read_dicom_dir(tmp_path / "dcm", DicomOptions(label_table=str(tmp_path / "nih.csv")), workers=1)
     assert rec2.label_names == ["Effusion", "Pneumothorax"] and rec2.labels.sum() == 3
     (tmp_path / "bad.csv").write_text("name,label\na,b\n")
     with pytest.raises(RadbankError, match="needs one key column"):
-        read_dicom_dir(tmp_path / "dcm", label_table=tmp_path / "bad.csv", workers=1)
+        read_dicom_dir(tmp_path / "dcm", DicomOptions(label_table=str(tmp_path / "bad.csv")), workers=1)
 
 
 def test_dicom_age_strings() -> None:
@@ -145,3 +145,38 @@ def test_bundled_lossy_jpeg_12_bit() -> None:
         pytest.skip("pydicom test file not bundled")
     img = read_image(path)
     assert img.shape == (1024, 256) and 0 <= img.min() < img.max() <= 1
+
+
+def write_garbage_deflated(path: Path, like: Path) -> Path:
+    """A DICOM file in Deflated Explicit VR Little Endian whose deflated data set is garbage."""
+    import struct
+
+    import pydicom
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+    ds = pydicom.dcmread(like)
+    ds.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    ds.save_as(path, enforce_file_format=True)
+    raw = bytearray(path.read_bytes())
+    start = raw.index(b"DICM") + 4
+    end = start + 12 + struct.unpack("<I", raw[start + 8 : start + 12])[0]  # after the File Meta group
+    path.write_bytes(bytes(raw[:end]) + b"\x00not a deflate stream" * 20)
+    return path
+
+
+def test_garbage_deflated_dicom_is_skipped_by_index_export_and_rerun(tmp_path: Path) -> None:
+    from radbank.cli import main
+
+    paths = make_dicom_tree(tmp_path / "dcm", n=8)
+    bad = write_garbage_deflated(tmp_path / "dcm" / "Pneumothorax" / "bad.dcm", paths[1])
+    rec = read_dicom_dir(tmp_path / "dcm", workers=1)
+    reasons = {Path(p).name: r for p, r in rec.skipped}
+    assert reasons["bad.dcm"].startswith("corrupt deflated DICOM data (zlib:")
+    for _ in range(2):  # the rerun resumes and skips it the same way
+        assert main(["mids", "export", str(tmp_path / "dcm"), str(tmp_path / "mids"), "--workers", "1", "-q"]) == 0
+    from radbank.mids.export import _write_image
+
+    status, reason = _write_image((str(bad), str(tmp_path / "x" / "a.png"), "cr", "chest", "PA", 0.0, 0.0, "keyword"))
+    assert status == "skipped"
+    assert (reason or "").startswith("corrupt deflated DICOM data (zlib:")  # the export's own check, not via the index
+    assert not list((tmp_path / "x").glob("*.png"))  # nothing half-written

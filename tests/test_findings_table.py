@@ -52,7 +52,7 @@ def test_cuis_and_no_finding(tmp_path: Path) -> None:
     label_reports(src, tmp_path / "one.csv", LabelOptions(lang="en", workers=1))
     row = _read(tmp_path / "one.csv").iloc[0]
     assert row["umls_cui"] == "C0018800"
-    assert row["umls_cui_uncertain"] == "C0032227"
+    assert row["umls_cui_uncertain"] == "C2073625"  # pleural effusion, the CUI BIMCV codes PadChest with
     assert row["No Finding"] == ""
 
 
@@ -192,7 +192,7 @@ def test_unknown_policy_is_an_error() -> None:
 
 
 def test_config_rejects_unknown_policy() -> None:
-    with pytest.raises(RadbankError, match="uncertain must be"):
+    with pytest.raises(RadbankError, match="unknown uncertain-label policy 'half'; choose one of masked, ones, zeros"):
         TrainConfig(uncertain="half").validate()
 
 

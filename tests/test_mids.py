@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -14,11 +15,12 @@ import pytest
 from radbank.anonymize.batch import DeidJob, run_batch
 from radbank.anonymize.keys import keygen
 from radbank.cli import main
-from radbank.mids.export import export_mids
+from radbank.mids.export import ExportOptions, export_mids
 from radbank.mids.naming import parse_name
 from radbank.mids.report_findings import report_findings
 from radbank.mids.sidecar import RECOMMENDED_FIELDS, REQUIRED_FIELDS, SPACING, TECHNIQUE, TEXT
-from radbank.mids.umls import concepts, is_cui, lookup
+from radbank.mids.tree import read_sidecar
+from radbank.mids.umls import ancestors, concepts, is_cui, localizations, lookup, lookup_localization
 from radbank.mids.validate import validate_mids
 from radbank.phantom.cases import plan_cases
 from radbank.phantom.dicom import planted_identifiers, write_phi_set
@@ -31,6 +33,25 @@ SIDECAR_KEYS = set(TEXT + TECHNIQUE + SPACING + REQUIRED_FIELDS + RECOMMENDED_FI
     "SourcePhotometricInterpretation",
     "SourceBitsStored",
 }
+LABELS = Path("derivatives") / "labels"
+
+
+def bids_rejected(root: Path) -> list[str]:
+    """Files the Python bids-validator rejects and the tree's .bidsignore does not list (gitignore rules, as the
+    reference validator applies them; dot-files are not part of a BIDS dataset)."""
+    bids = pytest.importorskip("bids_validator")
+    pathspec = pytest.importorskip("pathspec")
+    ignore = root / ".bidsignore"
+    spec = pathspec.GitIgnoreSpec.from_lines(ignore.read_text().splitlines() if ignore.exists() else [])
+    v = bids.BIDSValidator()
+    v._init_regexes()  # its rules are regex strings compiled on every call (hundreds, past re's cache): same verdicts
+    v.regexes = [re.compile(r) if isinstance(r, str) else r for r in v.regexes]
+    rel = [p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    return [r for r in rel if not spec.match_file(r) and not v.is_bids("/" + r)]
+
+
+def _tsv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
 
 
 def _pixels_hash(path: Path) -> str:
@@ -70,16 +91,18 @@ def exported(deid_set: dict[str, Path]) -> Path:
 
 def test_export_layout_sidecars_and_codes(exported: Path, deid_set: dict[str, Path]) -> None:
     desc = json.loads((exported / "dataset_description.json").read_text())
-    assert desc["Name"] and desc["BIDSVersion"]
-    participants = pd.read_csv(exported / "participants.tsv", sep="\t", dtype=str)
+    assert desc["Name"] and desc["BIDSVersion"] and desc["MIDSVersion"]
+    participants = _tsv(exported / "participants.tsv")
     assert list(participants.columns[:3]) == ["participant_id", "age", "sex"] and len(participants) == 10
-    images = sorted(exported.glob("sub-*/ses-*/mim-rx/*.png"))
+    images = sorted(exported.glob("sub-*/ses-*/mod-rx/*.png"))  # the default layout: BIMCV-COVID19+'s mod-rx
     assert len(images) == 20
     for img in images:
         name = parse_name(img.name)
         assert name is not None and name.suffix in ("cr", "dx") and name.bp == "chest" and name.vp == "pa"
         assert img.parts[-4] == f"sub-{name.sub}" and img.parts[-3] == f"ses-{name.ses}"
-        side = json.loads(img.with_suffix(".json").read_text())
+        raw = json.loads(img.with_suffix(".json").read_text())
+        assert raw["00080060"]["Value"] == [name.suffix.upper()]  # tag-keyed, DICOM JSON model, as BIMCV's
+        side = read_sidecar(img.with_suffix(".json"))
         assert set(side) <= SIDECAR_KEYS, set(side) - SIDECAR_KEYS  # nothing identifying, nothing else
         assert side["Modality"] == name.suffix.upper() and side["ViewPosition"] == "PA" and side["KVP"] == 125
         assert side["BitsStored"] == 16 and side["PixelSpacing"][0] > 0
@@ -87,35 +110,35 @@ def test_export_layout_sidecars_and_codes(exported: Path, deid_set: dict[str, Pa
     blob = b"".join(p.read_bytes() for p in exported.rglob("*") if p.is_file() and p.suffix != ".png")
     for ident in planted_identifiers(deid_set["in"]):
         assert ident.encode() not in blob, ident
-    findings = pd.concat(
-        pd.read_csv(f, sep="\t", dtype=str, keep_default_na=False) for f in exported.glob("sub-*/ses-*/*_findings.tsv")
-    )
+    findings = _tsv(exported / LABELS / "findings.tsv")
     curated = findings[findings["source"] == "curated"]
     assert set(curated["label"]) == {"No Finding", "Pneumothorax"}
-    assert set(curated.loc[curated["label"] == "Pneumothorax", "umls_cui"]) == {"C0032326"}
+    assert set(curated.loc[curated["label"] == "Pneumothorax", "umls_cui"]) == {"C2073565"}  # PadChest's concept
     nlp = findings[findings["source"] == "report-nlp"]
-    assert set(nlp["umls_cui"]) == {"C0032326"}  # "Neumotórax derecho" coded from the Spanish report
-    report = next(exported.glob("sub-*/ses-*/*_report.txt")).read_text()
+    assert set(nlp["umls_cui"]) == {"C2073565"}  # "Neumotórax derecho" coded from the Spanish report
+    report = next((exported / LABELS).glob("sub-*/ses-*/*_report.txt")).read_text()
     assert "García" not in report and "Juan" not in report and "[NAME]" in report  # redacted by default
+    table = pd.read_csv(exported / LABELS / "labels.tsv", sep="\t", dtype=str)
+    assert list(table.columns) == ["PatientID", "ReportID", "Report", "Labels", "Localizations", "labelCUIS",
+                                   "LocalizationsCUIS"]  # fmt: skip
+    assert set(table["Labels"]) == {"['pneumothorax']", "['normal']"}
+    assert set(table.loc[table["Labels"] == "['pneumothorax']", "labelCUIS"]) == {"['C2073565']"}
+    assert not list(exported.glob("sub-*/ses-*/*_findings.tsv")) and not list(exported.glob("sub-*/ses-*/*.txt"))
 
 
-def test_validate_clean_tree_and_bids_validator_second_opinion(exported: Path) -> None:
+def test_sessions_columns_are_not_participants_columns(exported: Path) -> None:
+    participants = set(_tsv(exported / "participants.tsv").columns)
+    for table in exported.glob("sub-*/sub-*_sessions.tsv"):
+        assert set(_tsv(table).columns) & participants == set(), table
+
+
+def test_validate_clean_tree_and_bids_validator_accepts_every_file(exported: Path) -> None:
     issues = validate_mids(exported)
     assert [i for i in issues if i.level == "error"] == []
     assert main(["mids", "validate", str(exported), "-q"]) == 0
     missing = validate_mids(exported / "nowhere")
     assert [(i.level, i.path, i.message) for i in missing] == [("error", str(exported / "nowhere"), "not a folder")]
-    bids = pytest.importorskip("bids_validator")
-    v = bids.BIDSValidator()
-    rel = ["/" + p.relative_to(exported).as_posix() for p in exported.rglob("*") if p.is_file()]
-    verdict = {r: v.is_bids(r) for r in rel}
-    # The BIDS validator accepts the BIDS parts (top-level files, sessions and scans tables) ...
-    for r in ("/dataset_description.json", "/participants.tsv", "/participants.json", "/README"):
-        assert verdict[r], r
-    assert all(ok for r, ok in verdict.items() if r.endswith("_sessions.tsv") or r.endswith("_scans.tsv"))
-    # ... and rejects what MIDS adds to BIDS: the mim-rx modality folders, and the findings/report files.
-    assert not any(ok for r, ok in verdict.items() if "/mim-rx/" in r)
-    assert not any(ok for r, ok in verdict.items() if r.endswith("_findings.tsv") or r.endswith("_report.txt"))
+    assert bids_rejected(exported) == []
 
 
 def _first(root: Path, pattern: str) -> Path:
@@ -132,16 +155,16 @@ def _drop_participant_row(root: Path) -> None:
 
 
 def _misname_image(root: Path) -> None:
-    img = _first(root, "sub-*/ses-*/mim-rx/*.png")
+    img = _first(root, "sub-*/ses-*/mod-rx/*.png")
     img.rename(img.with_name("chest_xray.png"))
 
 
 def _drop_sidecar(root: Path) -> None:
-    _first(root, "sub-*/ses-*/mim-rx/*.json").unlink()
+    _first(root, "sub-*/ses-*/mod-rx/*.json").unlink()
 
 
 def _orphan_sidecar(root: Path) -> None:
-    _first(root, "sub-*/ses-*/mim-rx/*.png").unlink()
+    _first(root, "sub-*/ses-*/mod-rx/*.png").unlink()
 
 
 def _empty_cell(root: Path) -> None:
@@ -153,27 +176,38 @@ def _empty_cell(root: Path) -> None:
 
 
 def _bad_cui(root: Path) -> None:
-    path = _first(root, "sub-*/ses-*/*_findings.tsv")
-    path.write_text(path.read_text().replace("C0", "X0", 1))
+    path = root / LABELS / "findings.tsv"
+    path.write_text(path.read_text().replace("\tC", "\tX", 1))
+
+
+def _bad_cui_bimcv_table(root: Path) -> None:
+    path = root / LABELS / "labels.tsv"
+    path.write_text(path.read_text().replace("['C2073565']", "['C20735']", 1))
 
 
 def _wrong_subject(root: Path) -> None:
-    img = _first(root, "sub-*/ses-*/mim-rx/*.png")
+    img = _first(root, "sub-*/ses-*/mod-rx/*.png")
     name = parse_name(img.name)
     assert name is not None
     img.rename(img.with_name(img.name.replace(f"sub-{name.sub}", "sub-zzz")))
 
 
 def _drop_sidecar_field(root: Path) -> None:
-    path = _first(root, "sub-*/ses-*/mim-rx/*.json")
+    path = _first(root, "sub-*/ses-*/mod-rx/*.json")
     obj = json.loads(path.read_text())
-    del obj["Modality"]
+    del obj["00080060"]  # Modality
     path.write_text(json.dumps(obj))
 
 
 def _bad_modality_folder(root: Path) -> None:
-    folder = _first(root, "sub-*/ses-*/mim-rx")
+    folder = _first(root, "sub-*/ses-*/mod-rx")
     folder.rename(folder.with_name("xray"))
+
+
+def _empty_modality_folder(root: Path) -> None:
+    folder = _first(root, "sub-*/ses-*/mod-rx")
+    for p in folder.iterdir():
+        p.unlink()
 
 
 BREAKAGES = {
@@ -183,10 +217,12 @@ BREAKAGES = {
     "image without sidecar": (_drop_sidecar, ".png", "image without a JSON sidecar"),
     "orphan sidecar": (_orphan_sidecar, ".json", "sidecar without an image"),
     "empty cell": (_empty_cell, "_sessions.tsv", "empty cell"),
-    "malformed CUI": (_bad_cui, "_findings.tsv", "is not a UMLS CUI"),
+    "malformed CUI": (_bad_cui, "findings.tsv", "is not a UMLS CUI"),
+    "malformed CUI in labels.tsv": (_bad_cui_bimcv_table, "labels.tsv", "not a UMLS CUI"),
+    "empty modality folder": (_empty_modality_folder, "mod-rx", "empty modality folder"),
     "entities vs folders": (_wrong_subject, "sub-zzz", "do not match the folders"),
     "sidecar field": (_drop_sidecar_field, ".json", "required field Modality missing"),
-    "modality folder": (_bad_modality_folder, "xray", "modality folders are named mim-<group>"),
+    "modality folder": (_bad_modality_folder, "xray", "modality folders are named mim-<group> or mod-<group>"),
 }
 
 
@@ -219,12 +255,36 @@ def test_umls_table_covers_nih_and_lookup_variants() -> None:
     for name in NIH:
         concept = lookup(name)
         assert concept is not None and concept.scheme == "nih", name
-    assert lookup("Pneumothorax").cui == "C0032326"  # type: ignore[union-attr]
     assert lookup("pleural-thickening").label == "Pleural_Thickening"  # type: ignore[union-attr]
     assert lookup("No-Finding").cui == lookup("No Finding").cui == "C0205307"  # type: ignore[union-attr]
     assert lookup("neumotórax").label == "Pneumothorax"  # type: ignore[union-attr]
     assert lookup("Weird-Thing") is None
-    assert all(is_cui(c.cui) for c in concepts()) and len(concepts()) > 80
+    assert all(is_cui(c.cui) for c in concepts()) and len(concepts()) > 150
+
+
+@pytest.mark.parametrize(
+    ("names", "cui"),
+    [
+        (("Pneumothorax", "pneumothorax"), "C2073565"),  # NIH, CheXpert and PadChest: one concept
+        (("Effusion", "Pleural Effusion", "pleural effusion"), "C2073625"),
+        (("No Finding", "normal"), "C0205307"),
+        (("Infiltration", "infiltrates"), "C0277877"),
+        (("Hernia", "hiatal hernia"), "C3489393"),
+        (("Lung Opacity", "increased density"), "C1443940"),
+        (("COVID 19", "COVID-19", "covid19"), "C5203670"),
+    ],
+)
+def test_one_cui_per_concept_whatever_the_label_set(names: tuple[str, ...], cui: str) -> None:
+    assert {lookup(n).cui for n in names} == {cui}  # type: ignore[union-attr]
+
+
+def test_localizations_and_the_label_tree() -> None:
+    assert lookup_localization("loc basal").cui == "C1282378"  # type: ignore[union-attr]
+    assert lookup_localization("right upper lobe").cui == "C1261074"  # type: ignore[union-attr]
+    assert lookup("loc basal") is None and all(c.scheme == "padchest-loc" for c in localizations())
+    assert {"pleural effusion", "radiological finding"} <= ancestors("loculated pleural effusion")
+    assert "infiltrates" in ancestors("ground glass pattern")
+    assert lookup("laminar atelectasis") is None  # in BIMCV's tree without a published concept
 
 
 @pytest.mark.parametrize(
@@ -248,17 +308,18 @@ def test_unknown_labels_reported_bad_image_skipped_and_resume(tmp_path: Path, ph
     bad = data / "Weird-Thing" / "99999999_000.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
     records = read_class_folders(data, positive="Weird-Thing")
-    rep = export_mids(records, tmp_path / "mids", workers=1)
+    rep = export_mids(records, tmp_path / "mids", options=ExportOptions(workers=1))
     assert rep.unknown_labels and "Weird-Thing" in rep.unknown_labels
     assert [p for p, _ in rep.skipped] == [str(bad)] and rep.written == len(records) - 1
-    findings = pd.concat(
-        pd.read_csv(f, sep="\t", dtype=str, keep_default_na=False)
-        for f in (tmp_path / "mids").glob("sub-*/ses-*/*_findings.tsv")
-    )
+    assert not (tmp_path / "mids" / "sub-99999999").exists()  # the skipped image left no folder behind
+    assert [d for d in (tmp_path / "mids").rglob("*") if d.is_dir() and not any(d.iterdir())] == []
+    findings = _tsv(tmp_path / "mids" / LABELS / "findings.tsv")
     assert set(findings.loc[findings["label"] == "Weird-Thing", "umls_cui"]) == {"n/a"}
-    warnings = [i for i in validate_mids(tmp_path / "mids") if "has no UMLS code" in i.message]
+    issues = validate_mids(tmp_path / "mids")
+    warnings = [i for i in issues if "has no UMLS code" in i.message]
     assert warnings and all(i.level == "warning" for i in warnings)
-    again = export_mids(records, tmp_path / "mids", workers=1)
+    assert [i for i in issues if i.level == "error"] == []
+    again = export_mids(records, tmp_path / "mids", options=ExportOptions(workers=1))
     assert again.written == 0 and again.resumed == rep.written
 
 
@@ -280,8 +341,19 @@ def test_png_export_with_metadata_table(phantom120: Path, tmp_path: Path, capsys
                  "--workers", "1"]) == 0  # fmt: skip
     assert "metadata for 120 of 120 images" in capsys.readouterr().out
     assert [i for i in validate_mids(out) if i.level == "error" or "recommended field" in i.message] == []
-    side = json.loads(next(out.rglob("*_cr.json")).read_text())
+    side = read_sidecar(next(out.rglob("*_cr.json")))
     assert side["ViewPosition"] in ("PA", "AP") and side["PixelSpacing"] == [0.572, 0.572]
     participants = pd.read_csv(out / "participants.tsv", sep="\t", dtype=str, keep_default_na=False)
     assert participants["age"].ne("n/a").all() and set(participants["sex"]) <= {"M", "F"}
     assert main(["mids", "export", str(phantom120), str(out), "--metadata", str(tmp_path / "nope.csv"), "-q"]) == 2
+
+
+def test_demo_export_passes_bids_validator_and_mids_validate(phantom120: Path, tmp_path: Path) -> None:
+    """The demo's publishing step (phantom, metadata, reports): every file accepted, no validation error."""
+    from radbank.demo import publish
+
+    rep, _ = publish(phantom120, tmp_path, 120, 3, 1)
+    assert rep.written == 120 and rep.nlp_findings > 0
+    assert [i for i in validate_mids(rep.out) if i.level == "error"] == []
+    assert bids_rejected(rep.out) == []
+    assert json.loads((tmp_path / "risk.json").read_text())["validation"]["errors"] == 0

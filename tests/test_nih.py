@@ -14,7 +14,7 @@ from radbank.cli import main
 from radbank.errors import RadbankError
 from radbank.phantom.layouts import NIH_HEADER
 from radbank.sources.nih import NIH_FINDINGS, parse_labels, read_nih
-from radbank.subset import write_subset
+from radbank.subset import SubsetOptions, write_subset
 
 # (image, finding labels, follow-up, patient, age, sex, view)
 ROWS = [
@@ -79,7 +79,7 @@ def test_parse_labels_and_bad_csv(tmp_path: Path) -> None:
 
 def test_subset_rule(tmp_path: Path) -> None:
     root = make_nih(tmp_path / "nih")
-    res = write_subset(root, tmp_path / "sub", "Pneumothorax", n=0)
+    res = write_subset(root, tmp_path / "sub", "Pneumothorax", SubsetOptions(n=0))
     manifest = pd.read_csv(tmp_path / "sub" / "manifest.csv", dtype={"Patient ID": str})
     assert set(manifest["Finding Labels"]) == {"No Finding", "Pneumothorax"}  # multi-label rows excluded
     assert "00000002_000.png" not in set(manifest["Image Index"])
@@ -88,7 +88,7 @@ def test_subset_rule(tmp_path: Path) -> None:
     linked = tmp_path / "sub" / "Pneumothorax" / "00000001_001.png"
     original = next(root.rglob("00000001_001.png"))
     assert os.stat(linked).st_ino == os.stat(original).st_ino and res.linked == 6
-    again = write_subset(root, tmp_path / "sub", "Pneumothorax", n=0)
+    again = write_subset(root, tmp_path / "sub", "Pneumothorax", SubsetOptions(n=0))
     assert again.linked == again.copied == 0  # a rerun has nothing left to do
 
 
@@ -99,20 +99,20 @@ def test_subset_samples_whole_patients(tmp_path: Path) -> None:
         for f in range(p % 3 + 1)
     ]
     root = make_nih(tmp_path / "nih", rows, missing=())
-    write_subset(root, tmp_path / "sub", "Pneumothorax", n=20, seed=3)
+    write_subset(root, tmp_path / "sub", "Pneumothorax", SubsetOptions(n=20, seed=3))
     manifest = pd.read_csv(tmp_path / "sub" / "manifest.csv")
     per_patient = manifest.groupby("Patient ID").size()
     expected = {p: p % 3 + 1 for p in range(1, 41)}
     assert all(n == expected[p] for p, n in per_patient.items())  # all of a patient's follow-ups, or none
     counts = manifest["class"].value_counts()
     assert counts["Pneumothorax"] == counts["No-Finding"] == 10
-    natural = write_subset(root, tmp_path / "nat", "Pneumothorax", n=0, ratio="natural", copy=True)
+    natural = write_subset(root, tmp_path / "nat", "Pneumothorax", SubsetOptions(n=0, ratio="natural", copy=True))
     assert natural.copied == len(rows) and natural.linked == 0
 
 
 def test_subset_view_and_official_test(tmp_path: Path) -> None:
     root = make_nih(tmp_path / "nih")
-    res = write_subset(root, tmp_path / "pa", "Pneumothorax", n=0, view="PA", exclude_test=True)
+    res = write_subset(root, tmp_path / "pa", "Pneumothorax", SubsetOptions(n=0, view="PA", exclude_test=True))
     manifest = pd.read_csv(tmp_path / "pa" / "manifest.csv")
     assert set(manifest["View Position"]) == {"PA"} and "00000006_000.png" not in set(manifest["Image Index"])
     assert res.images["Pneumothorax"] == 2
@@ -127,3 +127,27 @@ def test_subset_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert "Pneumothorax" in out and "No-Finding" in out and "manifest.csv" in out
     assert main(["subset", str(tmp_path), "--finding", "Pneumothorax", "--out", str(tmp_path / "x"), "-q"]) == 2
     assert "no Data_Entry_2017.csv" in capsys.readouterr().err
+
+
+def test_contradictory_duplicate_rows_are_skipped(tmp_path: Path) -> None:
+    """An Image Index listed twice with different labels: both rows skipped with the reason (never one image in
+    two classes); listed twice with the same labels: kept once."""
+    rows = [
+        *ROWS,
+        ("00000001_001.png", "No Finding", 1, 1, "58", "M", "PA"),
+        ("00000006_000.png", "No Finding", 0, 6, "45", "M", "PA"),
+    ]
+    root = make_nih(tmp_path / "nih", rows)
+    rec = read_nih(root, "Pneumothorax")
+    studies = list(rec.table["study"])
+    assert "00000001_001" not in studies
+    assert studies.count("00000006_000") == 1
+    reasons = {Path(p).name: r for p, r in rec.skipped}
+    assert (
+        reasons["00000001_001.png"]
+        == "listed 2 times in Data_Entry_2017.csv with contradictory labels (No Finding / Pneumothorax)"
+    )
+    write_subset(root, tmp_path / "sub", "Pneumothorax", SubsetOptions(n=0))
+    manifest = pd.read_csv(tmp_path / "sub" / "manifest.csv")
+    assert "00000001_001.png" not in set(manifest["Image Index"])
+    assert manifest["Image Index"].is_unique

@@ -74,6 +74,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     if overrides.get("limit") == 0:
         overrides["limit"] = None  # --limit 0: no limit
     base.update(overrides)
+    if getattr(args, "source_option", None):  # --source-option KEY=VALUE: any option of the source's reader
+        from radbank.sources.options import parse_key_values
+
+        base["source_options"] = dict(base.get("source_options") or {}) | parse_key_values(args.source_option)
     base["data"], base["out"] = args.data, args.out
     cfg = config_from_dict(base, "options")
     result = train(cfg, overwrite=args.overwrite)
@@ -113,19 +117,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_subset(args: argparse.Namespace) -> int:
-    from radbank.subset import write_subset
+    from radbank.subset import SubsetOptions, write_subset
 
-    res = write_subset(
-        args.nih_root,
-        args.out,
-        args.finding,
-        n=args.n or None,
-        view=args.view,
-        ratio=args.ratio,
-        seed=args.seed,
-        copy=args.copy,
-        exclude_test=args.exclude_test,
-    )
+    options = SubsetOptions(args.n or None, args.view, args.ratio, args.seed, args.copy, args.exclude_test)
+    res = write_subset(args.nih_root, args.out, args.finding, options)
     for cls, n in res.images.items():
         print(f"{cls:<20} {n:6d} images  {res.patients[cls]:6d} patients")
     print(
@@ -138,13 +133,16 @@ def cmd_subset(args: argparse.Namespace) -> int:
 def _train_options(p: argparse.ArgumentParser) -> None:
     s = argparse.SUPPRESS  # only options given on the command line override the config file
     p.add_argument("--config", default=s, help="YAML config file (options given here override it)")
+    from radbank.sources import source_choices
+
     p.add_argument(
         "--source",
-        choices=["auto", "folders", "nih", "dicom", "mids"],
+        choices=source_choices(),
         default=s,
-        help="dataset kind (default auto: mids if dataset_description.json, nih if Data_Entry_2017.csv, "
-        "dicom if DICOM, else folders)",
+        help="dataset kind (default auto: each reader is asked whether it can read the folder; see README)",
     )
+    p.add_argument("--source-option", action="append", dest="source_option", default=s, metavar="KEY=VALUE",
+                   help="any option of the source's reader, e.g. hierarchy=false (repeatable)")  # fmt: skip
     p.add_argument("--labels", default=s, help="multi-label sources: all, or a comma list of findings")
     p.add_argument("--view", default=s, help="keep only this View Position (PA, AP)")
     p.add_argument("--label-table", dest="label_table", default=s, help="DICOM folders: CSV of labels")
@@ -246,8 +244,10 @@ def _add_train(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> N
 
 
 def _add_subset(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
-    p = sub.add_parser("subset", help="the tutorial's selection from NIH ChestX-ray14, as class folders")
-    p.add_argument("nih_root", help="NIH ChestX-ray14 folder (Data_Entry_2017.csv, images_*/images/)")
+    p = sub.add_parser("subset", help="the tutorial's selection from NIH ChestX-ray14 or PadChest, as class folders")
+    p.add_argument(
+        "nih_root", help="NIH ChestX-ray14 folder (Data_Entry_2017.csv, images_*/images/) or PadChest folder"
+    )
     p.add_argument("--finding", required=True, help="e.g. Pneumothorax")
     p.add_argument("--out", required=True, help="folder to write (No-Finding/ and FINDING/ + manifest.csv)")
     p.add_argument("--n", type=int, default=1000, help="images in all (default 1000; 0 = all eligible)")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import types
+import logging
 import typing
-from dataclasses import dataclass, fields
+from dataclasses import InitVar, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -16,24 +16,34 @@ from radbank.fsutil import write_text
 from radbank.io import DEFAULT_MAX_PIXELS
 from radbank.models.registry import model_names
 from radbank.sources.folders import NIH_PATIENT_REGEX
+from radbank.sources.options import coerce
+from radbank.sources.registry import check_options, source_choices, source_entry
+
+log = logging.getLogger(__name__)
+SIZES = (8, 2048)  # working size limits in pixels
+MIN_LIMIT = 4  # images a run needs at the least
+
+# Reader options that were TrainConfig fields before issue 16: still accepted (YAML, CLI, Python) and moved
+# into source_options, so that old run folders' config.yaml load and resume. Old defaults are dropped.
+LEGACY_SOURCE_OPTIONS = ("positive", "labels", "view", "label_table", "modalities", "patient_regex", "uncertain")
+LEGACY_DEFAULTS: dict[str, Any] = {"modalities": "CR,DX", "patient_regex": NIH_PATIENT_REGEX, "uncertain": "masked"}
 
 
 @dataclass
 class TrainConfig:
-    """Everything that decides a training run (saved as config.yaml in the run folder)."""
+    """Everything that decides a training run (saved as config.yaml in the run folder).
+
+    `source_options` holds the options of the dataset's reader (see `radbank.sources`), checked against
+    that reader's options dataclass; `positive`, `labels`, `view`, `label_table`, `modalities`,
+    `patient_regex` and `uncertain` may still be given as keywords (and CLI flags) and land there.
+    """
 
     data: str = ""
     out: str = "runs/latest"
     source: str = "auto"
-    positive: str | None = None
-    labels: str | None = None  # multi-label sources: "all" or a comma list of findings
-    view: str | None = None  # keep only this View Position (e.g. PA)
-    label_table: str | None = None  # DICOM folders: CSV of labels
-    uncertain: str = "masked"  # label tables: uncertain (-1) findings are masked, or count as ones / zeros
-    modalities: str = "CR,DX"  # DICOM folders: accepted modalities ("any" for all)
+    source_options: dict[str, Any] = field(default_factory=dict)
     test_split: str = "none"  # "none", "official" (NIH's test_list.txt) or a fraction of patients
     split_file: str | None = None  # a split written by `radbank split` (path,patient,split): used as it is
-    patient_regex: str = NIH_PATIENT_REGEX
     size: int = 100
     fit: str = "stretch"
     limit: int | None = 1000
@@ -52,6 +62,17 @@ class TrainConfig:
     workers: int = 0
     cache: str | None = None
     max_pixels: int = DEFAULT_MAX_PIXELS
+    positive: InitVar[str | None] = None
+    labels: InitVar[str | None] = None
+    view: InitVar[str | None] = None
+    label_table: InitVar[str | None] = None
+    modalities: InitVar[str | None] = None
+    patient_regex: InitVar[str | None] = None
+    uncertain: InitVar[str | None] = None
+
+    def __post_init__(self, *legacy: str | None) -> None:
+        given = {k: v for k, v in zip(LEGACY_SOURCE_OPTIONS, legacy, strict=True) if v is not None}
+        self.source_options = merge_legacy(self.source, dict(self.source_options), given)
 
     # Keys that do not change the result (a run may resume with other values).
     RUNTIME_KEYS: typing.ClassVar[tuple[str, ...]] = ("out", "workers", "cache", "device", "data")
@@ -59,8 +80,8 @@ class TrainConfig:
     def validate(self, origin: str = "config") -> None:
         """Raise RadbankError for values out of range, naming `origin` (the file or 'options')."""
         checks = [
-            (8 <= self.size <= 2048, f"size must be 8..2048, not {self.size}"),
-            (self.limit is None or self.limit >= 4, f"limit must be at least 4, not {self.limit}"),
+            (SIZES[0] <= self.size <= SIZES[1], f"size must be {SIZES[0]}..{SIZES[1]}, not {self.size}"),
+            (self.limit is None or self.limit >= MIN_LIMIT, f"limit must be at least {MIN_LIMIT}, not {self.limit}"),
             (0 < self.val_fraction < 1, f"val_fraction must be in (0, 1), not {self.val_fraction}"),
             (self.epochs >= 1, f"epochs must be at least 1, not {self.epochs}"),
             (self.batch_size >= 1, f"batch_size must be at least 1, not {self.batch_size}"),
@@ -73,12 +94,8 @@ class TrainConfig:
             (self.fit in ("stretch", "pad"), f"fit must be stretch or pad, not {self.fit!r}"),
             (self.model in model_names(), f"model must be one of {', '.join(model_names())}, not {self.model!r}"),
             (
-                self.uncertain in ("masked", "ones", "zeros"),
-                f"uncertain must be masked, ones or zeros, not {self.uncertain!r}",
-            ),
-            (
-                self.source in ("auto", "folders", "nih", "dicom", "mids"),
-                f"source must be auto, folders, nih, dicom or mids, not {self.source!r}",
+                self.source in source_choices(),
+                f"source must be one of {', '.join(source_choices())}, not {self.source!r}",
             ),
             (
                 _valid_test_split(self.test_split),
@@ -96,6 +113,7 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise RadbankError(f"{origin}: {message}")
+        check_options(self.source, self.source_options, f"{origin}: source_options")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -103,6 +121,22 @@ class TrainConfig:
     def identity(self) -> dict[str, Any]:
         """The settings that decide the result (what a resumed run must share)."""
         return {k: v for k, v in self.to_dict().items() if k not in self.RUNTIME_KEYS}
+
+
+def merge_legacy(source: str, options: dict[str, Any], legacy: dict[str, Any]) -> dict[str, Any]:
+    """`options` with the legacy top-level reader settings merged in (they win); old defaults and, for an
+    explicit source, settings its reader does not take are dropped (they never had an effect)."""
+    if not legacy:
+        return options
+    taken = set(source_entry(source).option_names()) if source in source_choices() and source != "auto" else None
+    for key, value in legacy.items():
+        if value is None or LEGACY_DEFAULTS.get(key) == value:
+            continue
+        if taken is not None and key not in taken:
+            log.warning("%s does not apply to a %s dataset; ignored", key, source)
+            continue
+        options[key] = value
+    return options
 
 
 def _valid_test_split(value: str) -> bool:
@@ -120,11 +154,12 @@ def config_from_dict(data: dict[str, Any], origin: str = "config") -> TrainConfi
         raise RadbankError(f"{origin}: expected a mapping of settings, got {type(data).__name__}")
     hints = typing.get_type_hints(TrainConfig)
     known = {f.name for f in fields(TrainConfig)}
-    unknown = sorted(set(data) - known)
+    unknown = sorted(set(data) - known - set(LEGACY_SOURCE_OPTIONS))
     if unknown:
         raise RadbankError(f"{origin}: unknown setting(s) {', '.join(unknown)}")
-    values = {k: _coerce(v, hints[k], f"{origin}: {k}") for k, v in data.items()}
-    cfg = TrainConfig(**values)
+    values = {k: coerce(v, hints[k], f"{origin}: {k}") for k, v in data.items() if k in known}
+    legacy = {k: coerce(v, str | None, f"{origin}: {k}") for k, v in data.items() if k in LEGACY_SOURCE_OPTIONS}
+    cfg = TrainConfig(**values, **legacy)
     cfg.validate(origin)
     return cfg
 
@@ -150,29 +185,3 @@ def load_config(path: str | Path) -> TrainConfig:
 def save_config(cfg: TrainConfig, path: str | Path) -> None:
     """Write the resolved config as YAML (atomically)."""
     write_text(path, "# radbank resolved training configuration\n" + yaml.safe_dump(cfg.to_dict(), sort_keys=False))
-
-
-def _coerce(value: Any, hint: Any, where: str) -> Any:
-    origin = typing.get_origin(hint)
-    if origin in (typing.Union, types.UnionType):
-        args = typing.get_args(hint)
-        if value is None and type(None) in args:
-            return None
-        hint = next(a for a in args if a is not type(None))
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-        raise RadbankError(f"{where} must be true or false, not {value!r}")
-    if hint is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        raise RadbankError(f"{where} must be an integer, not {value!r}")
-    if hint is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-        raise RadbankError(f"{where} must be a number, not {value!r}")
-    if hint is str:
-        if isinstance(value, str):
-            return value
-        raise RadbankError(f"{where} must be a string, not {value!r}")
-    return value

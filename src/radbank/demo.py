@@ -66,7 +66,7 @@ TARGET_K = 5
 def publish(data: Path, root: Path, n: int, seed: int, workers: int) -> tuple[ExportReport, str]:
     """The open-dataset half of the demo: the phantom as MIDS (with reports), validated, and its risk report."""
     from radbank.fsutil import write_json, write_text
-    from radbank.mids.export import export_mids
+    from radbank.mids.export import ExportOptions, export_mids
     from radbank.mids.metadata import apply_metadata
     from radbank.mids.validate import validate_mids
     from radbank.phantom.cases import plan_cases
@@ -83,8 +83,8 @@ def publish(data: Path, root: Path, n: int, seed: int, workers: int) -> tuple[Ex
     cases = {c.image_index: c for c in plan_cases(n, seed)}
     reports = {s: report_text(cases[f"{s}.png"]) for s in records.table["study"]}
     with bar(len(records), "mids export") as pbar:
-        rep = export_mids(records, root / "mids", reports, name="radbank demo phantom", workers=workers,
-                          progress=pbar.update)  # fmt: skip
+        options = ExportOptions(name="radbank demo phantom", workers=workers)
+        rep = export_mids(records, root / "mids", reports, options, progress=pbar.update)
     issues = validate_mids(rep.out)
     errors = [i for i in issues if i.level == "error"]
     if errors:

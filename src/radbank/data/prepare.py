@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from numpy.typing import NDArray
 
@@ -30,6 +31,7 @@ from radbank.sources import Records
 from radbank.sources.open import open_source
 
 log = logging.getLogger(__name__)
+MIN_PER_CLASS = 2  # readable images a class needs (one may go to each side of the split)
 
 MIN_PER_CLASS = 2  # readable images per class (binary, multi-class): one for training, one for validation
 
@@ -39,15 +41,15 @@ class PreparedData:
     """Decoded images of the selected records, and the split (index arrays into records)."""
 
     records: Records
-    images: NDArray[Any]  # (n, size, size) uint8, aligned with records
-    train: NDArray[Any]
-    val: NDArray[Any]
-    test: NDArray[Any] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    images: npt.NDArray[np.uint8]  # (n, size, size) uint8, aligned with records
+    train: npt.NDArray[np.int64]
+    val: npt.NDArray[np.int64]
+    test: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     skipped: list[tuple[str, str]] = field(default_factory=list)
     load_seconds: float = 0.0
     decoded: int = 0
 
-    def split_column(self) -> NDArray[Any]:
+    def split_column(self) -> npt.NDArray[np.object_]:
         """'train' / 'val' / 'test' per record."""
         out = np.full(len(self.records), "", dtype=object)
         out[self.train], out[self.val], out[self.test] = "train", "val", "test"
@@ -156,7 +158,9 @@ def write_split(cfg: TrainConfig, out: str) -> SplitWritten:
     return SplitWritten(records, split, summarise(records, parts))
 
 
-def three_way_split(records: Records, cfg: TrainConfig) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
+def three_way_split(
+    records: Records, cfg: TrainConfig
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """(train, val, test) index arrays; test is empty unless cfg.test_split asks for one."""
     strata = split_strata(records)
     groups = records.table["patient"].astype(str).to_numpy()

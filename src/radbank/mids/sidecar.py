@@ -22,6 +22,7 @@ TECHNIQUE = ("KVP", "Exposure", "ExposureTime", "XRayTubeCurrent", "ExposureInuA
 SPACING = ("PixelSpacing", "ImagerPixelSpacing")
 REQUIRED_FIELDS = ("Modality", "BodyPartExamined", "Rows", "Columns", "BitsStored", "PhotometricInterpretation")
 RECOMMENDED_FIELDS = ("ViewPosition", "PixelSpacing")
+PAIR = 2  # row and column values of a spacing
 TEXT = ("Modality", "BodyPartExamined", "ViewPosition", "PatientPosition", "Laterality", "ImageLaterality")
 
 
@@ -46,13 +47,30 @@ def dicom_fields(ds: Any) -> dict[str, Any]:
             out[k] = n
     for k in SPACING:
         v = ds.get(k)
-        if v is not None and len(v) == 2:
+        if v is not None and len(v) == PAIR:
             out[k] = [_number(v[0]), _number(v[1])]
     if "PixelSpacing" not in out and "ImagerPixelSpacing" in out:
         out["PixelSpacing"] = out["ImagerPixelSpacing"]
     out["SourcePhotometricInterpretation"] = str(ds.get("PhotometricInterpretation", "")).strip()
     out["SourceBitsStored"] = int(ds.get("BitsStored", 0) or 0)
     return out
+
+
+def to_dicom_json(fields: dict[str, Any]) -> dict[str, Any]:
+    """Sidecar fields keyed by tag in the DICOM JSON model (PS3.18 F.2: `{"00080060": {"vr": "CS", "Value":
+    ["CR"]}}`), as BIMCV-COVID19+'s sidecars are; fields that are not DICOM attributes keep their name."""
+    from pydicom.datadict import dictionary_VR, tag_for_keyword
+
+    out: dict[str, Any] = {}
+    for key, value in sorted(fields.items()):
+        tag = tag_for_keyword(key)
+        if tag is None:
+            out[key] = value
+            continue
+        vr = dictionary_VR(tag)
+        values = value if isinstance(value, list) else [value]
+        out[f"{tag:08X}"] = {"vr": vr, "Value": values}
+    return dict(sorted(out.items()))  # tags in ascending order, as DICOM orders them
 
 
 def convert(src: str, dst: Path) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -17,7 +18,7 @@ NA = "n/a"
 
 def cell(value: object) -> str:
     """A value as a TSV cell: n/a for None/NaN/empty; integers without '.0'; tabs and newlines removed."""
-    if value is None or (isinstance(value, float) and value != value) or str(value).strip() == "":
+    if value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == "":
         return NA
     if isinstance(value, float) and value.is_integer():
         return str(int(value))

@@ -13,6 +13,9 @@ Files that are not DICOM, or not of the accepted modalities, are skipped with th
 from __future__ import annotations
 
 import logging
+import zlib
+from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +23,11 @@ import pandas as pd
 
 from radbank.badinput import Skipped, iter_files
 from radbank.errors import RadbankError
-from radbank.findings.policy import NON_LABEL_COLUMNS, label_cell
+from radbank.findings.policy import NON_LABEL_COLUMNS, label_cell, uncertain_value
+from radbank.fsutil import is_hidden
 from radbank.parallel import map_parallel
-from radbank.sources.records import Records, from_class_names
+from radbank.sources.records import BINARY, Records, from_class_names
+from radbank.sources.registry import SourceReader
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +44,7 @@ FIELDS = (
 )
 KEYS = ("path", "SOPInstanceUID", "AccessionNumber", "StudyInstanceUID")
 RADIOGRAPHS = ("CR", "DX")
+AGE_STRING = 4  # DICOM AS: nnnD/W/M/Y
 
 
 def header_task(path: str) -> tuple[dict[str, str] | None, str | None]:
@@ -48,30 +54,42 @@ def header_task(path: str) -> tuple[dict[str, str] | None, str | None]:
 
     try:
         ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=list(FIELDS))
+        return {f: str(ds.get(f, "") or "").strip() for f in FIELDS}, None
+    except zlib.error as exc:  # Deflated Explicit VR Little Endian whose deflated stream is garbage
+        return None, f"corrupt deflated DICOM data (zlib: {exc})"
     except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError) as exc:
         return None, f"not a readable DICOM file ({str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__})"
-    return {f: str(ds.get(f, "") or "").strip() for f in FIELDS}, None
+    except Exception as exc:  # a pydicom bug on one odd file must not stop the index
+        return None, f"cannot read the DICOM header ({type(exc).__name__}: {str(exc)[:120]})"
 
 
 def dicom_age(value: str) -> float:
     """DICOM Age String (nnnD/W/M/Y) in years; NaN when absent or malformed."""
     value = value.strip().upper()
-    if len(value) != 4 or not value[:3].isdigit() or value[3] not in "DWMY":
+    if len(value) != AGE_STRING or not value[:3].isdigit() or value[3] not in "DWMY":
         return float("nan")
     return int(value[:3]) / {"D": 365.25, "W": 52.18, "M": 12.0, "Y": 1.0}[value[3]]
 
 
-def read_dicom_dir(
-    root: str | Path,
-    label_table: str | Path | None = None,
-    labels: str | None = None,
-    positive: str | None = None,
-    modalities: str = "CR,DX",
-    workers: int = 0,
-    uncertain: str = "masked",
-) -> Records:
-    """Index a DICOM folder tree into Records (see the module docstring); `uncertain`: the policy for -1 cells
-    of a one-column-per-finding label table (radbank.findings.policy)."""
+@dataclass(frozen=True)
+class DicomOptions:
+    """Options of a DICOM folder."""
+
+    label_table: str | None = None  # CSV of labels keyed by path, SOPInstanceUID, AccessionNumber or StudyInstanceUID
+    labels: str | None = None  # multi-label tables: a comma list of the findings to use
+    positive: str | None = None  # the class that means disease, when names are unclear
+    modalities: str = "CR,DX"  # accepted modalities ("any" for all)
+    uncertain: str = "masked"  # one-column-per-finding tables: -1 cells masked, or read as ones / zeros
+
+    def __post_init__(self) -> None:
+        uncertain_value(self.uncertain)  # RadbankError naming the choices
+
+
+def read_dicom_dir(root: str | Path, options: DicomOptions | None = None, workers: int = 0) -> Records:
+    """Index a DICOM folder tree into Records (see the module docstring)."""
+    opts = options or DicomOptions()
+    label_table, labels, positive, modalities = opts.label_table, opts.labels, opts.positive, opts.modalities
+    uncertain = opts.uncertain
     base = Path(root)
     if not base.is_dir():
         raise RadbankError(f"{base}: folder not found")
@@ -117,9 +135,9 @@ def read_dicom_dir(
                 "put them in class folders or give --label-table"
             )
         names = sorted(first.unique())
-        if len(names) < 2:
+        if len(names) < BINARY:
             raise RadbankError(f"{base}: only one class folder ({names[0]}); need at least two or a --label-table")
-        records = from_class_names(table, first.tolist(), names, positive, str(base), source="dicom")
+        records = from_class_names(table, first.tolist(), positive, str(base), source="dicom")
     records.skipped = skipped + records.skipped
     records.table = records.table.drop(columns=["rel"])
     return records
@@ -152,7 +170,7 @@ def _from_label_table(
     origin = str(path)
     if "label" in lab.columns:
         classes = rows["label"].str.strip().tolist()
-        return from_class_names(table, classes, sorted(set(classes)), positive, origin, source="dicom")
+        return from_class_names(table, classes, positive, origin, source="dicom")
     if "Finding Labels" in lab.columns:
         from radbank.sources.nih import parse_labels
 
@@ -177,3 +195,28 @@ def _from_label_table(
         raise RadbankError(f"{path}: no label columns (expected label, Finding Labels, or one column per finding)")
     matrix = np.vstack([rows[n].map(lambda v: label_cell(v, uncertain)).to_numpy(np.float32) for n in names]).T
     return Records(table, matrix.reshape(len(table), len(names)), names, "multilabel", names, source="dicom")
+
+
+class DicomReader(SourceReader[DicomOptions]):
+    """A folder tree of DICOM radiographs."""
+
+    options_type = DicomOptions
+    SNIFF = 20  # files looked at to recognise a DICOM folder
+
+    @classmethod
+    def can_read(cls, path: Path) -> bool:
+        from radbank.io import sniff_format
+
+        if not path.is_dir():
+            return False
+        files = (f for f in sorted(path.rglob("*")) if f.is_file() and not is_hidden(f.relative_to(path)))
+        for f in islice(files, cls.SNIFF):
+            try:
+                if sniff_format(f) == "dicom":
+                    return True
+            except (OSError, ValueError, RadbankError):  # unreadable or empty: look at the next file
+                continue
+        return False
+
+    def read(self, root: Path, options: DicomOptions, workers: int = 0) -> Records:
+        return read_dicom_dir(root, options, workers)

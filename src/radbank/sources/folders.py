@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from radbank.badinput import Skipped, iter_files
 from radbank.errors import RadbankError
-from radbank.sources.records import Records, from_class_names
+from radbank.sources.records import BINARY, Records, from_class_names
+from radbank.sources.registry import SourceReader
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,30 @@ def read_class_folders(
                 {"path": str(f), "patient": m.group(1) if m else f.relative_to(base).as_posix(), "study": f.stem}
             )
             names.append(name)
-    records = from_class_names(pd.DataFrame(rows), names, list(classes), positive, str(base), source="folders")
+    records = from_class_names(pd.DataFrame(rows), names, positive, str(base), source="folders")
     records.skipped.extend(skipped.rows)
     return records
+
+
+@dataclass(frozen=True)
+class FoldersOptions:
+    """Options of a folder-per-class dataset."""
+
+    positive: str | None = None  # the class that means disease, when names are unclear
+    patient_regex: str = NIH_PATIENT_REGEX  # group 1 of a match on the file name is the patient ID
+
+
+class FoldersReader(SourceReader[FoldersOptions]):
+    """Folder-per-class trees (the fallback of auto-detection)."""
+
+    options_type = FoldersOptions
+
+    @classmethod
+    def can_read(cls, path: Path) -> bool:
+        if not path.is_dir():
+            return False
+        subs = [p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")]
+        return len(subs) >= BINARY
+
+    def read(self, root: Path, options: FoldersOptions, workers: int = 0) -> Records:
+        return read_class_folders(root, options.positive, options.patient_regex)

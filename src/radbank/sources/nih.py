@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from radbank.errors import RadbankError
-from radbank.sources.records import Records
+from radbank.sources.records import MAX_AGE, Records
+from radbank.sources.registry import SourceReader
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +117,28 @@ def read_table(csv_path: Path) -> pd.DataFrame:
     return table
 
 
+def drop_contradictions(
+    table: pd.DataFrame, files: dict[str, str], base: Path, csv_name: str, skipped: list[tuple[str, str]]
+) -> pd.DataFrame:
+    """Rows of an `Image Index` listed more than once: all dropped (and listed in `skipped`) when their label
+    sets differ, so that no image ever lands in two classes; one kept when they agree."""
+    repeated = table["Image Index"].duplicated(keep=False)
+    if not repeated.any():
+        return table
+    sets = table["Finding Labels"].map(lambda cell: frozenset(f.strip() for f in str(cell).split("|") if f.strip()))
+    drop = pd.Series(False, index=table.index)
+    for image, idx in table[repeated].groupby("Image Index").groups.items():
+        variants = sorted({"|".join(sorted(sets[i])) for i in idx})
+        if len(variants) > 1:
+            drop[idx] = True
+            where = files.get(str(image), str(base / str(image)))
+            skipped.append(
+                (where, f"listed {len(idx)} times in {csv_name} with contradictory labels ({' / '.join(variants)})")
+            )
+    kept = table[~drop]
+    return kept[~kept["Image Index"].duplicated(keep="first")]
+
+
 def _spacing(table: pd.DataFrame) -> dict[str, tuple[float, float]]:
     """Image Index -> (OriginalImagePixelSpacing x in mm, OriginalImage width); the header splits both names."""
     xs, ws = "OriginalImagePixelSpacing[x", "OriginalImage[Width"
@@ -134,7 +158,7 @@ def parse_age(value: object) -> float:
         age = float(text)
     except ValueError:
         return float("nan")
-    return age if 0 <= age <= 120 else float("nan")  # the release has a few ages like 412
+    return age if 0 <= age <= MAX_AGE else float("nan")  # the release has a few ages like 412
 
 
 def official_split(root: Path) -> dict[str, str]:
@@ -160,9 +184,9 @@ def read_nih(
     if csv_file is None:
         raise RadbankError(f"{base}: no Data_Entry_2017.csv (expected NIH ChestX-ray14's layout)")
     names = parse_labels(labels)
-    table = read_table(csv_file)
     files = index_images(base)
     skipped: list[tuple[str, str]] = []
+    table = drop_contradictions(read_table(csv_file), files, base, csv_file.name, skipped)
     listed = set(table["Image Index"])
     unlisted = len(set(files) - listed)
     if unlisted:
@@ -221,3 +245,24 @@ def read_nih(
     )  # fmt: skip
     matrix = np.array(label_rows, dtype=np.float32).reshape(len(rows), len(names))
     return Records(frame, matrix, names, "multilabel", names, source="nih", skipped=skipped)
+
+
+@dataclass(frozen=True)
+class NihOptions:
+    """Options of an NIH ChestX-ray14 folder."""
+
+    labels: str | None = "all"  # "all" (the 14 findings) or a comma list of them
+    view: str | None = None  # keep only this View Position (PA, AP)
+
+
+class NihReader(SourceReader[NihOptions]):
+    """NIH ChestX-ray14 as released."""
+
+    options_type = NihOptions
+
+    @classmethod
+    def can_read(cls, path: Path) -> bool:
+        return path.is_dir() and find_csv(path) is not None
+
+    def read(self, root: Path, options: NihOptions, workers: int = 0) -> Records:
+        return read_nih(root, options.labels, options.view)

@@ -8,11 +8,13 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field, replace
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
+from radbank.badinput import printable
 from radbank.errors import RadbankError
 
 log = logging.getLogger(__name__)
@@ -20,6 +22,9 @@ log = logging.getLogger(__name__)
 Task = Literal["binary", "multiclass", "multilabel"]  # what a label matrix means
 TASKS: tuple[Task, ...] = get_args(Task)
 META_COLUMNS = ("path", "patient", "study", "view", "age", "sex")
+MAX_AGE = 120  # years; ages beyond are data errors (NIH's release has a few like 412)
+BINARY = 2  # classes of a binary task
+MATRIX_DIMS = 2  # labels are (images, label names)
 
 
 @dataclass
@@ -35,7 +40,7 @@ class Records:
     """
 
     table: pd.DataFrame
-    labels: np.ndarray
+    labels: npt.NDArray[np.float32]
     label_names: list[str]
     task: Task
     class_names: list[str]
@@ -47,7 +52,7 @@ class Records:
             raise ValueError(f"task must be one of {TASKS}")
         if len(self.table) != len(self.labels):
             raise ValueError("table and labels must have the same number of rows")
-        if self.labels.ndim != 2 or self.labels.shape[1] != len(self.label_names):
+        if self.labels.ndim != MATRIX_DIMS or self.labels.shape[1] != len(self.label_names):
             raise ValueError("labels must be (n, len(label_names))")
         for col in META_COLUMNS:
             if col not in self.table.columns:
@@ -60,25 +65,26 @@ class Records:
     def paths(self) -> list[str]:
         return [str(p) for p in self.table["path"]]
 
-    def subset(self, index: np.ndarray | list[int]) -> Records:
+    def subset(self, index: npt.NDArray[Any] | list[int]) -> Records:
         """Rows `index` (integer positions or a boolean mask), in that order."""
         idx = np.arange(len(self))[np.asarray(index)] if len(self) else np.asarray(index, dtype=int)
         return replace(
             self, table=self.table.iloc[idx].reset_index(drop=True), labels=self.labels[idx], skipped=list(self.skipped)
         )
 
-    def targets(self) -> np.ndarray:
+    def targets(self) -> npt.NDArray[Any]:
         """Training targets: 0/1 (binary), class index (multiclass) or the label matrix (multilabel)."""
         if self.task == "binary":
             return self.labels[:, 0].astype(np.int64)
         if self.task == "multiclass":
-            return np.nanargmax(self.labels, axis=1).astype(np.int64)
-        return self.labels
+            index: npt.NDArray[np.int64] = np.nanargmax(self.labels, axis=1).astype(np.int64)
+            return index
+        return self.labels.astype(np.float32, copy=False)
 
-    def strata(self) -> np.ndarray:
+    def strata(self) -> npt.NDArray[np.int64]:
         """An integer class per row for stratified sampling and splitting."""
         if self.task != "multilabel":
-            return self.targets()
+            return self.targets().astype(np.int64)
         # Multi-label: stratify by the rarest positive label of each row (-1 when none).
         pos = np.nan_to_num(self.labels, nan=0.0) > 0
         freq = pos.sum(axis=0)
@@ -91,6 +97,12 @@ class Records:
             t = self.targets()
             return {self.class_names[0]: int((t == 0).sum()), self.class_names[1]: int((t == 1).sum())}
         return {n: int(np.nansum(self.labels[:, j] == 1)) for j, n in enumerate(self.label_names)}
+
+
+def printable_skipped(records: Records) -> Records:
+    """Records whose skipped paths are printable (names that are not valid UTF-8 shown with \\xNN escapes)."""
+    records.skipped = [(printable(p), reason) for p, reason in records.skipped]
+    return records
 
 
 HEALTHY_NAMES = {
@@ -116,12 +128,14 @@ def is_healthy_name(name: str) -> bool:
 
 
 def from_class_names(
-    table: pd.DataFrame, classes: list[str], names: list[str], positive: str | None, origin: str, source: str
+    table: pd.DataFrame, classes: list[str], positive: str | None, origin: str, source: str
 ) -> Records:
-    """Records from one class name per row: binary for two classes (1 = not healthy), else multi-class."""
+    """Records from one class name per row: binary for two classes (1 = not healthy), else multi-class
+    (classes in sorted order)."""
+    names = sorted(set(classes))
     index = {n: k for k, n in enumerate(names)}
     k = np.array([index[c] for c in classes], dtype=np.int64)
-    if len(names) == 2:
+    if len(names) == BINARY:
         neg, pos = binary_roles(names, positive, origin)
         labels = (k == names.index(pos)).astype(np.float32)[:, None]
         return Records(table, labels, [pos], "binary", [neg, pos], source=source)
