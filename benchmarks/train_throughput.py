@@ -34,6 +34,7 @@ from radbank.data.batches import TensorBatches
 from radbank.device import configure, resolve_device
 from radbank.engine import train_one_epoch, train_step
 from radbank.models import create_model
+from radbank.runmeta import Normalisation
 
 CONFIGS = [("seedcnn", 100), ("densenet121", 224)]
 
@@ -79,12 +80,12 @@ def radbank_loop(name: str, size: int, batch: int, device: torch.device, seconds
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (n_images, size, size), dtype=np.uint8)
     targets = rng.integers(0, 2, n_images)
-    batches = TensorBatches(images, targets, batch, 0.5, 0.25, device, shuffle=True, channels_last=True)
+    batches = TensorBatches(images, targets, batch, Normalisation(0.5, 0.25), device, shuffle=True)
     epoch = [0]
 
     def step() -> int:
         epoch[0] += 1
-        res = train_one_epoch(model, opt, batches, "binary", 0.5, device, seed=epoch[0], lr_of_step=lambda s: 1e-3)
+        res = train_one_epoch(model, opt, batches, "binary", 0.5, seed=epoch[0], lr_of_step=lambda s: 1e-3)
         return res.images
 
     return _timed(step, seconds, device, warmup=1)

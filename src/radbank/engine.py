@@ -17,6 +17,7 @@ from torch import nn
 from radbank.data.batches import TensorBatches
 from radbank.device import autocast
 from radbank.distributed import Dist
+from radbank.sources.records import Task
 from radbank.tasks import correct_count, loss_fn
 
 
@@ -40,7 +41,7 @@ def cosine_lr(base: float, step: int, total: int, schedule: str = "cosine") -> f
 def train_step(
     model: nn.Module,
     optimiser: torch.optim.Optimizer,
-    task: str,
+    task: Task,
     x: torch.Tensor,
     y: torch.Tensor,
     device: torch.device,
@@ -59,20 +60,21 @@ def train_one_epoch(
     model: nn.Module,
     optimiser: torch.optim.Optimizer,
     batches: TensorBatches,
-    task: str,
+    task: Task,
     threshold: float,
-    device: torch.device,
+    *,
     seed: int,
     lr_of_step: Callable[[int], float],
-    first_step: int = 0,
     dist: Dist | None = None,
 ) -> EpochResult:
-    """One pass over `batches` (shuffled by `seed`), updating the model."""
+    """One pass over `batches` (shuffled by `seed`), updating the model; `lr_of_step(i)` is the learning rate
+    of the epoch's i-th step."""
+    device = batches.device
     started = time.perf_counter()
     model.train()
     sums = torch.zeros(4, device=device)  # loss * n, correct, judged, images
     for i, (x, y) in enumerate(batches.iterate(seed=seed)):
-        lr = lr_of_step(first_step + i)
+        lr = lr_of_step(i)
         for group in optimiser.param_groups:
             group["lr"] = lr
         logits, loss = train_step(model, optimiser, task, x, y, device)
@@ -91,7 +93,7 @@ def train_one_epoch(
 def validate(
     model: nn.Module,
     batches: TensorBatches,
-    task: str,
+    task: Task,
     threshold: float,
     device: torch.device,
     dist: Dist | None = None,

@@ -45,10 +45,7 @@ def predict_probs(
     """Probabilities for uint8 images (n, size, size) preprocessed as the checkpoint says."""
     batch_size = batch_size or inference_batch_size(device)
     model.eval()
-    norm = meta.normalize
-    batches = TensorBatches(
-        images, torch.zeros(len(images)), batch_size, norm.mean, norm.std, device, channels_last=True
-    )
+    batches = TensorBatches(images, torch.zeros(len(images)), batch_size, meta.normalize, device)
     out = []
     for x, _ in batches.iterate():
         with autocast(device):

@@ -5,13 +5,15 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from radbank.sources.records import Task
 
-def num_outputs(task: str, n_labels: int) -> int:
+
+def num_outputs(task: Task, n_labels: int) -> int:
     """Network outputs: 1 logit (binary), one per class or per label otherwise."""
     return 1 if task == "binary" else n_labels
 
 
-def loss_fn(task: str, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+def loss_fn(task: Task, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Mean loss over the batch; for multi-label, unknown (NaN) labels are masked out."""
     logits = logits.float()
     if task == "binary":
@@ -23,7 +25,7 @@ def loss_fn(task: str, logits: torch.Tensor, target: torch.Tensor) -> torch.Tens
     return (per * known).sum() / known.sum().clamp_min(1)
 
 
-def probabilities(task: str, logits: torch.Tensor) -> torch.Tensor:
+def probabilities(task: Task, logits: torch.Tensor) -> torch.Tensor:
     """(B,) probability of the positive class (binary), (B, K) softmax, or (B, L) sigmoids."""
     logits = logits.float()
     if task == "binary":
@@ -34,7 +36,7 @@ def probabilities(task: str, logits: torch.Tensor) -> torch.Tensor:
 
 
 def correct_count(
-    task: str, logits: torch.Tensor, target: torch.Tensor, threshold: float = 0.5
+    task: Task, logits: torch.Tensor, target: torch.Tensor, threshold: float = 0.5
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(number correct, number judged) as tensors on the logits' device, so no host sync is forced:
     images for binary/multi-class, known labels for multi-label."""

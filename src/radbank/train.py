@@ -226,21 +226,19 @@ def _make_fit(cfg: TrainConfig, data: PreparedData, device: torch.device, dist: 
         trained = nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None
         )
-    norm = Normalisation(*normalisation(data.images[data.train]))
+    norm = normalisation(data.images[data.train])
     targets = torch.as_tensor(records.targets())
     eval_batch = inference_batch_size(device, cfg.batch_size)
     augment = RandomAffine(device=device, seed=cfg.seed + dist.rank) if cfg.augment else None
-    shard = {"rank": dist.rank, "world_size": dist.world_size}
+    shard = (dist.rank, dist.world_size)
 
     def batches(idx: NDArray[Any], size: int, **kw: Any) -> TensorBatches:
-        return TensorBatches(
-            data.images[idx], targets[idx], size, norm.mean, norm.std, device, channels_last=True, **kw
-        )
+        return TensorBatches(data.images[idx], targets[idx], size, norm, device, **kw)
 
     return _Fit(
         cfg, data, device, dist, spec, model, trained, optimiser, norm,
-        train_batches=batches(data.train, cfg.batch_size, shuffle=True, augment=augment, **shard),
-        val_batches=batches(data.val, eval_batch, **shard),
+        train_batches=batches(data.train, cfg.batch_size, shuffle=True, augment=augment, shard=shard),
+        val_batches=batches(data.val, eval_batch, shard=shard),
         clean_batches=batches(data.train[:PRECISE_BN_IMAGES], eval_batch),
         augment=augment,
         eval_batch=eval_batch,
@@ -265,9 +263,10 @@ def _epoch(fit: _Fit, epoch: int) -> dict[str, float]:
     rng_devices = [fit.device] if fit.device.type == "cuda" else []
     with torch.random.fork_rng(devices=rng_devices):
         torch.manual_seed(cfg.seed * 100_003 + epoch * 101 + dist.rank)  # dropout stream of this epoch
+        first = epoch * fit.steps
         res = train_one_epoch(
-            fit.trained, fit.optimiser, fit.train_batches, task, cfg.threshold, fit.device,
-            seed=cfg.seed * 1_000 + epoch, lr_of_step=fit.lr_of, first_step=epoch * fit.steps, dist=dist,
+            fit.trained, fit.optimiser, fit.train_batches, task, cfg.threshold,
+            seed=cfg.seed * 1_000 + epoch, lr_of_step=lambda i: fit.lr_of(first + i), dist=dist,
         )  # fmt: skip
     if fit.augment is not None:
         recalibrate_batchnorm(fit.model, fit.clean_batches, fit.device)

@@ -42,12 +42,15 @@ def keygen(path: str | Path) -> Path:
 MEMO_SIZE = 65536
 
 
+MIN_KEY_BYTES = 16  # 128 bits
+
+
 class Keyed:
     """Derivations under one secret key. Construct with `Keyed.from_file(path)`."""
 
     def __init__(self, key: bytes) -> None:
-        if len(key) < 16:
-            raise RadbankError("key too short: expected at least 16 bytes")
+        if len(key) < MIN_KEY_BYTES:
+            raise RadbankError(f"key too short: expected at least {MIN_KEY_BYTES} bytes")
         self._key = key
         self._memo: dict[tuple[str, str], bytes] = {}  # in memory only: a batch meets the same UIDs/IDs often
 

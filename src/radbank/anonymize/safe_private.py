@@ -26,11 +26,15 @@ def safe_private_table() -> dict[tuple[int, str, int], str]:
     return {(int(r["group"], 16), r["creator"].strip().lower(), int(r["element"], 16)): r["vr"].strip() for r in rows}
 
 
+FIRST_PRIVATE_BLOCK = 0x10  # private creators sit at (gggg,0010)-(gggg,00FF)
+FIRST_PRIVATE_ELEMENT = 0x1000  # the elements of block xx are (gggg,xx00)-(gggg,xxFF)
+
+
 def creator_of(ds: Any, tag: int) -> str | None:
     """The Private Creator of a private data element's block, or None."""
     group, element = tag >> 16, tag & 0xFFFF
     block = element >> 8
-    if block < 0x10:
+    if block < FIRST_PRIVATE_BLOCK:
         return None
     creator = ds.get((group << 16) | block)
     return str(creator.value).strip() if creator is not None and creator.value is not None else None
@@ -40,7 +44,7 @@ def is_safe_private(ds: Any, elem: Any) -> bool:
     """True when `elem` (in `ds`) may be kept under the Retain Safe Private Option."""
     tag = int(elem.tag)
     group, element = tag >> 16, tag & 0xFFFF
-    if element < 0x1000:  # creators and group lengths are judged with their block
+    if element < FIRST_PRIVATE_ELEMENT:  # creators and group lengths are judged with their block
         return False
     creator = creator_of(ds, tag)
     if creator is None:

@@ -17,9 +17,11 @@ import torch
 from numpy.typing import NDArray
 
 from radbank.data.augment import RandomAffine
+from radbank.runmeta import Normalisation
 
 log = logging.getLogger(__name__)
 
+MIN_STD = 1e-6  # below this the images are flat: do not divide by it
 GPU_SHARE = 0.5  # use at most this share of the free GPU memory for the images
 
 
@@ -47,24 +49,23 @@ class TensorBatches:
         images: NDArray[Any] | torch.Tensor,
         targets: NDArray[Any] | torch.Tensor,
         batch_size: int,
-        mean: float,
-        std: float,
+        norm: Normalisation,
         device: torch.device,
+        *,
         shuffle: bool = False,
         augment: RandomAffine | None = None,
-        channels_last: bool = False,
-        rank: int = 0,
-        world_size: int = 1,
+        shard: tuple[int, int] = (0, 1),
     ) -> None:
+        """Batches of `batch_size` normalised by `norm`, channels-last on `device`; `shard` = (rank, world size)
+        takes every world-size-th image as DistributedSampler does."""
         self.images = place_images(images, device)
         self.targets = torch.as_tensor(targets).to(device)
         self.batch_size = batch_size
-        self.mean, self.std = float(mean), float(std)
+        self.mean, self.std = float(norm.mean), float(norm.std)
         self.device = device
         self.shuffle = shuffle
         self.augment = augment
-        self.channels_last = channels_last
-        self.rank, self.world_size = rank, world_size
+        self.rank, self.world_size = shard
 
     def __len__(self) -> int:
         n = len(self._shard(torch.arange(len(self.images))))
@@ -102,13 +103,11 @@ class TensorBatches:
         if self.augment is not None:
             x = self.augment(x)
         x = (x - self.mean) / self.std
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        return x
+        return x.contiguous(memory_format=torch.channels_last)
 
 
-def normalisation(images: NDArray[Any]) -> tuple[float, float]:
+def normalisation(images: NDArray[Any]) -> Normalisation:
     """Mean and standard deviation of pixel values in [0, 1] (training images only)."""
     sample = images[:: max(1, len(images) // 2000)].astype(np.float32) / 255.0
     std = float(sample.std())
-    return float(sample.mean()), std if std > 1e-6 else 1.0
+    return Normalisation(float(sample.mean()), std if std > MIN_STD else 1.0)

@@ -24,6 +24,12 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".dcm", ".di
 PIL_FORMATS = {"PNG", "JPEG", "TIFF", "BMP", "MPO"}
 
 
+PREAMBLE, DICOM_HEAD = 128, 132  # DICOM Part 10: a 128-byte preamble, then "DICM"
+UINT8_MAX = 255
+PNG_CHUNK_HEADER = 8  # length (4 bytes) + type (4 bytes)
+MAX_SIGNIFICANT_BITS = 16
+
+
 def sniff_format(path: str | Path) -> str:
     """Return 'dicom', 'pil' or 'unknown' from the file's first bytes (and a .dcm suffix)."""
     p = Path(path)
@@ -41,7 +47,7 @@ def sniff_head(head: bytes, name: str | Path) -> str:
     """'dicom', 'pil' or 'unknown' from a file's first 132 bytes (and a .dcm suffix of its name)."""
     if not head:
         raise BadInput(name, "empty file (0 bytes)")
-    if len(head) >= 132 and head[128:132] == b"DICM":
+    if len(head) >= DICOM_HEAD and head[PREAMBLE:DICOM_HEAD] == b"DICM":
         return "dicom"
     if head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*", b"BM")):
         return "pil"
@@ -122,7 +128,7 @@ def _to_gray(img: Image.Image, source: Path | BinaryIO) -> Image.Image:
         arr = np.asarray(img).astype(np.float32)
         bits = _png_significant_bits(source) if img.format == "PNG" else None
         if bits is None:
-            bits = 16 if mode.startswith("I;16") or arr.max() > 255 else 8
+            bits = 16 if mode.startswith("I;16") or arr.max() > UINT8_MAX else 8
         return Image.fromarray(np.clip(arr / float(2**bits - 1), 0.0, 1.0), mode="F")
     if mode == "F":
         arr = np.asarray(img, dtype=np.float32)
@@ -146,12 +152,12 @@ def _png_significant_bits(source: Path | BinaryIO) -> int | None:
             fh.read(8)
             while True:
                 header = fh.read(8)
-                if len(header) < 8:
+                if len(header) < PNG_CHUNK_HEADER:
                     return None
                 length, ctype = struct.unpack(">I4s", header)
                 if ctype == b"sBIT":
                     data = fh.read(length)
-                    return int(data[0]) if data and 1 <= data[0] <= 16 else None
+                    return int(data[0]) if data and 1 <= data[0] <= MAX_SIGNIFICANT_BITS else None
                 if ctype in (b"IDAT", b"IEND"):
                     return None
                 fh.seek(length + 4, 1)

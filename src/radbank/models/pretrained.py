@@ -37,6 +37,10 @@ class LoadReport:
     skipped: list[str] = field(default_factory=list)  # in the file but not usable
 
 
+RGB = 3  # channels of an ImageNet-style first convolution
+CONV_NDIM = 3  # a convolution kernel has at least (out, in, k) dimensions
+
+
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     """Tensors of a weights file, unwrapped and without DDP prefixes."""
     p = Path(path)
@@ -80,8 +84,8 @@ def load_pretrained(model: nn.Module, path: str | Path) -> LoadReport:
             merged[key] = value.to(want.dtype)
             report.loaded.append(key)
         elif (
-            value.ndim == want.ndim >= 3
-            and value.shape[1] == 3
+            value.ndim == want.ndim >= CONV_NDIM
+            and value.shape[1] == RGB
             and want.shape[1] == 1
             and value.shape[0] == want.shape[0]
             and value.shape[2:] == want.shape[2:]

@@ -116,6 +116,16 @@ def phi_dataset(
     ds.InstanceCreationDate = when.strftime("%Y%m%d")
     ds.AccessionNumber = f"A{digits[-5:]}{study:02d}"
     ds.StudyID = f"S{digits[-4:]}{study}"
+    _site_and_staff(ds, person, digits)
+    _patient(ds, person, when)
+    ds.RequestAttributesSequence = _request(person, digits, study, ds.AccessionNumber)
+    _private_blocks(ds, person)
+    _pixels(ds, pixels, modality, person, burned_in)
+    return ds
+
+
+def _site_and_staff(ds: Dataset, person: Person, digits: str) -> None:
+    """Institution, device and the people who referred, performed and read: each an identifier."""
     ds.InstitutionName = INSTITUTION
     ds.InstitutionAddress = INSTITUTION_ADDRESS
     ds.InstitutionalDepartmentName = "Radiodiagnostico"
@@ -129,6 +139,10 @@ def phi_dataset(
     ds.RequestingPhysician = person.referring
     ds.StudyDescription = f"RX TORAX PA {person.family}"
     ds.SeriesDescription = f"PA {person.given} {person.family}"
+
+
+def _patient(ds: Dataset, person: Person, when: dt.datetime) -> None:
+    """The Patient module, other IDs and free-text comments that repeat the name, ID and birth date."""
     ds.ImageComments = f"Control {person.given} {person.family}, NHC {person.patient_id}, FN {person.birth_date}"
     ds.PatientName = f"{person.family}^{person.given}"
     ds.PatientID = person.patient_id
@@ -149,7 +163,10 @@ def phi_dataset(
     ds.OtherPatientIDsSequence = Sequence([other])
     ds.PatientComments = f"Paciente {person.given} {person.family} remitido por Dr. {person.referring.split('^')[0]}"
     ds.AdditionalPatientHistory = f"Seen on {when:%d/%m/%Y} by {person.reader.replace('^', ' ')}"
-    # Two levels deep: Request Attributes > Referenced Study > item with a name and a private block.
+
+
+def _request(person: Person, digits: str, study: int, accession: str) -> Sequence:
+    """Request Attributes > Referenced Study > an item with a name and a private block: two levels deep."""
     level2 = Dataset()
     level2.ReferencedSOPClassUID = "1.2.840.10008.3.1.2.3.1"
     level2.ReferencedSOPInstanceUID = _uid(digits, 9, study)
@@ -159,11 +176,14 @@ def phi_dataset(
     level1 = Dataset()
     level1.RequestedProcedureID = f"RP{digits}"
     level1.ScheduledProcedureStepID = f"SPS{digits}"
-    level1.AccessionNumber = ds.AccessionNumber
+    level1.AccessionNumber = accession
     level1.RequestedProcedureDescription = f"Torax para {person.family}"
     level1.ReferencedStudySequence = Sequence([level2])
-    ds.RequestAttributesSequence = Sequence([level1])
-    # Private blocks: an unsafe RIS block, and one element PS3.15 lists as safe.
+    return Sequence([level1])
+
+
+def _private_blocks(ds: Dataset, person: Person) -> None:
+    """An unsafe RIS block, and one element PS3.15 lists as safe."""
     ds.add_new(0x00110010, "LO", "HOSPITAL RIS 01")
     ds.add_new(0x00111010, "LO", f"{person.family}^{person.given}")
     ds.add_new(0x00111011, "LO", person.patient_id)
@@ -171,8 +191,6 @@ def phi_dataset(
     ds.add_new(0x00111013, "OB", f"<pt name='{person.given} {person.family}' id='{person.patient_id}'/>".encode())
     ds.add_new(0x00190010, "LO", "GEMS_ACQU_01")
     ds.add_new(0x00191023, "DS", "12.5")  # Table Speed: safe per PS3.15 Table E.3.10-1
-    _pixels(ds, pixels, modality, person, burned_in)
-    return ds
 
 
 def _pixels(ds: Dataset, pixels: NDArray[Any], modality: str, person: Person, burned_in: bool) -> None:
