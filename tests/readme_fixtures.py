@@ -166,6 +166,137 @@ def _phantom_reports(name: str, phantom: str) -> Builder:
     return build
 
 
+def _nifti_head(name: str) -> Builder:
+    """A T1-weighted head with a face as one NIfTI file (the averaged head radbank ships, 2 mm)."""
+
+    def build(work: Path) -> str:
+        from deface_data import template_head, write_head
+
+        if not (work / name).exists():
+            write_head(work / name, *template_head())
+        return name
+
+    return build
+
+
+def _bids_tree(name: str) -> Builder:
+    """A BIDS tree with one subject's T1w head and a file that is copied through."""
+
+    def build(work: Path) -> str:
+        import json
+
+        from deface_data import template_head, write_head
+
+        root = work / name
+        if not root.exists():
+            write_head(root / "sub-01" / "anat" / "sub-01_T1w.nii.gz", *template_head())
+            (root / "dataset_description.json").write_text(json.dumps({"Name": "heads", "BIDSVersion": "1.8.0"}))
+        return name
+
+    return build
+
+
+def _mr_series(name: str) -> Builder:
+    """A head MR series (one DICOM file per axial slice) as a scanner exports it."""
+
+    def build(work: Path) -> str:
+        from test_deface_dicom import write_series
+
+        if not (work / name).exists():
+            write_series(work / name)
+        return name
+
+    return build
+
+
+def _brat(name: str) -> Builder:
+    """A two-document brat folder with MEDDOCAN's labels (.txt + .ann)."""
+
+    def build(work: Path) -> str:
+        folder = work / name
+        folder.mkdir(parents=True, exist_ok=True)
+        docs = {
+            "caso1": ("Paciente: Juan Pérez García. Fecha de ingreso: 12/03/2019. Hospital La Fe, Valencia.",
+                      [("NOMBRE_SUJETO_ASISTENCIA", "Juan Pérez García"), ("FECHAS", "12/03/2019"),
+                       ("HOSPITAL", "Hospital La Fe"), ("TERRITORIO", "Valencia")]),
+            "caso2": ("Mujer de 45 años remitida por la Dra. Ana López. Neumotórax apical derecho.",
+                      [("EDAD_SUJETO_ASISTENCIA", "45 años"), ("SEXO_SUJETO_ASISTENCIA", "Mujer"),
+                       ("NOMBRE_PERSONAL_SANITARIO", "Ana López")]),
+        }  # fmt: skip
+        for stem, (text, spans) in docs.items():
+            (folder / f"{stem}.txt").write_text(text, encoding="utf-8")
+            ann = [f"T{k}\t{label} {text.index(t)} {text.index(t) + len(t)}\t{t}" for k, (label, t) in
+                   enumerate(spans, 1)]  # fmt: skip
+            (folder / f"{stem}.ann").write_text("\n".join(ann) + "\n", encoding="utf-8")
+        return name
+
+    return build
+
+
+def _informes(name: str) -> Builder:
+    """Spanish reports in a CSV column `informe`."""
+
+    def build(work: Path) -> str:
+        import pandas as pd
+
+        pd.DataFrame(
+            {"AccessionNumber": ["A1", "A2", "A3"],
+             "informe": ["Neumotórax apical derecho.", "No se observa derrame pleural.",
+                         "Posible condensación en base izquierda, no se descarta neumonía."]}
+        ).to_csv(work / name, index=False)  # fmt: skip
+        return name
+
+    return build
+
+
+def _reports_jsonl(name: str) -> Builder:
+    """English reports as JSON lines with `findings` and `impression` fields."""
+
+    def build(work: Path) -> str:
+        import json
+
+        rows = [
+            {"id": "r1", "findings": "The lungs are clear of focal airspace disease, pneumothorax, or effusion.",
+             "impression": "No acute cardiopulmonary abnormality."},
+            {"id": "r2", "findings": "Heart size is enlarged.", "impression": "Cardiomegaly. Cannot exclude edema."},
+        ]  # fmt: skip
+        (work / name).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        return name
+
+    return build
+
+
+def _finding_table(name: str, tree: str) -> Builder:
+    """`label-reports`-style labels for the DICOM files of `tree`, keyed by path: 1, 0, -1 (uncertain), blank."""
+
+    def build(work: Path) -> str:
+        import pandas as pd
+
+        files = sorted(p.relative_to(work / tree).as_posix() for p in (work / tree).rglob("*.dcm"))
+        cells = ["1", "0", "-1", ""]
+        table = {"path": files, "Pneumothorax": [cells[i % 4] for i in range(len(files))],
+                 "Effusion": [cells[(i + 1) % 4] for i in range(len(files))]}  # fmt: skip
+        pd.DataFrame(table).to_csv(work / name, index=False)
+        return name
+
+    return build
+
+
+def _readme_block(name: str) -> Builder:
+    """A file whose content the README shows in a code block that starts with `# NAME`."""
+
+    def build(work: Path) -> str:
+        import re
+
+        text = (REPO / "README.md").read_text(encoding="utf-8")
+        block = re.search(rf"```\w*\n# {re.escape(name)}\n(.*?)```", text, re.S)
+        assert block, f"README.md shows no block for {name}"
+        (work / name).write_text(block.group(1), encoding="utf-8")
+        return name
+
+    return build
+
+
 def _same(name: str) -> Builder:
     """A name made by an earlier command: typed as is."""
     return lambda work: name
@@ -196,11 +327,21 @@ PLACEHOLDERS: dict[str, Builder] = {
     "M.csv": _phantom_metadata("fx-meta.csv", "fx-phantom"),
     "R.csv": _phantom_reports("fx-reports.csv", "fx-phantom"),
     "TABLE": _same("mids-table/participants.tsv"),
+    "ROOT": _phantom("fx-nih", 60, layout="nih"),
+    "COLUMN": _same("participant_id"),
     "options": _nothing,  # `[options]`: any of the training options; the reductions stand in for them
     # literal names the README's blocks type, made here because no earlier line of theirs makes them
     "export/": _dicom_export("export"),
     "reports/": _text_reports("reports"),
     "site.key": _key("site.key"),
+    "sub-01_T1w.nii.gz": _nifti_head("sub-01_T1w.nii.gz"),
+    "bids/": _bids_tree("bids"),
+    "mr-series/": _mr_series("mr-series"),
+    "dicom/": _dicom_export("export"),
+    "meddocan/dev": _brat("meddocan/dev"),
+    "informes.csv": _informes("informes.csv"),
+    "reports.jsonl": _reports_jsonl("reports.jsonl"),
+    "site-policy.yaml": _readme_block("site-policy.yaml"),
     "tests/data/reports_dev.jsonl": _repo_file("tests/data/reports_dev.jsonl"),
 }
 
@@ -223,6 +364,16 @@ COMMAND_PLACEHOLDERS: dict[tuple[str, ...], dict[str, Builder]] = {
     },
     ("mids", "validate"): {"DIR": _same("mids-table")},
     ("train", "NIH_ROOT"): {"RUN": _same("run-nih")},  # another dataset: another run folder
+    ("train", "dicom/"): {
+        "labels.csv": _finding_table("dicom-labels.csv", "export"),
+        "run/": _same("run-dicom"),
+    },
+    ("train", "--split"): {"RUN": _same("run-split")},
+    # a second policy (or the defacer's options) needs its own output folder: OUT refuses a mix
+    ("anonymize", "dicom", "site-policy.yaml"): {"published/": _same("published-policy")},
+    ("deface", "mr-series/"): {"published/": _same("published-mr")},
+    ("deface",): {"IN": _nifti_head("head_T1w.nii.gz"), "OUT": _same("head_defaced.nii.gz")},
+    ("label-reports",): {"IN": _text_reports("reports")},
 }
 
 
