@@ -23,7 +23,9 @@ def test_cold_then_warm_never_decodes_again(tmp_path: Path, monkeypatch: pytest.
     paths = _images(tmp_path / "src")
     pp = Preprocess(size=32)
     cold = load_images(paths, pp, tmp_path / "cache", workers=1)
-    assert cold.decoded == 6 and cold.images.shape == (6, 32, 32) and cold.images.dtype == np.uint8
+    assert cold.decoded == 6
+    assert cold.images.shape == (6, 32, 32)
+    assert cold.images.dtype == np.uint8
 
     def boom(*args: object, **kwargs: object) -> None:
         raise AssertionError("a warm load must not decode image files")
@@ -42,10 +44,12 @@ def test_changed_file_or_setting_invalidates(tmp_path: Path) -> None:
     st = os.stat(paths[2])
     os.utime(paths[2], ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
     again = load_images(paths, pp, tmp_path / "cache", workers=1)
-    assert again.decoded == 1 and again.images[2].max() == 0
+    assert again.decoded == 1
+    assert again.images[2].max() == 0
     np.testing.assert_array_equal(again.images[[0, 1, 3]], first.images[[0, 1, 3]])
     bigger = load_images(paths, Preprocess(size=40), tmp_path / "cache", workers=1)
-    assert bigger.decoded == 6 and bigger.images.shape[1:] == (40, 40)
+    assert bigger.decoded == 6
+    assert bigger.images.shape[1:] == (40, 40)
 
 
 def test_bad_files_reported_and_remembered(tmp_path: Path) -> None:
@@ -55,10 +59,13 @@ def test_bad_files_reported_and_remembered(tmp_path: Path) -> None:
     paths.insert(1, str(bad))
     paths.append(str(tmp_path / "src" / "gone.png"))
     res = load_images(paths, Preprocess(size=16), tmp_path / "cache", workers=1)
-    assert list(res.ok) == [True, False, True, True, False] and len(res.images) == 3
-    assert "empty file" in res.errors[1] and "cannot read" in res.errors[4]
+    assert list(res.ok) == [True, False, True, True, False]
+    assert len(res.images) == 3
+    assert "empty file" in res.errors[1]
+    assert "cannot read" in res.errors[4]
     rerun = load_images(paths, Preprocess(size=16), tmp_path / "cache", workers=1)
-    assert rerun.decoded == 0 and rerun.errors == res.errors
+    assert rerun.decoded == 0
+    assert rerun.errors == res.errors
 
 
 def test_interrupted_append_leaves_no_wrong_image(tmp_path: Path) -> None:

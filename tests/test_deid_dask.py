@@ -30,8 +30,10 @@ def test_dask_executor_matches_local(tmp_path: Path) -> None:
         job = DeidJob(str(tmp_path / "in"), str(tmp_path / "dask"), str(tmp_path / "key"), executor="dask",
                       scheduler=cluster.scheduler_address)  # fmt: skip
         remote = run_batch(job)
-    assert remote.counts == local.counts and remote.executor == "dask"
-    assert _digests(tmp_path / "dask") == _digests(tmp_path / "local") and len(_digests(tmp_path / "dask")) == 4
+    assert remote.counts == local.counts
+    assert remote.executor == "dask"
+    assert _digests(tmp_path / "dask") == _digests(tmp_path / "local")
+    assert len(_digests(tmp_path / "dask")) == 4
 
 
 def test_dask_needs_a_scheduler(tmp_path: Path) -> None:

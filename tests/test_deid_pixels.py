@@ -29,9 +29,11 @@ def burned(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_quarantined_without_rule_or_ocr(burned: Path, tmp_path: Path) -> None:
     report = run_batch(DeidJob(str(burned / "in"), str(tmp_path / "out"), str(burned / "key"), workers=1,
                                 work=str(tmp_path / "work")))  # fmt: skip
-    assert report.counts["quarantined"] == 2 and report.counts["written"] == 0
+    assert report.counts["quarantined"] == 2
+    assert report.counts["written"] == 0
     assert all("BurnedInAnnotation is YES" in r.reason for r in report.files if r.status == "quarantined")
-    assert not list((tmp_path / "out").rglob("*.dcm")) and len(list((tmp_path / "work").rglob("*.dcm"))) == 2
+    assert not list((tmp_path / "out").rglob("*.dcm"))
+    assert len(list((tmp_path / "work").rglob("*.dcm"))) == 2
 
 
 def test_rule_rectangles_redact_exactly(burned: Path, tmp_path: Path) -> None:
@@ -42,13 +44,14 @@ def test_rule_rectangles_redact_exactly(burned: Path, tmp_path: Path) -> None:
     )
     report = run_batch(DeidJob(str(burned / "in"), str(tmp_path / "out"), str(burned / "key"), workers=1,
                                 pixel_rules=(str(recipe),)))  # fmt: skip
-    assert report.counts["written"] == 2 and all(
-        r.redacted_pixels == 256 * 23 for r in report.files if r.status == "written"
-    )
+    assert report.counts["written"] == 2
+    assert all(r.redacted_pixels == 256 * 23 for r in report.files if r.status == "written")
     for path in (tmp_path / "out").rglob("*.dcm"):
         ds = pydicom.dcmread(path)
         arr = ds.pixel_array
-        assert arr[:23].max() == 0 and arr[23:].max() > 0 and ds.BurnedInAnnotation == "NO"
+        assert arr[:23].max() == 0
+        assert arr[23:].max() > 0
+        assert ds.BurnedInAnnotation == "NO"
         assert "113101" in {i.CodeValue for i in ds.DeidentificationMethodCodeSequence}
 
 
@@ -61,7 +64,8 @@ def test_recipe_parsing_semantics_and_errors() -> None:
     ds.Modality, ds.Manufacturer, ds.Rows = "MR", "Siemens", 256
     assert not rules[0].matches(ds)  # (MR and GE) or 512 rows: false
     ds.Rows = 512
-    assert rules[0].matches(ds) and rules[0].boxes == [(10, 20, 40, 60)]
+    assert rules[0].matches(ds)
+    assert rules[0].boxes == [(10, 20, 40, 60)]
     assert len(load_rules()) > 100  # deid's CTP-derived recipe plus radbank's
     with pytest.raises(RadbankError, match="criteria before any LABEL"):
         parse_recipe("%filter graylist\n  contains Modality CT\n")
@@ -70,7 +74,8 @@ def test_recipe_parsing_semantics_and_errors() -> None:
 @needs_ocr
 def test_ocr_redacts_burned_in_text_and_verifies(burned: Path, tmp_path: Path) -> None:
     report = run_batch(DeidJob(str(burned / "in"), str(tmp_path / "out"), str(burned / "key"), workers=1, ocr=True))
-    assert report.counts["written"] == 2 and report.counts["quarantined"] == 0
+    assert report.counts["written"] == 2
+    assert report.counts["quarantined"] == 0
     originals = [pydicom.dcmread(p) for p in sorted((burned / "in").rglob("*.dcm"))]
     names = {w for ds in originals for w in ([*str(ds.PatientName).split("^"), str(ds.PatientID)])}
     for path in (tmp_path / "out").rglob("*.dcm"):

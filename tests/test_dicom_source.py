@@ -58,11 +58,15 @@ def test_index_and_labels_from_folders(tmp_path: Path) -> None:
     (tmp_path / "dcm" / "No-Finding" / "readme.txt").write_text("not DICOM")
     write_dicom(tmp_path / "dcm" / "No-Finding" / "mr.dcm", np.zeros((8, 8), np.uint16), modality="MR")
     rec = read_dicom_dir(tmp_path / "dcm", workers=1)
-    assert rec.task == "binary" and rec.class_names == ["No-Finding", "Pneumothorax"] and len(rec) == 24
+    assert rec.task == "binary"
+    assert rec.class_names == ["No-Finding", "Pneumothorax"]
+    assert len(rec) == 24
     assert set(rec.table["patient"]) == {f"P{i:03d}" for i in range(12)}
-    assert rec.table["age"].min() == 40 and set(rec.table["view"]) == {"PA"}
+    assert rec.table["age"].min() == 40
+    assert set(rec.table["view"]) == {"PA"}
     reasons = {Path(p).name: r for p, r in rec.skipped}
-    assert "not a readable DICOM" in reasons["readme.txt"] and "modality MR" in reasons["mr.dcm"]
+    assert "not a readable DICOM" in reasons["readme.txt"]
+    assert "modality MR" in reasons["mr.dcm"]
     assert detect_source(tmp_path / "dcm") == "dicom"
 
 
@@ -87,10 +91,13 @@ def test_labels_from_a_table(tmp_path: Path) -> None:
     )
     table.to_csv(tmp_path / "labels.csv", index=False)
     rec = read_dicom_dir(tmp_path / "dcm", DicomOptions(label_table=str(tmp_path / "labels.csv")), workers=1)
-    assert rec.task == "multilabel" and rec.label_names == ["Pneumothorax", "Effusion"] and len(rec) == 10
+    assert rec.task == "multilabel"
+    assert rec.label_names == ["Pneumothorax", "Effusion"]
+    assert len(rec) == 10
     ptx = dict(zip(rec.table["SOPInstanceUID"], rec.labels[:, 0], strict=True))
     assert np.isnan(ptx["1.2.3.4.2"]) and np.isnan(ptx["1.2.3.4.5"])  # blank and -1 (uncertain) are unknown
-    assert ptx["1.2.3.4.0"] == 1 and ptx["1.2.3.4.1"] == 0
+    assert ptx["1.2.3.4.0"] == 1
+    assert ptx["1.2.3.4.1"] == 0
     assert sum("not in the label table" in r for _, r in rec.skipped) == 2
     nih_style = pd.DataFrame(
         {
@@ -100,20 +107,24 @@ def test_labels_from_a_table(tmp_path: Path) -> None:
     )
     nih_style.to_csv(tmp_path / "nih.csv", index=False)
     rec2 = read_dicom_dir(tmp_path / "dcm", DicomOptions(label_table=str(tmp_path / "nih.csv")), workers=1)
-    assert rec2.label_names == ["Effusion", "Pneumothorax"] and rec2.labels.sum() == 3
+    assert rec2.label_names == ["Effusion", "Pneumothorax"]
+    assert rec2.labels.sum() == 3
     (tmp_path / "bad.csv").write_text("name,label\na,b\n")
     with pytest.raises(RadbankError, match="needs one key column"):
         read_dicom_dir(tmp_path / "dcm", DicomOptions(label_table=str(tmp_path / "bad.csv")), workers=1)
 
 
 def test_dicom_age_strings() -> None:
-    assert dicom_age("045Y") == 45 and dicom_age("006M") == 0.5 and np.isnan(dicom_age("45"))
+    assert dicom_age("045Y") == 45
+    assert dicom_age("006M") == 0.5
+    assert np.isnan(dicom_age("45"))
 
 
 def test_train_on_dicom_folder(tmp_path: Path) -> None:
     make_dicom_tree(tmp_path / "dcm", n=24)
     res = train(TrainConfig(data=str(tmp_path / "dcm"), out=str(tmp_path / "run"), size=32, epochs=1, workers=1))
-    assert res.data is not None and res.data.records.source == "dicom"
+    assert res.data is not None
+    assert res.data.records.source == "dicom"
     split = pd.read_csv(tmp_path / "run" / "split.csv")
     assert not set(split.patient[split.split == "train"]) & set(split.patient[split.split == "val"])
 
@@ -144,7 +155,8 @@ def test_bundled_lossy_jpeg_12_bit() -> None:
     if path is None:
         pytest.skip("pydicom test file not bundled")
     img = read_image(path)
-    assert img.shape == (1024, 256) and 0 <= img.min() < img.max() <= 1
+    assert img.shape == (1024, 256)
+    assert 0 <= img.min() < img.max() <= 1
 
 
 def write_garbage_deflated(path: Path, like: Path) -> Path:

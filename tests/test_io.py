@@ -24,13 +24,16 @@ from radbank.io.dicom import window
 
 def test_png8_reads_as_unit_range(tmp_path: Path) -> None:
     img = read_image(write_png8(tmp_path / "a.png"))
-    assert img.shape == (40, 50) and img.dtype == np.float32
-    assert img[0, 0] == 0.0 and img[0, -1] == 1.0
+    assert img.shape == (40, 50)
+    assert img.dtype == np.float32
+    assert img[0, 0] == 0.0
+    assert img[0, -1] == 1.0
 
 
 def test_png16_uses_full_range_or_sbit(tmp_path: Path) -> None:
     full = read_image(write_png16(tmp_path / "full.png"))
-    assert full[0, -1] == pytest.approx(1.0) and full[0, 0] == 0.0
+    assert full[0, -1] == pytest.approx(1.0)
+    assert full[0, 0] == 0.0
     # 12-bit data stored in 16 bits, declared by sBIT: 4095 must read as white, not as 1/16 grey.
     twelve = read_image(write_png16(tmp_path / "twelve.png", sbit=12))
     assert twelve[0, -1] == pytest.approx(1.0)
@@ -70,7 +73,8 @@ def test_bad_files_raise_one_line_reason_naming_file(tmp_path: Path, make, reaso
     with pytest.raises(BadInput) as info:
         read_image(path)
     message = str(info.value)
-    assert message.startswith(str(path)) and "\n" not in message
+    assert message.startswith(str(path))
+    assert "\n" not in message
     assert reason.lower() in message.lower()
 
 
@@ -95,7 +99,8 @@ RAMP12 = (gradient(16, 64) * 4095).round().astype(np.uint16)
 
 def test_dicom_monochrome2_min_max_when_no_window(tmp_path: Path) -> None:
     img = read_image(write_dicom(tmp_path / "m2.dcm", RAMP12))
-    assert img[0, 0] == 0.0 and img[0, -1] == 1.0
+    assert img[0, 0] == 0.0
+    assert img[0, -1] == 1.0
     assert np.all(np.diff(img[0]) >= 0)
 
 
@@ -120,7 +125,8 @@ def test_dicom_window_linear(tmp_path: Path) -> None:
     values = RAMP12[0].astype(float)
     expected = window(values, 1024, 1024)
     np.testing.assert_allclose(img[0], expected, atol=1e-6)
-    assert img[0][values < 512].max() == 0.0 and img[0][values > 1536].min() == 1.0
+    assert img[0][values < 512].max() == 0.0
+    assert img[0][values > 1536].min() == 1.0
 
 
 def test_dicom_rescale_before_window(tmp_path: Path) -> None:
@@ -129,7 +135,8 @@ def test_dicom_rescale_before_window(tmp_path: Path) -> None:
         write_dicom(tmp_path / "r.dcm", RAMP12, RescaleSlope=2, RescaleIntercept=-1000, WindowCenter=0, WindowWidth=2)
     )
     rescaled = RAMP12[0].astype(float) * 2 - 1000
-    assert img[0][rescaled < -1].max() == 0.0 and img[0][rescaled > 1].min() == 1.0
+    assert img[0][rescaled < -1].max() == 0.0
+    assert img[0][rescaled > 1].min() == 1.0
 
 
 def test_dicom_voi_lut_sequence(tmp_path: Path) -> None:
@@ -174,4 +181,6 @@ def test_pydicom_bundled_files_decode() -> None:
         if path is None:
             pytest.skip(f"{name} not bundled with this pydicom")
         img = read_image(path)
-        assert img.min() >= 0.0 and img.max() <= 1.0 and img.std() > 0.05
+        assert img.min() >= 0.0
+        assert img.max() <= 1.0
+        assert img.std() > 0.05

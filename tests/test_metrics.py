@@ -45,10 +45,12 @@ def test_confusion_matrix_layout_is_the_tutorials() -> None:
     assert m["accuracy"]["value"] == pytest.approx(0.873, abs=5e-4)
     assert m["sensitivity"]["value"] == pytest.approx(81 / 93)
     assert m["specificity"]["value"] == pytest.approx(91 / 104)
-    assert m["ppv"]["value"] == pytest.approx(81 / 94) and m["npv"]["value"] == pytest.approx(91 / 103)
+    assert m["ppv"]["value"] == pytest.approx(81 / 94)
+    assert m["npv"]["value"] == pytest.approx(91 / 103)
     printed = format_confusion(m["confusion_matrix"]["matrix"], ["Pneumothorax", "No Finding"])
     rows = [line.split() for line in printed.splitlines()[2:]]
-    assert rows[0][-2:] == ["81", "13"] and rows[1][-2:] == ["12", "91"]
+    assert rows[0][-2:] == ["81", "13"]
+    assert rows[1][-2:] == ["12", "91"]
     assert rows[0][:2] == ["predicted", "Pneumothorax"]
 
 
@@ -59,7 +61,8 @@ def test_auc_and_bootstrap_interval() -> None:
     res = auc_with_ci(y, s)
     assert res["value"] == pytest.approx(roc_auc_score(y, s))
     lo, hi = res["ci95"]
-    assert lo < res["value"] < hi and hi - lo < 0.15
+    assert lo < res["value"] < hi
+    assert hi - lo < 0.15
     assert auc_with_ci(y, s) == res  # seeded: reproducible
     assert auc_with_ci(np.ones(5), np.arange(5.0))["value"] is None
 

@@ -91,21 +91,31 @@ def exported(deid_set: dict[str, Path]) -> Path:
 
 def test_export_layout_sidecars_and_codes(exported: Path, deid_set: dict[str, Path]) -> None:
     desc = json.loads((exported / "dataset_description.json").read_text())
-    assert desc["Name"] and desc["BIDSVersion"] and desc["MIDSVersion"]
+    assert desc["Name"]
+    assert desc["BIDSVersion"]
+    assert desc["MIDSVersion"]
     participants = _tsv(exported / "participants.tsv")
-    assert list(participants.columns[:3]) == ["participant_id", "age", "sex"] and len(participants) == 10
+    assert list(participants.columns[:3]) == ["participant_id", "age", "sex"]
+    assert len(participants) == 10
     images = sorted(exported.glob("sub-*/ses-*/mod-rx/*.png"))  # the default layout: BIMCV-COVID19+'s mod-rx
     assert len(images) == 20
     for img in images:
         name = parse_name(img.name)
-        assert name is not None and name.suffix in ("cr", "dx") and name.bp == "chest" and name.vp == "pa"
-        assert img.parts[-4] == f"sub-{name.sub}" and img.parts[-3] == f"ses-{name.ses}"
+        assert name is not None
+        assert name.suffix in ("cr", "dx")
+        assert name.bp == "chest"
+        assert name.vp == "pa"
+        assert img.parts[-4] == f"sub-{name.sub}"
+        assert img.parts[-3] == f"ses-{name.ses}"
         raw = json.loads(img.with_suffix(".json").read_text())
         assert raw["00080060"]["Value"] == [name.suffix.upper()]  # tag-keyed, DICOM JSON model, as BIMCV's
         side = read_sidecar(img.with_suffix(".json"))
         assert set(side) <= SIDECAR_KEYS, set(side) - SIDECAR_KEYS  # nothing identifying, nothing else
-        assert side["Modality"] == name.suffix.upper() and side["ViewPosition"] == "PA" and side["KVP"] == 125
-        assert side["BitsStored"] == 16 and side["PixelSpacing"][0] > 0
+        assert side["Modality"] == name.suffix.upper()
+        assert side["ViewPosition"] == "PA"
+        assert side["KVP"] == 125
+        assert side["BitsStored"] == 16
+        assert side["PixelSpacing"][0] > 0
     # nothing planted in the original export survives anywhere in the tree
     blob = b"".join(p.read_bytes() for p in exported.rglob("*") if p.is_file() and p.suffix != ".png")
     for ident in planted_identifiers(deid_set["in"]):
@@ -123,7 +133,8 @@ def test_export_layout_sidecars_and_codes(exported: Path, deid_set: dict[str, Pa
                                    "LocalizationsCUIS"]  # fmt: skip
     assert set(table["Labels"]) == {"['pneumothorax']", "['normal']"}
     assert set(table.loc[table["Labels"] == "['pneumothorax']", "labelCUIS"]) == {"['C2073565']"}
-    assert not list(exported.glob("sub-*/ses-*/*_findings.tsv")) and not list(exported.glob("sub-*/ses-*/*.txt"))
+    assert not list(exported.glob("sub-*/ses-*/*_findings.tsv"))
+    assert not list(exported.glob("sub-*/ses-*/*.txt"))
 
 
 def test_sessions_columns_are_not_participants_columns(exported: Path) -> None:
@@ -237,29 +248,36 @@ def test_validator_sees_each_breakage(breakage: str, exported: Path, tmp_path: P
     assert any(where in i.path and message in i.message for i in errors), errors
     assert main(["mids", "validate", str(tree), "--errors-only"]) == 1
     out = capsys.readouterr().out
-    assert message in out and "error(s)" in out.splitlines()[-1]
+    assert message in out
+    assert "error(s)" in out.splitlines()[-1]
 
 
 def test_read_back_and_train_one_epoch(exported: Path, tmp_path: Path) -> None:
     records = read_mids(exported)
-    assert records.task == "binary" and records.class_names == ["No Finding", "Pneumothorax"] and len(records) == 20
-    assert records.table["patient"].nunique() == 10 and set(records.table["view"]) == {"PA"}
+    assert records.task == "binary"
+    assert records.class_names == ["No Finding", "Pneumothorax"]
+    assert len(records) == 20
+    assert records.table["patient"].nunique() == 10
+    assert set(records.table["view"]) == {"PA"}
     args = ["train", str(exported), "--out", str(tmp_path / "run"), "--size", "32", "--epochs", "1",
             "--val-fraction", "0.3", "--batch-size", "4", "--workers", "1", "-q"]  # fmt: skip
     assert main(args) == 0
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
-    assert metrics and (tmp_path / "run" / "model.safetensors").exists()
+    assert metrics
+    assert (tmp_path / "run" / "model.safetensors").exists()
 
 
 def test_umls_table_covers_nih_and_lookup_variants() -> None:
     for name in NIH:
         concept = lookup(name)
-        assert concept is not None and concept.scheme == "nih", name
+        assert concept is not None, name
+        assert concept.scheme == "nih", name
     assert lookup("pleural-thickening").label == "Pleural_Thickening"  # type: ignore[union-attr]
     assert lookup("No-Finding").cui == lookup("No Finding").cui == "C0205307"  # type: ignore[union-attr]
     assert lookup("neumotórax").label == "Pneumothorax"  # type: ignore[union-attr]
     assert lookup("Weird-Thing") is None
-    assert all(is_cui(c.cui) for c in concepts()) and len(concepts()) > 150
+    assert all(is_cui(c.cui) for c in concepts())
+    assert len(concepts()) > 150
 
 
 @pytest.mark.parametrize(
@@ -281,7 +299,8 @@ def test_one_cui_per_concept_whatever_the_label_set(names: tuple[str, ...], cui:
 def test_localizations_and_the_label_tree() -> None:
     assert lookup_localization("loc basal").cui == "C1282378"  # type: ignore[union-attr]
     assert lookup_localization("right upper lobe").cui == "C1261074"  # type: ignore[union-attr]
-    assert lookup("loc basal") is None and all(c.scheme == "padchest-loc" for c in localizations())
+    assert lookup("loc basal") is None
+    assert all(c.scheme == "padchest-loc" for c in localizations())
     assert {"pleural effusion", "radiological finding"} <= ancestors("loculated pleural effusion")
     assert "infiltrates" in ancestors("ground glass pattern")
     assert lookup("laminar atelectasis") is None  # in BIMCV's tree without a published concept
@@ -309,18 +328,22 @@ def test_unknown_labels_reported_bad_image_skipped_and_resume(tmp_path: Path, ph
     bad.write_bytes(b"\x89PNG\r\n\x1a\n truncated")
     records = read_class_folders(data, positive="Weird-Thing")
     rep = export_mids(records, tmp_path / "mids", options=ExportOptions(workers=1))
-    assert rep.unknown_labels and "Weird-Thing" in rep.unknown_labels
-    assert [p for p, _ in rep.skipped] == [str(bad)] and rep.written == len(records) - 1
+    assert rep.unknown_labels
+    assert "Weird-Thing" in rep.unknown_labels
+    assert [p for p, _ in rep.skipped] == [str(bad)]
+    assert rep.written == len(records) - 1
     assert not (tmp_path / "mids" / "sub-99999999").exists()  # the skipped image left no folder behind
     assert [d for d in (tmp_path / "mids").rglob("*") if d.is_dir() and not any(d.iterdir())] == []
     findings = _tsv(tmp_path / "mids" / LABELS / "findings.tsv")
     assert set(findings.loc[findings["label"] == "Weird-Thing", "umls_cui"]) == {"n/a"}
     issues = validate_mids(tmp_path / "mids")
     warnings = [i for i in issues if "has no UMLS code" in i.message]
-    assert warnings and all(i.level == "warning" for i in warnings)
+    assert warnings
+    assert all(i.level == "warning" for i in warnings)
     assert [i for i in issues if i.level == "error"] == []
     again = export_mids(records, tmp_path / "mids", options=ExportOptions(workers=1))
-    assert again.written == 0 and again.resumed == rep.written
+    assert again.written == 0
+    assert again.resumed == rep.written
 
 
 def test_phantom_reports_code_back_to_their_findings() -> None:
@@ -342,9 +365,11 @@ def test_png_export_with_metadata_table(phantom120: Path, tmp_path: Path, capsys
     assert "metadata for 120 of 120 images" in capsys.readouterr().out
     assert [i for i in validate_mids(out) if i.level == "error" or "recommended field" in i.message] == []
     side = read_sidecar(next(out.rglob("*_cr.json")))
-    assert side["ViewPosition"] in ("PA", "AP") and side["PixelSpacing"] == [0.572, 0.572]
+    assert side["ViewPosition"] in ("PA", "AP")
+    assert side["PixelSpacing"] == [0.572, 0.572]
     participants = pd.read_csv(out / "participants.tsv", sep="\t", dtype=str, keep_default_na=False)
-    assert participants["age"].ne("n/a").all() and set(participants["sex"]) <= {"M", "F"}
+    assert participants["age"].ne("n/a").all()
+    assert set(participants["sex"]) <= {"M", "F"}
     assert main(["mids", "export", str(phantom120), str(out), "--metadata", str(tmp_path / "nope.csv"), "-q"]) == 2
 
 
@@ -353,7 +378,8 @@ def test_demo_export_passes_bids_validator_and_mids_validate(phantom120: Path, t
     from radbank.demo import publish
 
     rep, _ = publish(phantom120, tmp_path, 120, 3, 1)
-    assert rep.written == 120 and rep.nlp_findings > 0
+    assert rep.written == 120
+    assert rep.nlp_findings > 0
     assert [i for i in validate_mids(rep.out) if i.level == "error"] == []
     assert bids_rejected(rep.out) == []
     assert json.loads((tmp_path / "risk.json").read_text())["validation"]["errors"] == 0

@@ -123,12 +123,11 @@ def test_detection_names_each_layout(release: Path, dcm2mids_tree: Path) -> None
 
 def test_release_read_labels_metadata_and_skips(release: Path) -> None:
     rec = read_source("auto", release, {})
-    assert rec.source == "bimcv-release" and rec.task == "multilabel"
+    assert rec.source == "bimcv-release"
+    assert rec.task == "multilabel"
     assert rec.label_names == ["COVID 19", "infiltrates", "pneumonia"]
-    assert (
-        len(rec) == 8
-        and [r for _, r in rec.skipped] == ["labelled only 'unchanged' (the findings of an earlier study)"] * 2
-    )
+    assert len(rec) == 8
+    assert [r for _, r in rec.skipped] == ["labelled only 'unchanged' (the findings of an earlier study)"] * 2
     row = rec.table.set_index("patient").loc["S03001"]
     assert row["age"] == 41  # participants.tsv's age list
     assert row["sex"] == "M"  # BIMCV-COVID19+'s gender column
@@ -137,13 +136,18 @@ def test_release_read_labels_metadata_and_skips(release: Path) -> None:
     flat = read_tree(release, MidsOptions(labels="infiltrates,alveolar pattern"))
     assert flat.labels.sum(axis=0).tolist() == [2.0, 0.0]
     covid = read_source("bimcv-release", release, {"labels": "COVID-19,Pneumonia"})  # matched by UMLS concept
-    assert covid.label_names == ["COVID-19", "Pneumonia"] and covid.labels[:, 0].sum() == 2
+    assert covid.label_names == ["COVID-19", "Pneumonia"]
+    assert covid.labels[:, 0].sum() == 2
 
 
 def test_dcm2mids_read(dcm2mids_tree: Path) -> None:
     rec = read_source("dcm2mids", dcm2mids_tree, {})
-    assert rec.task == "binary" and rec.class_names == ["normal", "pleural effusion"] and len(rec) == 8
-    assert set(rec.table["view"]) == {"PA"} and rec.table["age"].min() == 50 and set(rec.table["sex"]) == {"F"}
+    assert rec.task == "binary"
+    assert rec.class_names == ["normal", "pleural effusion"]
+    assert len(rec) == 8
+    assert set(rec.table["view"]) == {"PA"}
+    assert rec.table["age"].min() == 50
+    assert set(rec.table["sex"]) == {"F"}
 
 
 def test_release_trains_subsets_and_exports_in_both_layouts(release: Path, tmp_path: Path) -> None:

@@ -49,14 +49,18 @@ def make_nih(root: Path, rows: list[tuple] = ROWS, missing: tuple[str, ...] = ("
 def test_read_nih_labels_metadata_and_skips(tmp_path: Path) -> None:
     root = make_nih(tmp_path / "nih")
     rec = read_nih(root, "Pneumothorax,Effusion")
-    assert rec.task == "multilabel" and rec.label_names == ["Pneumothorax", "Effusion"]
+    assert rec.task == "multilabel"
+    assert rec.label_names == ["Pneumothorax", "Effusion"]
     by_name = dict(zip(rec.table["study"], rec.labels.tolist(), strict=True))
-    assert by_name["00000002_000"] == [1.0, 1.0] and by_name["00000001_000"] == [0.0, 0.0]
+    assert by_name["00000002_000"] == [1.0, 1.0]
+    assert by_name["00000001_000"] == [0.0, 0.0]
     assert by_name["00000005_000"] == [0.0, 1.0]
     reasons = {Path(p).name: r for p, r in rec.skipped}
-    assert "not found" in reasons["00000008_000.png"] and "unknown finding" in reasons["00000007_000.png"]
+    assert "not found" in reasons["00000008_000.png"]
+    assert "unknown finding" in reasons["00000007_000.png"]
     ages = dict(zip(rec.table["study"], rec.table["age"], strict=True))
-    assert ages["00000002_000"] == 61 and np.isnan(ages["00000003_000"])
+    assert ages["00000002_000"] == 61
+    assert np.isnan(ages["00000003_000"])
     assert set(rec.table.loc[rec.table.patient == "1", "study"]) == {"00000001_000", "00000001_001", "00000001_002"}
     assert rec.table.set_index("study").loc["00000006_000", "official_split"] == "test"
     assert len(read_nih(root, "all").label_names) == 14
@@ -83,11 +87,13 @@ def test_subset_rule(tmp_path: Path) -> None:
     manifest = pd.read_csv(tmp_path / "sub" / "manifest.csv", dtype={"Patient ID": str})
     assert set(manifest["Finding Labels"]) == {"No Finding", "Pneumothorax"}  # multi-label rows excluded
     assert "00000002_000.png" not in set(manifest["Image Index"])
-    assert res.images == {"Pneumothorax": 3, "No-Finding": 3} and res.missing == 1
+    assert res.images == {"Pneumothorax": 3, "No-Finding": 3}
+    assert res.missing == 1
     # Files are hard links of the originals.
     linked = tmp_path / "sub" / "Pneumothorax" / "00000001_001.png"
     original = next(root.rglob("00000001_001.png"))
-    assert os.stat(linked).st_ino == os.stat(original).st_ino and res.linked == 6
+    assert os.stat(linked).st_ino == os.stat(original).st_ino
+    assert res.linked == 6
     again = write_subset(root, tmp_path / "sub", "Pneumothorax", SubsetOptions(n=0))
     assert again.linked == again.copied == 0  # a rerun has nothing left to do
 
@@ -107,14 +113,16 @@ def test_subset_samples_whole_patients(tmp_path: Path) -> None:
     counts = manifest["class"].value_counts()
     assert counts["Pneumothorax"] == counts["No-Finding"] == 10
     natural = write_subset(root, tmp_path / "nat", "Pneumothorax", SubsetOptions(n=0, ratio="natural", copy=True))
-    assert natural.copied == len(rows) and natural.linked == 0
+    assert natural.copied == len(rows)
+    assert natural.linked == 0
 
 
 def test_subset_view_and_official_test(tmp_path: Path) -> None:
     root = make_nih(tmp_path / "nih")
     res = write_subset(root, tmp_path / "pa", "Pneumothorax", SubsetOptions(n=0, view="PA", exclude_test=True))
     manifest = pd.read_csv(tmp_path / "pa" / "manifest.csv")
-    assert set(manifest["View Position"]) == {"PA"} and "00000006_000.png" not in set(manifest["Image Index"])
+    assert set(manifest["View Position"]) == {"PA"}
+    assert "00000006_000.png" not in set(manifest["Image Index"])
     assert res.images["Pneumothorax"] == 2
     with pytest.raises(RadbankError, match="no images labelled only 'Hernia'"):
         write_subset(root, tmp_path / "h", "Hernia")
@@ -124,7 +132,9 @@ def test_subset_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     root = make_nih(tmp_path / "nih")
     assert main(["subset", str(root), "--finding", "pneumothorax", "--out", str(tmp_path / "s"), "--n", "4", "-q"]) == 0
     out = capsys.readouterr().out
-    assert "Pneumothorax" in out and "No-Finding" in out and "manifest.csv" in out
+    assert "Pneumothorax" in out
+    assert "No-Finding" in out
+    assert "manifest.csv" in out
     assert main(["subset", str(tmp_path), "--finding", "Pneumothorax", "--out", str(tmp_path / "x"), "-q"]) == 2
     assert "no Data_Entry_2017.csv" in capsys.readouterr().err
 

@@ -21,7 +21,8 @@ def test_rgb_resnet_adapted_to_one_channel(tmp_path: Path) -> None:
     report = load_pretrained(model, tmp_path / "r.pth")
     torch.testing.assert_close(model.conv1.weight, rgb.conv1.weight.sum(dim=1, keepdim=True))
     torch.testing.assert_close(model.layer1[0].conv1.weight, rgb.layer1[0].conv1.weight)
-    assert report.adapted == ["conv1.weight"] and {"fc.weight", "fc.bias"} <= set(report.skipped)
+    assert report.adapted == ["conv1.weight"]
+    assert {"fc.weight", "fc.bias"} <= set(report.skipped)
 
 
 def test_torchvision_densenet_names(tmp_path: Path) -> None:
@@ -37,7 +38,8 @@ def test_torchvision_densenet_names(tmp_path: Path) -> None:
     report = load_pretrained(model, tmp_path / "d.safetensors")
     block = "features.denseblock1.denselayer1.layers.conv1.weight"
     torch.testing.assert_close(model.state_dict()[block], donor.state_dict()[block])
-    assert report.adapted == ["features.conv0.weight"] and len(report.loaded) > 300
+    assert report.adapted == ["features.conv0.weight"]
+    assert len(report.loaded) > 300
 
 
 def test_bad_weight_files(tmp_path: Path) -> None:

@@ -40,23 +40,34 @@ def _png(phantom120: Path) -> bytes:
 def test_health_model_card_openapi_page(client: TestClient) -> None:
     assert client.get("/healthz").json()["status"] == "ok"
     card = client.get("/api/model").json()
-    assert card["model"] == "seedcnn" and card["parameters"] > 1000 and card["training_data"]["images"] > 0
+    assert card["model"] == "seedcnn"
+    assert card["parameters"] > 1000
+    assert card["training_data"]["images"] > 0
     assert card["metrics"]["accuracy"]["ci95"][0] <= card["metrics"]["accuracy"]["value"]
-    assert "not a medical device" in card["intended_use"] and card["date"]
+    assert "not a medical device" in card["intended_use"]
+    assert card["date"]
     schema = client.get("/openapi.json").json()
-    assert "/api/predict" in schema["paths"] and "/api/model" in schema["paths"]
+    assert "/api/predict" in schema["paths"]
+    assert "/api/model" in schema["paths"]
     page = client.get("/")
-    assert page.status_code == 200 and "Content-Security-Policy" in page.headers and "app.js" in page.text
+    assert page.status_code == 200
+    assert "Content-Security-Policy" in page.headers
+    assert "app.js" in page.text
 
 
 def test_predict_png_gives_probabilities_class_and_heatmap(client: TestClient, phantom120: Path) -> None:
     r = client.post("/api/predict", files=[("files", ("a.png", _png(phantom120), "image/png"))])
-    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    assert r.status_code == 200
+    assert r.headers["cache-control"] == "no-store"
     res = r.json()["results"][0]
     p = res["probabilities"]["Pneumothorax"]
-    assert 0.0 <= p <= 1.0 and res["predicted"] in ("Pneumothorax", "No-Finding") and res["threshold"] == 0.5
+    assert 0.0 <= p <= 1.0
+    assert res["predicted"] in ("Pneumothorax", "No-Finding")
+    assert res["threshold"] == 0.5
     heat = Image.open(io.BytesIO(__import__("base64").b64decode(res["heatmap_png"].split(",", 1)[1])))
-    assert heat.size == (32, 32) and heat.mode == "RGB" and np.asarray(heat).std() > 0
+    assert heat.size == (32, 32)
+    assert heat.mode == "RGB"
+    assert np.asarray(heat).std() > 0
     assert "a.png" not in r.text  # file names are not echoed
 
 
@@ -65,7 +76,8 @@ def test_dicom_header_shown_deidentified(client: TestClient, phi: Path) -> None:
     r = client.post("/api/predict", files=[("files", ("x.dcm", dcm, "application/dicom"))])
     assert r.status_code == 200
     header = r.json()["results"][0]["header"]
-    assert header["Modality"] in ("CR", "DX") and header["ViewPosition"] == "PA"
+    assert header["Modality"] in ("CR", "DX")
+    assert header["ViewPosition"] == "PA"
     for ident in planted_identifiers(phi):
         assert ident not in r.text, ident
 
@@ -81,20 +93,25 @@ def test_bad_uploads_get_4xx_json(client: TestClient, phantom120: Path) -> None:
     ]
     for files, status, message in cases:
         r = client.post("/api/predict", files=files)
-        assert r.status_code == status and message in r.json()["error"], (status, r.text[:200])
+        assert r.status_code == status, (status, r.text[:200])
+        assert message in r.json()["error"], (status, r.text[:200])
     r = client.post("/api/predict", content=b"{}", headers={"content-type": "application/json"})
-    assert r.status_code == 415 and "multipart" in r.json()["error"]
+    assert r.status_code == 415
+    assert "multipart" in r.json()["error"]
     mixed = client.post(
         "/api/predict", files=[("files", ("a.png", png, "image/png")), ("files", ("n.txt", b"x" * 200, "text/plain"))]
     )
     results = mixed.json()["results"]
-    assert mixed.status_code == 200 and "probabilities" in results[0] and "not an image" in results[1]["error"]
+    assert mixed.status_code == 200
+    assert "probabilities" in results[0]
+    assert "not an image" in results[1]["error"]
 
 
 def test_body_limit_answers_413_while_streaming(trained_run: Path, phantom120: Path) -> None:
     small = TestClient(create_app(Service(trained_run, device="cpu"), max_bytes=10_000, max_files=1))
     r = small.post("/api/predict", files=[("files", ("a.png", b"\x89PNG" + b"1" * 3_000_000, "image/png"))])
-    assert r.status_code == 413 and "request too large" in r.json()["error"]
+    assert r.status_code == 413
+    assert "request too large" in r.json()["error"]
 
 
 def test_concurrent_requests(client: TestClient, phantom120: Path) -> None:
@@ -122,15 +139,21 @@ def test_predict_cam_writes_overlays(trained_run: Path, phantom120: Path, tmp_pa
     written = sorted(cams.glob("*_cam.png"))
     assert [p.name for p in written] == sorted(f"{p.stem}_cam.png" for p in images)
     overlay = np.asarray(Image.open(written[0]))
-    assert overlay.shape[2] == 3 and overlay.shape[0] >= 256 and (overlay[..., 0] != overlay[..., 2]).any()
+    assert overlay.shape[2] == 3
+    assert overlay.shape[0] >= 256
+    assert (overlay[..., 0] != overlay[..., 2]).any()
     assert "cam" in out.read_text().splitlines()[0]
 
 
 def test_loopback_default() -> None:
-    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
-    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")
+    assert is_loopback("127.0.0.1")
+    assert is_loopback("::1")
+    assert is_loopback("localhost")
+    assert not is_loopback("0.0.0.0")
+    assert not is_loopback("192.168.1.4")
     from radbank.cli import build_parser
 
     args = build_parser().parse_args(["serve", "run"])
-    assert args.host == "127.0.0.1" and args.max_mb == 50.0
+    assert args.host == "127.0.0.1"
+    assert args.max_mb == 50.0
     assert json.dumps(args.port) == "8000"

@@ -114,14 +114,17 @@ def test_packaged_umls_table_reproduces_bimcv_cuis_on_every_row(real_table: pd.D
 def test_read_labels_views_and_skips(padchest: Path) -> None:
     assert detect(padchest) == "padchest"
     rec = read_padchest(padchest)
-    assert rec.task == "multilabel" and "pneumothorax" in rec.label_names and "normal" not in rec.label_names
+    assert rec.task == "multilabel"
+    assert "pneumothorax" in rec.label_names
+    assert "normal" not in rec.label_names
     reasons = {r for _, r in rec.skipped}
     assert reasons == {
         "marked 'exclude' in the Labels column",
         "labelled only 'unchanged' (the findings of an earlier study)",
     }
     assert set(rec.table["view"]) <= {"PA", "AP", "LATERAL", ""}
-    assert rec.table["age"].between(0, 120).all() and set(rec.table["sex"]) <= {"M", "F", "O", ""}
+    assert rec.table["age"].between(0, 120).all()
+    assert set(rec.table["sex"]) <= {"M", "F", "O", ""}
     child = rec.table["finding_labels"].str.contains("loculated pleural effusion").to_numpy()
     effusion = rec.label_names.index("pleural effusion")
     assert rec.labels[child, effusion].min() == 1  # the tree: loculated pleural effusion is a pleural effusion
@@ -185,5 +188,6 @@ def test_hand_written_sample_without_the_registry(tmp_path: Path) -> None:
     rec = read_padchest(root)
     assert rec.label_names == ["cardiomegaly", "pleural effusion"]
     assert rec.labels.tolist() == [[0.0, 0.0], [1.0, 1.0]]
-    assert rec.table["age"].tolist() == [65.0, 76.0] and rec.table["view"].tolist() == ["PA", "LATERAL"]
+    assert rec.table["age"].tolist() == [65.0, 76.0]
+    assert rec.table["view"].tolist() == ["PA", "LATERAL"]
     assert rec.table["pixel_spacing"].iloc[1] == 0.2

@@ -103,7 +103,8 @@ def test_split_reproducible_and_seed_dependent() -> None:
 
 def test_split_of_two_patients_puts_one_on_each_side() -> None:
     train, val = split_grouped(np.array([0, 1, 1]), np.array(["a", "b", "b"]), 0.2, seed=0)
-    assert len(train) and len(val)
+    assert len(train)
+    assert len(val)
 
 
 def test_split_fraction_out_of_range_is_an_error() -> None:
@@ -124,11 +125,13 @@ def test_describe_split_gives_shares() -> None:
 def test_sample_keeps_proportions_and_limit() -> None:
     strata, _ = _data()
     idx = sample_stratified(strata, 100, seed=0)
-    assert len(idx) == 100 and len(set(idx)) == 100
+    assert len(idx) == 100
+    assert len(set(idx)) == 100
     assert abs((strata[idx] == 1).mean() - (strata == 1).mean()) <= 0.011
     assert np.array_equal(idx, sample_stratified(strata, 100, seed=0))
     everything = sample_stratified(strata, None, seed=0)
-    assert sorted(everything) == list(range(len(strata))) and not np.array_equal(everything, np.arange(len(strata)))
+    assert sorted(everything) == list(range(len(strata)))
+    assert not np.array_equal(everything, np.arange(len(strata)))
 
 
 # --- split files ---------------------------------------------------------------------------------------

@@ -27,7 +27,8 @@ def test_dev_corpus_is_the_markup_and_is_big_enough() -> None:
     gold = read_gold(DATA / "reports_dev.jsonl")
     assert gold == parse_markup((DATA / "reports_dev.markup").read_text("utf-8"))
     langs = [r["lang"] for r in gold]
-    assert langs.count("es") >= 30 and langs.count("en") >= 30
+    assert langs.count("es") >= 30
+    assert langs.count("en") >= 30
 
 
 @pytest.mark.parametrize("corpus", ["dev", "generated"])
@@ -56,7 +57,9 @@ def test_surrogates_keep_clinical_content_and_formats() -> None:
     for secret in ("María", "Ferrer", "Soler", "12345678Z", "4455667", "12/03/2021", "5 de marzo", "Puig", "Bosch"):
         assert secret not in new
     dni = re.search(r"DNI (\S+),", new)
-    assert dni and valid_dni_nie(dni.group(1)) and dni.group(1) != "12345678Z"
+    assert dni
+    assert valid_dni_nie(dni.group(1))
+    assert dni.group(1) != "12345678Z"
     assert re.search(r"Estudio del \d\d/\d\d/\d{4}\.", new)  # same date format
     assert re.search(r"desde el \d{1,2} de [a-z]+ de \d{4}\.", new)
     assert {s.label for s in spans} >= {"NAME", "ID", "DATE"}
@@ -80,8 +83,12 @@ def test_english_ids_and_redact_mode() -> None:
     text = "Patient John Smith, SSN 123-45-6789, MRN 00123456, seen March 12, 2021 at (617) 555-0143. Age 93."
     new, _ = pseudonymize(text, "en", KEY, patient="X")
     ssn = re.search(r"SSN (\S+),", new)
-    assert ssn and valid_ssn(ssn.group(1)) and ssn.group(1) != "123-45-6789"
-    assert "John" not in new and "(617) 555-0143" not in new and "Age 90." in new
+    assert ssn
+    assert valid_ssn(ssn.group(1))
+    assert ssn.group(1) != "123-45-6789"
+    assert "John" not in new
+    assert "(617) 555-0143" not in new
+    assert "Age 90." in new
     redacted, _ = pseudonymize(text, "en", mode="redact")
     assert redacted.startswith("Patient [NAME], SSN [ID], MRN [ID], seen [DATE] at [PHONE]. Age [AGE].")
     with pytest.raises(RadbankError, match="needs a key"):
@@ -108,9 +115,12 @@ def test_batch_inputs_bad_files_resume(tmp_path: Path) -> None:
     from radbank.text.batch import TextOptions, run_text_batch
 
     again = run_text_batch(src, out, KEY, TextOptions(max_bytes=1000))
-    assert again.written == 0 and again.resumed == 2
+    assert again.written == 0
+    assert again.resumed == 2
     reasons = " ".join(r for _, r in again.skipped)
-    assert "empty file" in reasons and "binary" in reasons and "over the limit" in reasons
+    assert "empty file" in reasons
+    assert "binary" in reasons
+    assert "over the limit" in reasons
 
 
 def test_tables(tmp_path: Path) -> None:
@@ -124,13 +134,19 @@ def test_tables(tmp_path: Path) -> None:
         w.writerow(["H1", "Control de Rosa Vidal Mira, 13/04/2020.", "No Finding"])
     report = run_text_batch(table, tmp_path / "out.csv", KEY, TextOptions(column="report", patient_column="patient"))
     rows = list(csv.DictReader((tmp_path / "out.csv").open(encoding="utf-8")))
-    assert report.written == 2 and all(r["patient"] == "" for r in rows) and rows[0]["finding"] == "Pneumothorax"
+    assert report.written == 2
+    assert all(r["patient"] == "" for r in rows)
+    assert rows[0]["finding"] == "Pneumothorax"
     name0 = re.search(r"Paciente (.+),", rows[0]["report"])
-    assert name0 and name0.group(1) in rows[1]["report"] and "Rosa" not in rows[0]["report"]
+    assert name0
+    assert name0.group(1) in rows[1]["report"]
+    assert "Rosa" not in rows[0]["report"]
     jsonl = tmp_path / "r.jsonl"
     jsonl.write_text(json.dumps({"text": "Dr. Emily Carter, 01/02/2021", "id": 1}) + "\nnot json\n", "utf-8")
     report = run_text_batch(jsonl, tmp_path / "o.jsonl", KEY, TextOptions(lang="en"))
-    assert report.written == 1 and len(report.skipped) == 1 and "r.jsonl:2" in report.skipped[0][1]
+    assert report.written == 1
+    assert len(report.skipped) == 1
+    assert "r.jsonl:2" in report.skipped[0][1]
     assert "Emily" not in (tmp_path / "o.jsonl").read_text("utf-8")
     with pytest.raises(RadbankError, match="needs --column"):
         run_text_batch(table, tmp_path / "x.csv", KEY)
@@ -148,9 +164,11 @@ def test_eval_deid_cli_lists_missed(tmp_path: Path, capsys: pytest.CaptureFixtur
     write_gold(records, tmp_path / "gold.jsonl")
     assert main(["eval-deid", str(tmp_path / "gold.jsonl"), "--json", str(tmp_path / "s.json")]) == 0
     out = capsys.readouterr().out
-    assert "missed spans: 1" in out and "DATE 'zzqx'" in out
+    assert "missed spans: 1" in out
+    assert "DATE 'zzqx'" in out
     scores = json.loads((tmp_path / "s.json").read_text())
-    assert scores["overlap"]["NAME"]["recall"] == 1.0 and scores["overlap"]["ALL"]["recall"] == 0.5
+    assert scores["overlap"]["NAME"]["recall"] == 1.0
+    assert scores["overlap"]["ALL"]["recall"] == 0.5
     (tmp_path / "bad.jsonl").write_text('{"text": "x", "spans": [{"start": 0, "end": 9, "label": "NAME"}]}\n')
     assert main(["eval-deid", str(tmp_path / "bad.jsonl")]) == 2
     assert main(["eval-deid", str(tmp_path / "missing.jsonl")]) == 2
@@ -171,6 +189,7 @@ def test_a_spacy_model_plugs_in_from_a_path(tmp_path: Path) -> None:
 
     assert pseudonymize(text, "es", KEY)[1] == []  # lower case, unknown: the rules alone miss it
     new, spans = pseudonymize(text, "es", KEY, detector=Detector(load_ner(tmp_path / "model")))
-    assert [s.label for s in spans] == ["NAME"] and "xochitl" not in new.lower()
+    assert [s.label for s in spans] == ["NAME"]
+    assert "xochitl" not in new.lower()
     with pytest.raises(RadbankError, match="not a spaCy pipeline"):
         load_ner(tmp_path)

@@ -53,13 +53,15 @@ def test_run_folder_is_complete(phantom120: Path, tmp_path: Path) -> None:
         assert (tmp_path / "run" / name).is_file(), name
     assert not (tmp_path / "run" / ".train-state.pt").exists()
     metrics = read_json(tmp_path / "run" / "metrics.json")
-    assert metrics["n"] == len(res.data.val) and metrics["positive"] == "Pneumothorax"
+    assert metrics["n"] == len(res.data.val)
+    assert metrics["positive"] == "Pneumothorax"
     assert sum(map(sum, metrics["confusion_matrix"]["matrix"])) == metrics["n"]
     history = pd.read_csv(tmp_path / "run" / "history.csv")
     assert list(history["epoch"]) == [1, 2]
     assert {"train_loss", "val_loss", "train_accuracy", "val_accuracy"} <= set(history.columns)
     preds = pd.read_csv(tmp_path / "run" / "predictions.csv")
-    assert len(preds) == metrics["n"] and preds["prob_Pneumothorax"].between(0, 1).all()
+    assert len(preds) == metrics["n"]
+    assert preds["prob_Pneumothorax"].between(0, 1).all()
     split = pd.read_csv(tmp_path / "run" / "split.csv", dtype={"patient": str})
     assert not set(split.patient[split.split == "train"]) & set(split.patient[split.split == "val"])
     meta = read_metadata(tmp_path / "run" / "model.safetensors")
@@ -97,7 +99,8 @@ def test_interrupted_run_resumes_to_the_same_result(
     with pytest.raises(KeyboardInterrupt):
         train(_cfg(phantom120, run, epochs=3, device="cpu"))
     assert (run / ".train-state.pt").exists()
-    assert not (run / "model.safetensors").exists() and not (run / "metrics.json").exists()
+    assert not (run / "model.safetensors").exists()
+    assert not (run / "metrics.json").exists()
     assert not list(run.glob("*.part"))
     monkeypatch.setattr(train_mod, "validate", real)
     resumed = train(_cfg(phantom120, run, epochs=3, device="cpu"))
@@ -112,7 +115,8 @@ def test_finished_run_is_not_retrained_and_other_settings_refused(phantom120: Pa
     train(_cfg(phantom120, tmp_path / "run"))
     stamp = (tmp_path / "run" / "model.safetensors").stat().st_mtime_ns
     again = train(_cfg(phantom120, tmp_path / "run", workers=2))  # runtime setting only: same run
-    assert (tmp_path / "run" / "model.safetensors").stat().st_mtime_ns == stamp and again.data is None
+    assert (tmp_path / "run" / "model.safetensors").stat().st_mtime_ns == stamp
+    assert again.data is None
     with pytest.raises(RadbankError, match=r"other settings.*epochs: 2 -> 3"):
         train(_cfg(phantom120, tmp_path / "run", epochs=3))
     train(_cfg(phantom120, tmp_path / "run", epochs=3), overwrite=True)
@@ -131,8 +135,10 @@ def test_bad_files_are_skipped_and_listed(phantom120: Path, tmp_path: Path) -> N
     skipped = pd.read_csv(tmp_path / "run" / "skipped.csv")
     reasons = dict(zip(skipped.path.map(lambda p: Path(p).name), skipped.reason, strict=True))
     assert set(reasons) == {"empty.png", "notes.txt", "cut.png", "bomb.png"}
-    assert "empty" in reasons["empty.png"] and "not an image" in reasons["notes.txt"]
-    assert "truncated" in reasons["cut.png"] and "too large" in reasons["bomb.png"]
+    assert "empty" in reasons["empty.png"]
+    assert "not an image" in reasons["notes.txt"]
+    assert "truncated" in reasons["cut.png"]
+    assert "too large" in reasons["bomb.png"]
     assert len(res.data.records) == 120
 
 
@@ -142,7 +148,8 @@ def test_class_names_are_escaped_in_the_report(phantom120: Path, tmp_path: Path)
     shutil.copytree(phantom120 / "Pneumothorax", data / "<img src=x onerror=alert(1)>")
     train(_cfg(data, tmp_path / "run", epochs=1))
     page = (tmp_path / "run" / "report.html").read_text()
-    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
 
 
 def test_multiclass_folders(phantom120: Path, tmp_path: Path) -> None:
@@ -155,7 +162,8 @@ def test_multiclass_folders(phantom120: Path, tmp_path: Path) -> None:
             shutil.copy(f, data / name / f.name)
     res = train(_cfg(data, tmp_path / "run", epochs=1))
     val = res.metrics["val"]
-    assert val["task"] == "multiclass" and val["classes"] == ["Left", "No-Finding", "Right"]
+    assert val["task"] == "multiclass"
+    assert val["classes"] == ["Left", "No-Finding", "Right"]
     assert np.array(val["confusion_matrix"]["matrix"]).sum() == val["n"]
 
 
@@ -166,4 +174,5 @@ def test_tutorial_defaults_reach_ninety_percent(tmp_path: Path) -> None:
 
     res = run_demo(tmp_path / "demo")
     acc = res.result.metrics["val"]["accuracy"]
-    assert acc["n"] >= 190 and acc["value"] >= 0.90
+    assert acc["n"] >= 190
+    assert acc["value"] >= 0.9
