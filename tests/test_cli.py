@@ -159,3 +159,13 @@ def test_predict_nothing_readable(trained_run: Path, tmp_path: Path, capsys: pyt
     err = capsys.readouterr().err
     assert "a.txt: not an image" in err
     assert "missing.png: no such file or folder" in err
+
+
+def test_library_errors_name_settings_and_the_cli_names_flags(
+    phantom120: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "taken").write_text("not a run")
+    assert main(["train", str(phantom120), "--out", str(tmp_path / "taken"), "--workers", "1", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("radbank: error: ")
+    assert err.rstrip().endswith("choose another run folder (--out)")

@@ -91,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _flags(settings: tuple[str, ...]) -> str:
+    """The command-line flags of library settings (`label_table` -> `--label-table`), as a hint."""
+    return f" ({', '.join('--' + s.replace('_', '-') for s in settings)})" if settings else ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (0 ok, 1 nothing done, 2 user error, 130 interrupted)."""
     parser = build_parser()
@@ -102,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except RadbankError as exc:
-        print(f"radbank: error: {exc}", file=sys.stderr)
+        print(f"radbank: error: {exc}{_flags(exc.settings)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("radbank: interrupted (rerun the same command to resume)", file=sys.stderr)

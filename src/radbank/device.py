@@ -15,7 +15,7 @@ def resolve_device(name: str = "auto") -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        raise RadbankError("--device cuda: no CUDA GPU is available to this process")
+        raise RadbankError("device cuda: no CUDA GPU is available to this process", settings=("device",))
     try:
         return torch.device(name)
     except RuntimeError:

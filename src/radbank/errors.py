@@ -6,7 +6,15 @@ from pathlib import Path
 
 
 class RadbankError(Exception):
-    """An error caused by the user's input or environment (bad file, bad option...)."""
+    """An error caused by the user's input or environment (bad file, bad option...).
+
+    `settings` names the settings (TrainConfig fields, function parameters) the user can change to fix it;
+    the library speaks of values and settings, and the CLI maps settings to its flags.
+    """
+
+    def __init__(self, message: str, *, settings: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.settings = settings
 
 
 class BadInput(RadbankError):

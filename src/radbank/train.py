@@ -58,7 +58,7 @@ class TrainResult:
 def _check_run_folder(run: RunPaths, cfg: TrainConfig, overwrite: bool) -> None:
     """Refuse a folder that holds another run or something else (unless `overwrite`); writes nothing."""
     if run.root.exists() and not run.root.is_dir():
-        raise RadbankError(f"{run.root}: exists and is not a folder; choose another --out")
+        raise RadbankError(f"{run.root}: exists and is not a folder; choose another run folder", settings=("out",))
     if overwrite:
         return
     if run.config.exists():
@@ -68,10 +68,13 @@ def _check_run_folder(run: RunPaths, cfg: TrainConfig, overwrite: bool) -> None:
             diff = [f"{k}: {v!r} -> {new.get(k)!r}" for k, v in old.items() if new.get(k) != v]
             raise RadbankError(
                 f"{run.root}: holds a run with other settings ({'; '.join(diff[:4])}); "
-                "choose another --out or pass --overwrite"
+                "choose another run folder or overwrite it",
+                settings=("out", "overwrite"),
             )
     elif run.root.exists() and any(run.root.iterdir()):
-        raise RadbankError(f"{run.root}: folder exists and is not a radbank run; choose another --out")
+        raise RadbankError(
+            f"{run.root}: folder exists and is not a radbank run; choose another run folder", settings=("out",)
+        )
 
 
 def _start_or_resume(run: RunPaths, cfg: TrainConfig, overwrite: bool, made: list[Path]) -> None:

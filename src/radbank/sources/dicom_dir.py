@@ -132,11 +132,15 @@ def read_dicom_dir(root: str | Path, options: DicomOptions | None = None, worker
         if (~table["rel"].str.contains("/")).any():
             raise RadbankError(
                 f"{base}: DICOM files directly in the folder have no label; "
-                "put them in class folders or give --label-table"
+                "put them in class folders or give a label table",
+                settings=("label_table",),
             )
         names = sorted(first.unique())
         if len(names) < BINARY:
-            raise RadbankError(f"{base}: only one class folder ({names[0]}); need at least two or a --label-table")
+            raise RadbankError(
+                f"{base}: only one class folder ({names[0]}); need at least two or a label table",
+                settings=("label_table",),
+            )
         records = from_class_names(table, first.tolist(), positive, str(base), source="dicom")
     records.skipped = skipped + records.skipped
     records.table = records.table.drop(columns=["rel"])

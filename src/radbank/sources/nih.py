@@ -71,7 +71,7 @@ def parse_labels(spec: str | None) -> list[str]:
     if unknown:
         raise RadbankError(f"unknown NIH finding(s) {', '.join(unknown)}; known: {', '.join(NIH_FINDINGS)}")
     if not names:
-        raise RadbankError("--labels: no finding named")
+        raise RadbankError("labels: no finding named", settings=("labels",))
     return [lookup[n.lower()] for n in names]
 
 

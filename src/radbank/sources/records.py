@@ -140,7 +140,10 @@ def from_class_names(
         labels = (k == names.index(pos)).astype(np.float32)[:, None]
         return Records(table, labels, [pos], "binary", [neg, pos], source=source)
     if positive is not None:
-        raise RadbankError(f"{origin}: --positive applies to two classes, found {len(names)}: {', '.join(names)}")
+        raise RadbankError(
+            f"{origin}: a positive class applies to two classes, found {len(names)}: {', '.join(names)}",
+            settings=("positive",),
+        )
     return Records(
         table, np.eye(len(names), dtype=np.float32)[k], list(names), "multiclass", list(names), source=source
     )
@@ -150,7 +153,10 @@ def binary_roles(names: list[str], positive: str | None, origin: str) -> tuple[s
     """(healthy, sick) of two class names: `positive` is sick; else the non-healthy-sounding one."""
     if positive is not None:
         if positive not in names:
-            raise RadbankError(f"{origin}: --positive {positive!r} is not one of the classes {', '.join(names)}")
+            raise RadbankError(
+                f"{origin}: positive class {positive!r} is not one of the classes {', '.join(names)}",
+                settings=("positive",),
+            )
         return next(n for n in names if n != positive), positive
     healthy = [n for n in names if is_healthy_name(n)]
     if len(healthy) == 1:
