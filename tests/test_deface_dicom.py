@@ -30,7 +30,8 @@ def write_series(folder: Path, description: str = "T1 MPRAGE sag") -> np.ndarray
                     SOPClassUID=MR_IMAGE, StudyInstanceUID=study, SeriesInstanceUID=series,
                     ImageOrientationPatient=[1, 0, 0, 0, 1, 0], ImagePositionPatient=[-86.0, -126.0, 2.0 * k - 128],
                     PixelSpacing=[2.0, 2.0], SliceThickness=2.0, SeriesDescription=description,
-                    BodyPartExamined="HEAD", PatientBirthDate="19700101", InstanceNumber=k + 1)  # fmt: skip
+                    BodyPartExamined="HEAD", PatientBirthDate="19700101", InstanceNumber=k + 1,
+                    ImageType=["ORIGINAL", "PRIMARY", "M", "ND"])  # fmt: skip
     return head
 
 
