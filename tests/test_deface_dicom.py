@@ -20,17 +20,20 @@ from radbank.cli import main
 MR_IMAGE = "1.2.840.10008.5.1.4.1.1.4"
 
 
-def write_series(folder: Path, description: str = "T1 MPRAGE sag") -> np.ndarray:
-    """The template head as an axial MR series (LPS geometry, 2 mm), one file per slice; returns the RAS volume."""
+def write_series(folder: Path, description: str | None = "T1 MPRAGE sag", study: str | None = None) -> np.ndarray:
+    """The template head as an axial MR series (LPS geometry, 2 mm), one file per slice, with the timing of an
+    MPRAGE (TR 2300 ms, TE 2.98 ms, TI 900 ms); returns the RAS volume. `description=None`: no description."""
     head, _ = template_head()
-    series, study = pydicom.uid.generate_uid(), pydicom.uid.generate_uid()
+    series, study = pydicom.uid.generate_uid(), study or pydicom.uid.generate_uid()
+    named = {"SeriesDescription": description} if description else {}
     for k in range(head.shape[2]):
         image = head[::-1, ::-1, k].T  # rows: posterior (LPS +Y), columns: left (LPS +X)
         write_dicom(folder / f"IM{k:04d}.dcm", image.astype(np.uint16), modality="MR", bits_stored=16,
                     SOPClassUID=MR_IMAGE, StudyInstanceUID=study, SeriesInstanceUID=series,
                     ImageOrientationPatient=[1, 0, 0, 0, 1, 0], ImagePositionPatient=[-86.0, -126.0, 2.0 * k - 128],
-                    PixelSpacing=[2.0, 2.0], SliceThickness=2.0, SeriesDescription=description,
-                    BodyPartExamined="HEAD", PatientBirthDate="19700101", InstanceNumber=k + 1)  # fmt: skip
+                    PixelSpacing=[2.0, 2.0], SliceThickness=2.0, BodyPartExamined="HEAD", PatientBirthDate="19700101",
+                    InstanceNumber=k + 1, ImageType=["ORIGINAL", "PRIMARY", "M", "ND"], MagneticFieldStrength=3,
+                    RepetitionTime=2300, EchoTime=2.98, InversionTime=900, FlipAngle=9, **named)  # fmt: skip
     return head
 
 

@@ -33,7 +33,10 @@ def real(tmp_path_factory: pytest.TempPathFactory) -> Path:
     except Unavailable as exc:
         pytest.skip(f"registry corpus unavailable: {exc}")
     keygen(root / "key")
-    code = main(["anonymize", "dicom", str(root / "in"), str(root / "out"), "--key", str(root / "key"), "-q"])
+    # --keep-faces: the corpus' head MR images (public test files) are published, so the referees and the audit
+    # judge them as outputs; by default they are quarantined (tests/test_deid_deface.py)
+    args = ["anonymize", "dicom", str(root / "in"), str(root / "out"), "--key", str(root / "key")]
+    code = main([*args, "-q", "--keep-faces"])
     (root / "exit.txt").write_text(str(code))
     return root
 
@@ -86,7 +89,8 @@ def test_every_output_is_valid_and_decodes(real: Path) -> None:
 
 
 def test_any_number_of_workers_gives_the_same_result(real: Path) -> None:
-    args = ["anonymize", "dicom", str(real / "in"), str(real / "out2"), "--key", str(real / "key"), "-q"]
+    out2 = str(real / "out2")
+    args = ["anonymize", "dicom", str(real / "in"), out2, "--key", str(real / "key"), "-q", "--keep-faces"]
     assert main([*args, "--workers", "2", "--no-audit"]) == 0
     one, two = _report(real), _report(real, "out2")
     assert [(f["source"], f["status"], f["output"]) for f in one["files"]] == [

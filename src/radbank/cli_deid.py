@@ -34,6 +34,10 @@ def cmd_anonymize_dicom(args: argparse.Namespace) -> int:
     from radbank.progress import bar
 
     options = _options(args)
+    if (args.ears or args.deface_method) and not args.deface:
+        from radbank.errors import RadbankError
+
+        raise RadbankError("--ears and --deface-method go with --deface")
     if args.dry_run:
         from radbank.anonymize.dryrun import dry_run, format_plan
 
@@ -53,6 +57,9 @@ def cmd_anonymize_dicom(args: argparse.Namespace) -> int:
         args.strict_pixels,
         tuple(args.pixel_rules),
         args.keep_undecodable,
+        faces="deface" if args.deface else "keep" if args.keep_faces else "quarantine",
+        deface_method=args.deface_method or "unet",
+        ears=args.ears,
     )
     with bar(None, "de-identifying", unit="file") as pbar:
         report = run_batch(job, progress=pbar.update)
@@ -61,12 +68,29 @@ def cmd_anonymize_dicom(args: argparse.Namespace) -> int:
         f"{report.output}: {c['written']} written, {c['resumed']} already done, {c['quarantined']} quarantined, "
         f"{c['skipped']} skipped ({report.seconds:.1f}s)"
     )
+    _faces_line(report.files)
     if args.no_audit:
         return 0
     skip = [Path(report.output), Path(report.work)]
     audit = run_audit(args.input, args.output, _allowed(options), skip, Provenance.of_batch(report))
     path = write_audit(audit, report.work, report.to_dict())
     return _audit_verdict(audit, path)
+
+
+def _faces_line(files: list[Any]) -> None:
+    """One line on head MR images: how many were defaced, kept, or quarantined with their face."""
+    removed = sum(f.face.startswith("removed") and f.status == "written" for f in files)
+    held = sum(f.face == "not removed" for f in files)
+    kept = sum(f.face == "kept" and f.status == "written" for f in files)
+    if removed or kept:
+        print(
+            f"head MR: {removed} file(s) published defaced" + (f", {kept} with the face (--keep-faces)" if kept else "")
+        )
+    if held:
+        from radbank.anonymize.batch import FACE_NOT_REMOVED
+
+        hint = "rerun with --deface" if any(f.reason.startswith(FACE_NOT_REMOVED) for f in files) else "see the report"
+        print(f"head MR: {held} file(s) quarantined with the face not removed ({hint})", file=sys.stderr)
 
 
 def _allowed(options: Any) -> tuple[str, ...]:
@@ -173,6 +197,26 @@ def add_parsers(sub: Any, anon_sub: Any, common: Callable[[argparse.ArgumentPars
         dest="keep_undecodable",
         help="publish images whose pixel data would not decode as they are (default: quarantine)",
     )
+    faces = p.add_mutually_exclusive_group()
+    faces.add_argument(
+        "--deface",
+        action="store_true",
+        help="remove the face (and with --ears the ears) from head MR series before publishing them "
+        "(default: head MR images are quarantined, never published with a face)",
+    )
+    faces.add_argument(
+        "--keep-faces",
+        action="store_true",
+        dest="keep_faces",
+        help="publish head MR images with their face, as they are (only where your site's policy allows it)",
+    )
+    p.add_argument(
+        "--deface-method",
+        choices=["unet", "template"],
+        dest="deface_method",
+        help="with --deface: unet (DeepDefacer's network, checked by the template; default) or template",
+    )
+    p.add_argument("--ears", action="store_true", help="with --deface: remove the ears too")
     p.add_argument(
         "--dry-run",
         action="store_true",

@@ -30,7 +30,9 @@ def cmd_mids_export(args: argparse.Namespace) -> int:
     if args.reports:
         reports = reports_by_study(records, read_table(args.reports), args.reports, args.reports_deidentified)
     with bar(len(records), "mids export") as pbar:
-        how = ExportOptions(args.name, args.modality, args.body_part, args.layout, args.workers)
+        how = ExportOptions(
+            args.name, args.modality, args.body_part, args.layout, args.workers, args.deface_method, args.ears
+        )
         rep = export_mids(records, args.out, reports, how, progress=pbar.update)
     print(rep.summary())
     for path, reason in rep.skipped:
@@ -97,6 +99,14 @@ def add_parsers(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> 
     p.add_argument("--name", default="radbank MIDS export", help="dataset name (dataset_description.json)")
     p.add_argument("--modality", default="CR", help="DICOM modality of non-DICOM images (default CR)")
     p.add_argument("--body-part", default="CHEST", dest="body_part", help="Body Part Examined (default CHEST)")
+    p.add_argument(
+        "--deface-method",
+        choices=["unet", "template"],
+        default="unet",
+        dest="deface_method",
+        help="head MR volumes (written defaced under mim-mr/anat/): unet (default) or template",
+    )
+    p.add_argument("--ears", action="store_true", help="head MR volumes: remove the ears too")
     p.add_argument("--workers", type=int, default=0, help="processes (0 = all cores)")
     common(p)
     p.set_defaults(func=cmd_mids_export)

@@ -9,6 +9,12 @@ A worker writes its file under a hidden name of its own beside the final place; 
 results in input order, publishes it (a rename) or, when an earlier input already produced that output (the
 same SOP Instance UID twice), drops it and reports both inputs: the same result with any number of workers.
 The report, the quarantine and anything naming input files live in WORK (default `<OUT>.deid`), never in OUT.
+
+Head MR images show a face (`faces`). By default (`quarantine`) each is quarantined with the reason: never
+published with its face. `deface`: the headers are read first (without pixels) and the files of each head MR
+series become one unit of work (anonymize/deface/deid_series.py), which defaces the series and then sends every
+file through the same per-file path; the unit takes the place of its first file in input order and returns one
+result per file, published like any other. `keep` publishes them as they are (a site whose policy allows it).
 """
 
 from __future__ import annotations
@@ -38,6 +44,8 @@ log = logging.getLogger(__name__)
 MARKER = ".radbank-deid.json"  # in OUT: which key (fingerprint only) and options wrote it
 STAGE_SUFFIX = ".stage"  # a worker's finished output, waiting for the main process to publish it
 EXECUTORS = ("local", "dask")
+FACES = ("quarantine", "deface", "keep")  # what becomes of head MR images (they show a face)
+FACE_NOT_REMOVED = "face not removed (head MR image; defacing was not asked for)"
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,10 @@ class DeidJob:
     strict_pixels: bool = False
     pixel_rules: tuple[str, ...] = ()  # extra burned-in text recipes
     keep_undecodable: bool = False  # publish pixel data that would not decode, as it is (the report says so)
+    faces: str = "quarantine"  # head MR images: quarantine, deface (series by series) or keep (publish the face)
+    deface_method: str = "unet"  # with faces="deface": unet or template (anonymize.deface.core.METHODS)
+    ears: bool = False  # with faces="deface": remove the ears too
+    deface_threads: int = 2  # torch/ITK threads per defacing process (run_batch sets it from the workers)
 
     @property
     def work_dir(self) -> Path:
@@ -81,6 +93,7 @@ class FileResult:
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)  # what pydicom said while reading it
     staged: str = ""  # the finished file waiting to be published (the main process renames or drops it)
+    face: str = ""  # head MR images: "removed (<method>)", "not removed" or "kept"
 
 
 @dataclass
@@ -128,6 +141,20 @@ class Found:
     identifiers: IdentifierSet = field(default_factory=IdentifierSet)
 
 
+Unit = tuple[DeidJob, str | tuple[str, ...]]  # one file, or the files of one head MR series (faces="deface")
+
+
+def deidentify_unit(task: Unit) -> list[tuple[FileResult, Found]]:
+    """One unit of work (worker side): a file, or a head MR series defaced, then de-identified file by file; one
+    result per file, in input order. Never raises for bad input."""
+    job, what = task
+    if isinstance(what, str):
+        return [deidentify_file((job, what))]
+    from radbank.anonymize.deface.deid_series import deidentify_series
+
+    return deidentify_series(job, list(what))
+
+
 def deidentify_file(task: tuple[DeidJob, str]) -> tuple[FileResult, Found]:
     """De-identify one file (worker side). Never raises for a bad file; returns why instead."""
     job, path = task
@@ -161,29 +188,56 @@ def _deidentify(job: DeidJob, path: str, source: str, found: Found) -> FileResul
     problem = pixel_problem(ds)
     if problem and "PixelData" not in ds:
         return FileResult(source, "skipped", problem)
-    deid, rules = _tools(job, os.path.getmtime(job.key_file))
-    item = _Input(ds, source, planned_output(deid, ds), found.identifiers)
+    deid, rules = tools(job)
+    item = Item(ds, source, planned_output(deid, ds), found.identifiers)
     if (Path(job.output) / item.target).exists():
         return FileResult(source, "resumed", "already de-identified", item.target)
+    item = _face_rule(job, item)  # head MR images (a defaced series comes as one unit, not file by file)
     if problem:
-        return _undecodable(job, deid, item, problem)
-    return _publish(job, deid, rules, item)
+        return publish_undecodable(job, deid, item, problem)
+    return publish(job, deid, rules, item)
+
+
+def tools(job: DeidJob) -> tuple[Deidentifier, list[Any]]:
+    """The job's Deidentifier and pixel rules, made once per process (again when the key file changes)."""
+    return _tools(job, os.path.getmtime(job.key_file))
 
 
 @dataclass(frozen=True)
-class _Input:
-    """One input file being de-identified: its dataset, name, planned output and identifying values."""
+class Item:
+    """One input file being de-identified: its dataset, name, planned output and identifying values; `hold`: a
+    reason to quarantine it whatever its pixels; `defaced_by`: the method that removed its face; `face`: the
+    report's word on its face (head MR images)."""
 
     ds: Any
     source: str
     target: str
     identifiers: IdentifierSet
+    hold: str = ""
+    defaced_by: str = ""
+    face: str = ""
 
 
-def _publish(job: DeidJob, deid: Deidentifier, rules: list[Any], item: _Input) -> FileResult:
+def _face_rule(job: DeidJob, item: Item) -> Item:
+    """A head MR image met file by file: held for the quarantine with the reason, or kept when the job says so."""
+    from radbank.anonymize.deface.heads import is_head_mr
+
+    if not is_head_mr(item.ds):
+        return item
+    if job.faces == "keep":
+        return replace(item, face="kept")
+    why = FACE_NOT_REMOVED if job.faces != "deface" else "face not removed (its header was not read with its series)"
+    return replace(item, hold=why, face="not removed")
+
+
+def publish(job: DeidJob, deid: Deidentifier, rules: list[Any], item: Item) -> FileResult:
+    """Pixels (rules, OCR), header de-identification, then the staged file (worker side)."""
     from radbank.anonymize.pixels import decide, redact, remaining_text
 
     decision = decide(item.ds, rules, job.ocr, job.strict_pixels)
+    if item.hold:
+        decision.status = "quarantine"
+        decision.reasons.insert(0, item.hold)
     redacted = redact(item.ds, decision.boxes) if decision.status == "redact" else 0
     if redacted and job.ocr:  # verify: redaction must leave nothing identifying legible, else do not publish
         left = remaining_text(item.ds, item.identifiers)
@@ -191,21 +245,29 @@ def _publish(job: DeidJob, deid: Deidentifier, rules: list[Any], item: _Input) -
             decision.status = "quarantine"
             decision.reasons.append(f"{len(left)} possibly identifying word(s) still legible after redaction")
     deid.deidentify(item.ds, pixels_cleaned=redacted > 0, identifiers=item.identifiers)
+    if item.defaced_by:
+        from radbank.anonymize.deface.dicom_series import mark_defaced
+
+        mark_defaced(item.ds, item.defaced_by)
     status = "quarantined" if decision.status == "quarantine" else "written"
     staged = _stage(job, item, quarantine=status == "quarantined")
-    return FileResult(item.source, status, "; ".join(decision.reasons), item.target, redacted, staged=staged)
+    return FileResult(item.source, status, "; ".join(decision.reasons), item.target, redacted, staged=staged,
+                      face=item.face)  # fmt: skip
 
 
-def _undecodable(job: DeidJob, deid: Deidentifier, item: _Input, problem: str) -> FileResult:
+def publish_undecodable(job: DeidJob, deid: Deidentifier, item: Item, problem: str) -> FileResult:
     """Header de-identified; pixel data as it is: quarantined, or published when the job says so."""
     deid.deidentify(item.ds, identifiers=item.identifiers)
-    if job.keep_undecodable:
+    if job.keep_undecodable and not item.hold:
         reason = f"{problem}; published as it is (keep undecodable)"
-        return FileResult(item.source, "written", reason, item.target, staged=_stage(job, item, quarantine=False))
-    return FileResult(item.source, "quarantined", problem, item.target, staged=_stage(job, item, quarantine=True))
+        return FileResult(item.source, "written", reason, item.target, staged=_stage(job, item, quarantine=False),
+                          face=item.face)  # fmt: skip
+    reason = "; ".join(r for r in (item.hold, problem) if r)
+    return FileResult(item.source, "quarantined", reason, item.target, staged=_stage(job, item, quarantine=True),
+                      face=item.face)  # fmt: skip
 
 
-def _stage(job: DeidJob, item: _Input, quarantine: bool) -> str:
+def _stage(job: DeidJob, item: Item, quarantine: bool) -> str:
     """Write the finished file beside its final place under a name of its own (hidden, per input), so
     that two inputs that map to one output never write the same file; the main process publishes it."""
     final = (job.quarantine if quarantine else Path(job.output)) / item.target
@@ -276,18 +338,24 @@ def run_batch(job: DeidJob, progress: Callable[[int], None] | None = None) -> Ba
     dst.mkdir(parents=True, exist_ok=True)
     check_marker(dst, keyed, job.options, policy)
     _drop_stale_stages(dst, job.quarantine)
-    tasks = [(job, str(f)) for f in input_files(Path(job.input), dst, job.work_dir)]
+    started = time.perf_counter()
+    units: list[str | tuple[str, ...]] = [str(f) for f in input_files(Path(job.input), dst, job.work_dir)]
+    if job.faces == "deface":
+        from radbank.anonymize.deface.deid_series import deface_threads, series_units
+
+        units = series_units(job, [str(u) for u in units])
+        job = replace(job, deface_threads=deface_threads(job, len(units)))
     report = BatchReport(job.input, job.output, str(job.work_dir), keyed.fingerprint(), job.options.to_dict(),
                          job.executor, policy=policy.source or None)  # fmt: skip
-    started = time.perf_counter()
     claimed: dict[str, str] = {}  # output -> the input that produced it (first in input order wins)
-    for result, found in _execute(tasks, job):
-        report.files.append(_commit(result, claimed, job))
-        if found.patient:
-            report.inputs.add(result.source, found.patient, found.identifiers)
-        _log(result)
-        if progress:
-            progress(1)
+    for results in _execute([(job, u) for u in units], job):
+        for result, found in results:
+            report.files.append(_commit(result, claimed, job))
+            if found.patient:
+                report.inputs.add(result.source, found.patient, found.identifiers)
+            _log(result)
+            if progress:
+                progress(1)
     report.seconds = time.perf_counter() - started
     for status in ("written", "resumed", "quarantined", "skipped"):
         report.counts[status] = sum(1 for r in report.files if r.status == status)
@@ -312,6 +380,10 @@ def _checked(job: DeidJob) -> DeidJob:
         raise RadbankError(f"unknown executor {job.executor!r}; choose local or dask")
     if job.executor == "dask" and not job.scheduler:
         raise RadbankError("the dask executor needs a scheduler address (e.g. tcp://10.0.0.5:8786)")
+    if job.faces not in FACES:
+        raise RadbankError(f"unknown faces policy {job.faces!r}; choose one of {', '.join(FACES)}")
+    if job.deface_method not in ("unet", "template"):
+        raise RadbankError(f"unknown defacing method {job.deface_method!r}; choose unet or template")
     return replace(
         job,
         input=str(src.resolve()),
@@ -359,12 +431,12 @@ def _log(result: FileResult) -> None:
         log.warning("%s: quarantined: %s", result.source, result.reason)
 
 
-def _execute(tasks: list[tuple[DeidJob, str]], job: DeidJob) -> Iterator[tuple[FileResult, Found]]:
-    """Results in input order, whichever executor runs them."""
+def _execute(tasks: list[Unit], job: DeidJob) -> Iterator[list[tuple[FileResult, Found]]]:
+    """Results of each unit, in input order, whichever executor runs them."""
     if job.executor == "local":
         from radbank.parallel import map_parallel
 
-        yield from map_parallel(deidentify_file, tasks, workers=job.workers)
+        yield from map_parallel(deidentify_unit, tasks, workers=job.workers)
         return
     try:
         from dask.distributed import Client
@@ -376,7 +448,7 @@ def _execute(tasks: list[tuple[DeidJob, str]], job: DeidJob) -> Iterator[tuple[F
     except OSError as exc:
         raise RadbankError(f"cannot reach the Dask scheduler at {job.scheduler} ({exc})") from None
     try:
-        futures = client.map(deidentify_file, tasks, pure=False)
+        futures = client.map(deidentify_unit, tasks, pure=False)
         for future in futures:
             yield future.result()
     finally:

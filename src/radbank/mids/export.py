@@ -6,6 +6,7 @@ OUT/sub-<s>/sub-<s>_sessions.tsv
 OUT/sub-<s>/ses-<e>/sub-<s>_ses-<e>_scans.tsv
 OUT/sub-<s>/ses-<e>/mod-rx/sub-<s>_ses-<e>_run-1_bp-chest_vp-pa_cr.png (+ .json)   layout bimcv-release
 OUT/sub-<s>/ses-<e>/mim-rx/cr/sub-<s>_ses-<e>_run-1_bp-chest_vp-pa_cr.png (+ .json) layout dcm2mids
+OUT/sub-<s>/ses-<e>/mim-mr/anat/sub-<s>_ses-<e>_run-1_T1w.nii.gz (+ .json)        head MR, defaced (volumes.py)
 OUT/derivatives/labels/findings.tsv  labels.tsv  sub-<s>/ses-<e>/sub-<s>_ses-<e>_report.txt
 ```
 Images are written atomically and a rerun skips those already there; tables are rewritten each time.
@@ -34,6 +35,7 @@ from radbank.mids.layouts import DEFAULT_LAYOUT, Layout, layout
 from radbank.mids.naming import ImageName, label, view_label
 from radbank.mids.sidecar import convert, to_dicom_json
 from radbank.mids.tree import first_session_folders, is_mids, layout_of
+from radbank.mids.volumes import export_volumes, is_volume
 from radbank.parallel import map_parallel
 from radbank.sources.records import Records
 
@@ -49,6 +51,8 @@ class ExportOptions:
     body_part: str = "CHEST"  # Body Part Examined of images without one
     layout: str = DEFAULT_LAYOUT  # bimcv-release or dcm2mids
     workers: int = 0  # processes (0 = all cores)
+    deface_method: str = "unet"  # head MR volumes: unet or template (anonymize.deface)
+    ears: bool = False  # head MR volumes: remove the ears too
 
 
 @dataclass
@@ -111,8 +115,10 @@ def _column(table: Any, name: str, default: object = "") -> list[Any]:
     return list(table[name]) if name in table.columns else [default] * len(table)
 
 
-def plan(records: Records, modality: str, body_part: str, lay: Layout) -> list[ImageRow]:
-    """Name every image: subject from `patient`, session from `session` or `study`, runs numbered per session."""
+def plan(records: Records, modality: str, body_part: str, lay: Layout, indices: list[int] | None = None
+         ) -> list[ImageRow]:  # fmt: skip
+    """Name every image (or those at `indices`, in that order): subject from `patient`, session from `session` or
+    `study`, runs numbered per session."""
     t = records.table
     labels = image_labels(records)
     sessions = _column(t, "session", None)
@@ -120,7 +126,7 @@ def plan(records: Records, modality: str, body_part: str, lay: Layout) -> list[I
     places, reports = _column(t, "localizations"), _column(t, "report")
     rows: list[ImageRow] = []
     by_key: dict[tuple[str, str, str | None], list[int]] = defaultdict(list)
-    for i in range(len(records)):
+    for i in range(len(records)) if indices is None else indices:
         patient, study = t["patient"].iat[i], t["study"].iat[i]
         sub = label(patient)
         ses = label(sessions[i]) if sessions[i] not in (None, "") else session_label(patient, study)
@@ -128,7 +134,7 @@ def plan(records: Records, modality: str, body_part: str, lay: Layout) -> list[I
         mod = (str(mods[i] or "") or modality).lower()
         bp = label(str(parts[i] or "") or body_part).lower()
         name = ImageName(sub, ses, mod, ".png", bp=bp, vp=view_label(view))
-        by_key[(sub, ses, name.vp)].append(i)
+        by_key[(sub, ses, name.vp)].append(len(rows))
         rows.append(ImageRow(str(t["path"].iat[i]), name, lay.folder(mod), view, _age(t["age"].iat[i]),
                              _sex(t["sex"].iat[i]), labels[i], str(study), _split(places[i]),
                              str(reports[i] or "").strip()))  # fmt: skip
@@ -181,7 +187,7 @@ def _numbers(table: Any, name: str) -> list[float]:
     return [float(v) for v in pd.to_numeric(table[name], errors="coerce").fillna(0.0)]
 
 
-def _remove_empty_folders(path: Path, root: Path) -> None:
+def remove_empty_folders(path: Path, root: Path) -> None:
     """Remove `path` and its parents up to (not including) root while they are empty."""
     for folder in (path, *path.parents):
         if folder == root or not folder.is_relative_to(root):
@@ -215,22 +221,28 @@ def export_mids(
         raise RadbankError(f"{root}: holds a MIDS tree in another layout ({existing}); export into another folder")
     root.mkdir(parents=True, exist_ok=True)
     rep = ExportReport(out=root, layout=lay.name, skipped=list(records.skipped))
-    rows = plan(records, modality, body_part, lay)
+    mods, paths = _column(records.table, "modality"), list(records.table["path"])
+    volumes = [i for i in range(len(records)) if is_volume(mods[i], paths[i])]
+    flat = [i for i in range(len(records)) if not is_volume(mods[i], paths[i])]
+    rows = plan(records, modality, body_part, lay, flat)
     spacing, widths = _numbers(records.table, "pixel_spacing"), _numbers(records.table, "original_width")
     tasks = [(r.src, str(root / r.rel()), r.name.suffix, r.name.bp or body_part, r.view, spacing[i], widths[i],
-              lay.sidecar) for i, r in enumerate(rows)]  # fmt: skip
+              lay.sidecar) for i, r in zip(flat, rows, strict=True)]  # fmt: skip
     kept: list[ImageRow] = []
     for row, (status, reason) in zip(rows, map_parallel(_write_image, tasks, workers=opts.workers), strict=True):
         if status == "skipped":
             rep.skipped.append((row.src, reason or "unreadable"))
             log.warning("%s: skipped: %s", printable(row.src), reason)
-            _remove_empty_folders((root / row.rel()).parent, root)
+            remove_empty_folders((root / row.rel()).parent, root)
         else:
             kept.append(row)
             rep.written += status == "written"
             rep.resumed += status == "resumed"
         if progress:
             progress(1)
+    if volumes:
+        base = dict(zip(volumes, plan(records, modality, body_part, lay, volumes), strict=True))
+        kept += export_volumes(records, base, opts, rep, progress)
     if not kept:
         raise RadbankError(f"{root}: no image could be exported ({len(rep.skipped)} skipped)")
     given = {k: v for k, v in (reports or {}).items() if v}

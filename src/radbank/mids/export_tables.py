@@ -41,6 +41,16 @@ class ImageRow:
     study: str = ""
     localizations: tuple[str, ...] = ()
     report: str = ""
+    modality: str = ""  # DICOM Modality when the suffix is not one (MR volumes: suffix T1w, modality MR)
+    body_part: str = ""  # Body Part Examined when the name has no bp- entity (MR volumes)
+
+    def modality_name(self) -> str:
+        """The DICOM modality of the image, upper case."""
+        return (self.modality or self.name.suffix).upper()
+
+    def body_part_name(self, default: str) -> str:
+        """The body part of the image, upper case."""
+        return (self.name.bp or self.body_part or default).upper()
 
     def scan_path(self) -> str:
         """The image relative to its session folder (scans.tsv's filename)."""
@@ -67,8 +77,8 @@ def write_tables(root: Path, rows: list[ImageRow], body_part: str, unknown: Coun
         ses_rows = []
         for ses, images in sorted(by_ses.items()):
             write_tsv(root / f"sub-{sub}" / f"ses-{ses}" / f"sub-{sub}_ses-{ses}_scans.tsv", SCAN_COLUMNS, [
-                {"filename": r.scan_path(), "modality": r.name.suffix.upper(), "view_position": r.view,
-                 "body_part": (r.name.bp or body_part).upper()} for r in images
+                {"filename": r.scan_path(), "modality": r.modality_name(), "view_position": r.view,
+                 "body_part": r.body_part_name(body_part)} for r in images
             ])  # fmt: skip
             ages = [r.age for r in images if r.age is not None]
             found = curated_findings([x for r in images for x in r.labels])
@@ -90,8 +100,8 @@ def write_tables(root: Path, rows: list[ImageRow], body_part: str, unknown: Coun
 def _participant(sub: str, images: list[ImageRow], n_sessions: int, body_part: str) -> dict[str, Any]:
     ages = [r.age for r in images if r.age is not None]
     return {"participant_id": f"sub-{sub}", "age": max(ages) if ages else None, "sex": images[0].sex,
-            "n_sessions": n_sessions, "modalities": ",".join(sorted({r.name.suffix.upper() for r in images})),
-            "body_parts": ",".join(sorted({(r.name.bp or body_part).upper() for r in images})),
+            "n_sessions": n_sessions, "modalities": ",".join(sorted({r.modality_name() for r in images})),
+            "body_parts": ",".join(sorted({r.body_part_name(body_part) for r in images})),
             "finding": "|".join(curated_findings([x for r in images for x in r.labels]))}  # fmt: skip
 
 

@@ -4,8 +4,8 @@ Modality table (DICOM Modality -> MIDS group, the folder under it in dcm2mids, t
 the other projection radiography modalities are "rx" (the MIDS paper's Table 5; dcm2mids's
 `("mim-rx", modality.lower())`, BIMCV-CSUSP/dcm2mids src/dcm2mids/procedures/general_radiology/
 general_radiology_procedure.py); CT is "rx" too, as a NIfTI volume (same file). MR goes to "mr" with the BIDS
-datatype folder `anat` under it (registered for MR writers such as defacing; radbank's export writes 2-D
-images). A new modality is one `register_modality(...)` line.
+datatype folder `anat` under it: radbank's export writes head MR volumes, defaced, at `mim-mr/anat/` in every
+layout (mids/volumes.py). A new modality is one `register_modality(...)` line.
 
 Layouts:
 - bimcv-release: `sub-<s>/ses-<e>/mod-<group>/`, sidecars tag-keyed in the DICOM JSON model, as in the

@@ -22,6 +22,7 @@ from radbank.mids.naming import IMAGE_EXTENSIONS, ImageName, parse_name
 from radbank.mids.tsv import read_tsv
 
 FOLDER_PREFIXES = ("mim-", "mod-")
+MR_FOLDERS = ("mim-mr/", "mod-mr/")  # MR volumes: the same place in every layout (mids/volumes.py)
 _TAG = re.compile(r"^[0-9A-Fa-f]{8}$")
 
 
@@ -75,12 +76,14 @@ def is_mids(root: Path) -> bool:
 
 
 def first_session_folders(root: Path) -> list[str]:
-    """Names (relative to the session) of the image folders of the first session that has any."""
+    """Names (relative to the session) of the image folders of the first session that has any, MR volume folders
+    left out: they are alike in every layout, so they do not tell it."""
     for sub in subjects(root):
         for ses in sessions(sub):
-            folders = modality_folders(ses)
+            folders = [f.relative_to(ses).as_posix() for f in modality_folders(ses)]
+            folders = [f for f in folders if not f.startswith(MR_FOLDERS)]
             if folders:
-                return [f.relative_to(ses).as_posix() for f in folders]
+                return folders
     return []
 
 

@@ -1,7 +1,8 @@
 """Check a MIDS tree in any layout BIMCV uses: structure, names, required files and columns, sidecars,
 orphans, label tables and UMLS codes.
 
-Layouts accepted: mod-<group>/ (BIMCV-COVID19+), mim-<group>/<modality>/ (dcm2mids), mim-<group>/ (flat).
+Layouts accepted: mod-<group>/ (BIMCV-COVID19+), mim-<group>/<modality>/ (dcm2mids), mim-<group>/ (flat); MR volumes
+in mim-mr/<datatype>/ and in a session's plain BIDS anat/ (validate_mr.py).
 Errors break readers (a missing required file or column, a misnamed image, an image without sidecar, a
 malformed CUI); warnings are gaps a curator should look at (a recommended file or field missing, a label
 with no UMLS code, a file MIDS does not describe, BIMCV-COVID19+'s `participant` column for BIDS's
@@ -17,6 +18,7 @@ from radbank.mids.layouts import groups, modalities
 from radbank.mids.naming import IMAGE_EXTENSIONS, parse_name
 from radbank.mids.tree import FOLDER_PREFIXES, keyword_fields, layout_of, sessions, subjects
 from radbank.mids.validate_labels import check_label_tables
+from radbank.mids.validate_mr import check_mr_name, check_mr_sidecar, is_mr_folder
 
 __all__ = ["Issue", "validate_mids"]
 
@@ -144,7 +146,9 @@ def _session(c: Checker, sub: str, ses_dir: Path) -> None:
     for p in sorted(ses_dir.iterdir()):
         if p.name.startswith("."):
             continue
-        if p.is_dir():
+        if p.is_dir() and p.name == "anat":  # plain BIDS, as BIMCV's xnat2mids writes head MR
+            images += _image_folder(c, sub, ses, p, p.name)
+        elif p.is_dir():
             images += _group_folder(c, sub, ses, p)
         elif p.name in legacy:
             c.warn(p, "findings and reports belong in derivatives/labels/ (radbank exports before issue 16)")
@@ -196,7 +200,9 @@ def _image_folder(c: Checker, sub: str, ses: str, folder: Path, rel: str) -> lis
             continue
         if name.sub != sub or name.ses != ses:
             c.error(p, f"entities sub-{name.sub}_ses-{name.ses} do not match the folders sub-{sub}/ses-{ses}")
-        if name.suffix.lower() not in modalities():
+        if is_mr_folder(rel):
+            check_mr_name(c, p, name)
+        elif name.suffix.lower() not in modalities():
             c.warn(p, f"suffix {name.suffix!r} is not a DICOM modality MIDS lists")
         stems.setdefault(p.name[: -len(name.ext)], []).append(name.ext)
     if not stems:
@@ -211,14 +217,14 @@ def _image_folder(c: Checker, sub: str, ses: str, folder: Path, rel: str) -> lis
         if ".json" not in exts:
             c.error(folder / f"{stem}{image_ext[0]}", "image without a JSON sidecar")
             continue
-        _sidecar(c, folder / f"{stem}.json")
+        _sidecar(c, folder / f"{stem}.json", mr=is_mr_folder(rel))
         for e in exts:
             if e not in IMAGE_EXTENSIONS and e != ".json":
                 c.warn(folder / f"{stem}{e}", "unexpected extension")
     return images
 
 
-def _sidecar(c: Checker, path: Path) -> None:
+def _sidecar(c: Checker, path: Path, mr: bool = False) -> None:
     obj = c.json(path)
     if obj is None:
         return
@@ -226,6 +232,9 @@ def _sidecar(c: Checker, path: Path) -> None:
     for key in SIDECAR_REQUIRED:
         if key not in fields:
             c.error(path, f"required field {key} missing")
+    if mr:
+        check_mr_sidecar(c, path, fields)
+        return
     for key in SIDECAR_RECOMMENDED:
         if key not in fields:
             c.warn(path, f"recommended field {key} missing")

@@ -18,12 +18,14 @@ import numpy as np
 from radbank.anonymize.deface.checks import volume_problem
 from radbank.anonymize.deface.contrast import contrast_from_dicom
 from radbank.anonymize.deface.core import DefaceResult, deface_array
+from radbank.anonymize.deface.heads import HEAD_PARTS, is_head_mr
 from radbank.anonymize.deface.orient import Array
 
-HEAD_PARTS = frozenset({"", "HEAD", "BRAIN", "SKULL", "HEADNECK", "HEAD_NECK", "NECK_HEAD"})
 ORIENTATION_TOLERANCE = 1e-3  # direction cosines; also the smallest slice gap, as a share of the median gap
 SPACING_TOLERANCE = 0.1  # slice gaps may differ by 10% of the median
 VISUAL_FEATURES_CODE = ("113102", "Clean Recognizable Visual Features Option")
+__all__ = ["HEAD_PARTS", "SeriesProblem", "SeriesVolume", "deface_series", "is_head_mr", "mark_defaced",
+           "series_volume"]  # fmt: skip
 
 
 class SeriesProblem(Exception):
@@ -38,12 +40,6 @@ class SeriesVolume:
     raw: Array
     scaled: Array
     affine: Array
-
-
-def is_head_mr(ds: Any) -> bool:
-    """True for an MR image whose Body Part Examined is absent or a head."""
-    part = str(ds.get("BodyPartExamined", "") or "").strip().upper().replace(" ", "")
-    return str(ds.get("Modality", "")).strip().upper() == "MR" and part in HEAD_PARTS
 
 
 def _geometry(datasets: list[Any]) -> tuple[list[Any], Array]:

@@ -27,7 +27,7 @@ from radbank.fsutil import write_json
 MR_FIELDS = ("MagneticFieldStrength", "RepetitionTime", "EchoTime", "InversionTime", "FlipAngle", "SliceThickness",
              "MRAcquisitionType", "ScanningSequence", "SequenceVariant", "PixelBandwidth")  # fmt: skip
 SECONDS = ("RepetitionTime", "EchoTime", "InversionTime")  # DICOM ms -> BIDS s
-INT16 = np.iinfo(np.int16)
+INTEGERS = (np.int16, np.uint16)  # stored as they are, without scale factors (float32 otherwise)
 
 
 @dataclass
@@ -71,6 +71,16 @@ def sidecar_from_dicom(ds: Any) -> dict[str, Any]:
     return out
 
 
+def sidecar_from_bids(fields: dict[str, Any]) -> dict[str, Any]:
+    """The allow-listed acquisition fields of a BIDS/MIDS sidecar (BIDS units already), for a volume written again."""
+    out: dict[str, Any] = {"Modality": "MR"}
+    for key in ("BodyPartExamined", *MR_FIELDS):
+        value = fields.get(key)
+        if isinstance(value, (int, float, str)) and not isinstance(value, bool) and value != "":
+            out[key] = value
+    return out
+
+
 def write_mids_mr(
     path: Path,
     data: Array,
@@ -80,8 +90,13 @@ def write_mids_mr(
     method: str = "unet",
     ears: bool = False,
     contrast: str | None = None,
+    threads: int = 2,
+    t1_only: bool = False,
 ) -> MidsVolume:
-    """Deface a 3-D volume (float values, voxel -> RAS affine) and write it and its sidecar at `path` (atomic)."""
+    """Deface a 3-D volume (float values, voxel -> RAS affine) and write it and its sidecar at `path` (atomic).
+    `t1_only`: the name says T1w for want of a known contrast; a volume that does not look T1-weighted is not
+    written (the reason says why)."""
+    from radbank.anonymize.deface.contrast import MIN_T1_CORRELATION
     from radbank.anonymize.deface.nifti import nibabel, write_nifti
 
     nib = nibabel()
@@ -91,19 +106,33 @@ def write_mids_mr(
     problem = volume_problem(data.shape, affine)
     if problem:
         return MidsVolume(path, False, problem, None)
-    result = deface_array(np.asarray(data, dtype=np.float32), affine, method, ears=ears, contrast=contrast)
+    volume = np.asarray(data, dtype=np.float32)
+    result = deface_array(volume, affine, method, ears=ears, contrast=contrast, threads=threads)
     if not result.qc.passed:
         return MidsVolume(path, False, "; ".join(result.qc.reasons), result)
+    if t1_only and not result.fit.t1_correlation >= MIN_T1_CORRELATION:  # NaN is not T1-like either
+        why = (f"contrast unknown (no BIDS suffix, description or telling timing) and not T1-like "
+               f"(r = {result.fit.t1_correlation:.2f} with the T1w template): no BIDS suffix to name it")  # fmt: skip
+        return MidsVolume(path, False, why, result)
     out = np.where(result.removed, np.float32(min(0.0, float(data.min()))), data)
-    img = nib.Nifti1Image(out.astype(np.float32), affine)
-    if np.all(np.asarray(data) == np.round(data)) and INT16.min <= data.min() and data.max() <= INT16.max:
-        img.set_data_dtype(np.int16)  # integer MR values stay integers
+    img = nib.Nifti1Image(_stored(out), affine)
     img.header.set_xyzt_units("mm", "sec")
     facts = {**(sidecar or {}), "Defaced": {"Method": result.method, "Software": "radbank deface",
              "Ears": ears, "QC": {k: v for k, v in result.qc.to_dict().items() if k != "reasons"}}}  # fmt: skip
     write_json(path.with_name(path.name[: -len(".nii.gz")] + ".json"), facts)
     write_nifti(path, img.to_bytes())
     return MidsVolume(path, True, "; ".join(result.notes), result)
+
+
+def _stored(values: Array) -> Array:
+    """The voxels in the smallest type that holds them exactly: integer MR values stay integers, unscaled (nibabel
+    would rescale floats stored as integers, changing every voxel)."""
+    if np.all(values == np.round(values)):
+        for kind in INTEGERS:
+            limits = np.iinfo(kind)
+            if limits.min <= values.min() and values.max() <= limits.max:
+                return values.astype(kind)
+    return values.astype(np.float32)
 
 
 def write_mids_dicom_series(root: str | Path, sub: str, ses: str, datasets: list[Any], *, method: str = "unet",
