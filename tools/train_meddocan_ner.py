@@ -92,6 +92,7 @@ def main() -> None:
     parser.add_argument("train_dir", help="MEDDOCAN's brat training partition (train/)")
     parser.add_argument("--out", default=str(TARGET), help="where the pipeline is written")
     parser.add_argument("--work", help="keep the corpora and checkpoints here (default: a temporary folder)")
+    parser.add_argument("--config", default=str(CONFIG), help="spaCy training config (default: %(default)s)")
     parser.add_argument("--max-epochs", type=int, help="override the config's training.max_epochs")
     parser.add_argument("--package-only", action="store_true",
                         help="skip training: package WORK/output/model-best (after an interrupted run)")  # fmt: skip
@@ -112,7 +113,7 @@ def main() -> None:
             overrides: dict[str, Any] = {"paths.train": str(work / "train.spacy"), "paths.dev": str(work / "dev.spacy")}
             if args.max_epochs:
                 overrides["training.max_epochs"] = args.max_epochs
-            train(CONFIG, work / "output", use_gpu=-1, overrides=overrides)
+            train(Path(args.config), work / "output", use_gpu=-1, overrides=overrides)
         package(work / "output" / "model-best", Path(args.out), len(train_records), len(dev_records))
 
 
