@@ -20,6 +20,7 @@ from radbank.text.combine import combine, is_placeholder
 from radbank.text.dates import find_dates
 from radbank.text.eponyms import only_eponym_words, protected_spans
 from radbank.text.gazetteer import Gazetteer, load_gazetteer
+from radbank.text.guidelines import to_guidelines
 from radbank.text.names import ROLE_WORDS, NameRules
 from radbank.text.ner import NerFn
 from radbank.text.patterns import (
@@ -59,7 +60,7 @@ class Detector:
         protected = protected_spans(text)
         rules = [s for s in self.candidates(text, lang) if self._keep(text, s, protected)]
         model = [s for s in (self.ner(text, lang) if self.ner else []) if self._keep(text, s, protected)]
-        spans = combine(text, model, rules)
+        spans = to_guidelines(text, combine(text, model, rules), self.gaz)
         return self._propagate(text, spans, protected)
 
     def candidates(self, text: str, lang: str) -> list[Span]:

@@ -1,0 +1,63 @@
+"""Span labels as MEDDOCAN's annotation guideline gives them, where the model's or a rule's label is a
+neighbour of the right one (conventions read from MEDDOCAN's training partition, never its dev or test).
+
+- a health centre ("Centro de Salud ...", "C.S. ...") is CENTRO_SALUD and a hospital or clinic
+  ("Hospital ...", "Clínica ...") is HOSPITAL, whatever institution label it had;
+- a span that is exactly a country's name is PAIS (not TERRITORIO, a name or an institution), and a PAIS
+  that is no country but a listed place is TERRITORIO;
+- a number after a fax cue is NUMERO_FAX, after a telephone cue NUMERO_TELEFONO (not an ID).
+Only labels change here: offsets stay as found, so what is removed stays the same.
+"""
+
+from __future__ import annotations
+
+import re
+
+from radbank.text.brat import MEDDOCAN_TO_RADBANK
+from radbank.text.gazetteer import Gazetteer
+from radbank.text.spans import Span
+
+_HEALTH_CENTRE = re.compile(r"(?i:centro\s+de\s+salud|centro\s+salud|c\.\s?s\.|consultorio|ambulatorio)\b")
+_HOSPITAL = re.compile(r"(?i:hospital|hosp\.|cl[ií]nica|complejo\s+hospitalario|sanatorio|policl[ií]nic[oa])\b")
+_INSTITUTIONS = frozenset({"HOSPITAL", "CENTRO_SALUD", "INSTITUCION", "INSTITUTION"})
+_PLACES = frozenset({"TERRITORIO", "PAIS", "INSTITUCION", "NOMBRE_SUJETO_ASISTENCIA", "NOMBRE_PERSONAL_SANITARIO",
+                     "CITY", "COUNTRY", "INSTITUTION", "NAME"})  # fmt: skip
+# country names that MEDDOCAN's texts write and Faker's lists lack
+EXTRA_COUNTRIES = frozenset({"ee. uu.", "ee.uu.", "ee.uu", "eeuu", "usa", "u.s.a.", "estados unidos", "reino unido",
+                             "england", "inglaterra", "república argentina", "gran bretaña", "holanda"})  # fmt: skip
+_FAX = re.compile(r"(?i:\bfax)\W{0,4}$")
+_PHONE = re.compile(r"(?i:\b(?:tel[eé]fono|tfno|telf|tel|m[oó]vil|tlf))\W{0,4}(?:(?i:de\s+contacto)\W{0,3})?$")
+_NUMBER = re.compile(r"[\d\s().+-]{6,}")
+
+
+def _with(span: Span, meddocan: str) -> Span:
+    return Span(span.start, span.end, MEDDOCAN_TO_RADBANK[meddocan], meddocan, span.source)
+
+
+def relabel(text: str, span: Span, gaz: Gazetteer) -> Span:
+    """`span` with the label MEDDOCAN's guideline gives its text and context (see the module)."""
+    value = text[span.start : span.end]
+    kind = span.kind if span.kind in MEDDOCAN_TO_RADBANK else span.label
+    if kind in _INSTITUTIONS:
+        if _HEALTH_CENTRE.match(value):
+            return _with(span, "CENTRO_SALUD")
+        if _HOSPITAL.match(value):
+            return _with(span, "HOSPITAL")
+    if kind in _PLACES:
+        country = gaz.is_country(value) or value.lower().strip(" .,") in EXTRA_COUNTRIES
+        if country and kind != "PAIS":
+            return _with(span, "PAIS")
+        if kind == "PAIS" and not country and gaz.is_place(value):
+            return _with(span, "TERRITORIO")
+    if span.label in ("PHONE", "ID") and _NUMBER.fullmatch(value):
+        before = text[max(0, span.start - 30) : span.start]
+        if _FAX.search(before):
+            return _with(span, "NUMERO_FAX")
+        if _PHONE.search(before):
+            return _with(span, "NUMERO_TELEFONO")
+    return span
+
+
+def to_guidelines(text: str, spans: list[Span], gaz: Gazetteer) -> list[Span]:
+    """Every span relabelled by `relabel`."""
+    return [relabel(text, s, gaz) for s in spans]
