@@ -88,7 +88,7 @@ class Detector:
             return self._keep_english_place(value, span)
         inside_eponym = any(a < span.end and span.start < b for a, b in protected)
         if span.label != "NAME":
-            return not (span.source == "ner" and inside_eponym)
+            return not ((span.source == "ner" or span.label == "CITY") and inside_eponym)
         return not inside_eponym and self._name_words(value, span)
 
     def _name_words(self, value: str, span: Span) -> bool:

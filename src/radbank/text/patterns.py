@@ -105,7 +105,7 @@ _INST_EN = (r"Hospital|Medical Center|Medical Centre|Clinic|Health Center|Health
             r"Radiology|Surgery|Practice|NHS Foundation Trust")  # fmt: skip
 _CONNECT = r"(?:de|del|la|las|los|el|y|i|d'|de la|DE|DEL|LA|LAS|LOS|EL|Y|I|D'|DE LA)"
 INSTITUTION_ES = re.compile(
-    rf"\b(?:{_INST_ES}|{_INST_ES.upper()})(?:[ \t]+(?:{_CONNECT}[ \t]+)*(?:[{UP}][\w'’.-]*|\d+)){{1,7}}"
+    rf"\b(?:{_INST_ES}|{_INST_ES.upper()})(?:[ \t]+(?:{_CONNECT}[ \t]+)*(?:[{UP}][\w'’-]{{0,3}}\.|[{UP}][\w'’-]*|\d+)){{1,7}}"
 )
 INSTITUTION_EN = re.compile(
     rf"\b(?:(?:St\.?|Saint|Mount|Mt\.?|ST\.?|SAINT)[ \t]+)?(?:[{UP}][\w'’.-]*[ \t]+){{1,4}}"
@@ -210,12 +210,24 @@ def place_spans(text: str, lang: str) -> list[Span]:
     return spans
 
 
+# "de 20 años de evolución", "más de 2 años", "en un plazo de 2 años", "niños a partir de 2 años": durations
+_DURATION_AFTER = re.compile(r"(?i:\s+de\s+(?:evoluci[oó]n|duraci[oó]n|antig[üu]edad|seguimiento|tratamiento|"
+                             r"diagn[oó]stico|latencia|edad gestacional))")  # fmt: skip
+_DURATION_BEFORE = re.compile(r"(?i:\b(?:m[aá]s|menos|plazo|hace|durante|partir|tras|despu[eé]s|cada|periodo|"
+                              r"per[ií]odo|lapso|intervalo|mayores|menores|niños|pacientes)\s+(?:de\s+)?)$")  # fmt: skip
+
+
+def _duration(text: str, start: int, end: int) -> bool:
+    """Whether the years matched at start:end are a span of time or a group's age, not the patient's age."""
+    return bool(_DURATION_AFTER.match(text, end) or _DURATION_BEFORE.search(text[max(0, start - 24) : start]))
+
+
 def age_spans(text: str, ages: str = "over89") -> list[Span]:
     """Ages: those over 89 (HIPAA Safe Harbor, the default; the number alone) or, with `ages='all'`, every
     age of a person (MEDDOCAN's guideline; the unit kept in the span, "70 años")."""
     if ages == "all":
         return [Span(m.start(g), m.end(g), "AGE", "age") for m in AGE_OF_PERSON.finditer(text)
-                for g in ("age", "age2") if m.group(g)]  # fmt: skip
+                for g in ("age", "age2") if m.group(g) and not _duration(text, m.start(g), m.end(g))]  # fmt: skip
     spans = []
     for m in AGE.finditer(text):
         group = "age" if m.group("age") else "age2"
