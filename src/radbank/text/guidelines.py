@@ -6,7 +6,10 @@ neighbour of the right one (conventions read from MEDDOCAN's training partition,
 - a span that is exactly a country's name is PAIS (not TERRITORIO, a name or an institution), and a PAIS
   that is no country but a listed place is TERRITORIO;
 - a number after a fax cue is NUMERO_FAX, after a telephone cue NUMERO_TELEFONO (not an ID).
-Only labels change here: offsets stay as found, so what is removed stays the same.
+Boundaries: a span does not end with a comma, colon or semicolon, nor with a full stop after a word longer
+than an abbreviation, nor with the cue of the next field ("... 301A. CP", "933203631 e-mail"); a street that
+ends with a postal code is a street (CALLE) and a territory (TERRITORIO). What is removed stays the same
+but for that punctuation and those cue words.
 """
 
 from __future__ import annotations
@@ -58,6 +61,39 @@ def relabel(text: str, span: Span, gaz: Gazetteer) -> Span:
     return span
 
 
+_TRAILING_CUE = re.compile(r"(?i:[\s.,;:]+(?:c\.?p\.?|e-?mail|correo(?: electr[oó]nico)?|tfno\.?|tel[eé]fono|fax|nhc|"
+                           r"nass|n[ºo]\s?col\.?))$")  # fmt: skip
+_TRAILING_PUNCT = re.compile(r"[\s,;:]+$")
+_LONG_WORD_STOP = re.compile(r"(?:[^\W\d_]{5,}|\d+)\.$")
+_STREET_ZIP = re.compile(r"[\s,]+(?P<zip>(?:E-)?\d{5})$")
+ABBREVIATION = 4  # a word this long or shorter before a full stop is an abbreviation ("izq.", "dcha.")
+
+
+def trim(text: str, span: Span) -> Span:
+    """`span` without trailing separators, a trailing full stop after a long word, or the next field's cue."""
+    end = span.end
+    while True:
+        value = text[span.start : end]
+        cut = _TRAILING_CUE.search(value) or _TRAILING_PUNCT.search(value)
+        if cut and cut.start() > 0:
+            end = span.start + cut.start()
+        elif _LONG_WORD_STOP.search(value) and end - span.start > 1:
+            end -= 1
+        else:
+            break
+    return span if end == span.end else Span(span.start, end, span.label, span.kind, span.source)
+
+
+def _split_street(text: str, span: Span) -> list[Span]:
+    """A street span that ends with a postal code: the street, then the code as a territory."""
+    m = _STREET_ZIP.search(text[span.start : span.end])
+    if span.kind != "CALLE" or m is None or m.start() == 0:
+        return [span]
+    street = Span(span.start, span.start + m.start(), span.label, span.kind, span.source)
+    return [street, _with(Span(span.start + m.start("zip"), span.end, span.label, span.kind, span.source), "TERRITORIO")]
+
+
 def to_guidelines(text: str, spans: list[Span], gaz: Gazetteer) -> list[Span]:
-    """Every span relabelled by `relabel`."""
-    return [relabel(text, s, gaz) for s in spans]
+    """Every span trimmed (`trim`), split when a street ends with its postal code, and relabelled
+    (`relabel`)."""
+    return [relabel(text, part, gaz) for s in spans for part in _split_street(text, trim(text, s))]
