@@ -75,8 +75,9 @@ def _identifying(piece: str) -> bool:
     return any(w[:1].isupper() and w.lower() not in _COMMON for w in re.findall(r"[^\W\d_]+", piece))
 
 
-STRUCTURED = frozenset({"DATE", "ID", "EMAIL", "PHONE", "URL"})
-"""Labels whose rule spans (patterns with checks and cues) win over model spans they contain."""
+STRUCTURED = frozenset({"DATE", "ID", "EMAIL", "PHONE", "URL", "COUNTRY"})
+"""Labels whose rule spans (patterns with checks and cues, a country's whole name) win over model spans they
+contain."""
 _NAME_KINDS = {"professional": "NOMBRE_PERSONAL_SANITARIO", "relative": "FAMILIARES_SUJETO_ASISTENCIA"}
 _ID_KINDS = {"mrn": "ID_SUJETO_ASISTENCIA", "dni": "ID_SUJETO_ASISTENCIA", "ssn": "ID_SUJETO_ASISTENCIA",
              "insurance": "ID_ASEGURAMIENTO", "accession": "ID_CONTACTO_ASISTENCIAL",

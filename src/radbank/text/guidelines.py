@@ -54,6 +54,20 @@ def field_label(text: str, start: int) -> str | None:
     return FIELDS.get(m.group("field").lower()) if m else None
 
 
+_NUMBERED = frozenset({"ID_SUJETO_ASISTENCIA", "ID_ASEGURAMIENTO", "ID_CONTACTO_ASISTENCIAL", "FECHAS",
+                       "ID_TITULACION_PERSONAL_SANITARIO", "EDAD_SUJETO_ASISTENCIA"})  # fmt: skip
+_WORDY = frozenset({"NOMBRE_SUJETO_ASISTENCIA", "NOMBRE_PERSONAL_SANITARIO", "PAIS", "CALLE"})
+_STREET = re.compile(r"(?i:calle|c/|avda?\.?|avenida|plaza|paseo|camino|carretera|ronda|v[ií]a|traves[ií]a)\b")
+
+
+def _fits(field: str, value: str) -> bool:
+    """Whether a value has the shape of its field's label (a form may hold a street where a number belongs)."""
+    digits = any(ch.isdigit() for ch in value)
+    if field in _NUMBERED:
+        return digits and not _STREET.match(value)
+    return not digits if field in _WORDY and field != "CALLE" else True
+
+
 def _with(span: Span, meddocan: str) -> Span:
     return Span(span.start, span.end, MEDDOCAN_TO_RADBANK[meddocan], meddocan, span.source)
 
@@ -63,7 +77,7 @@ def relabel(text: str, span: Span, gaz: Gazetteer) -> Span:
     value = text[span.start : span.end]
     kind = span.kind if span.kind in MEDDOCAN_TO_RADBANK else span.label
     field = field_label(text, span.start)
-    if field is not None and field != kind:
+    if field is not None and field != kind and _fits(field, value):
         return _with(span, field)
     if kind in _INSTITUTIONS:
         if _HEALTH_CENTRE.match(value):
