@@ -21,6 +21,7 @@ from radbank.text.dates import find_dates
 from radbank.text.eponyms import only_eponym_words, protected_spans
 from radbank.text.gazetteer import Gazetteer, load_gazetteer
 from radbank.text.guidelines import to_guidelines
+from radbank.text.makers import maker_spans
 from radbank.text.names import ROLE_WORDS, NameRules
 from radbank.text.ner import NerFn
 from radbank.text.patterns import (
@@ -68,6 +69,7 @@ class Detector:
         spans = contact_spans(text) + id_spans(text)
         spans += [Span(d.start, d.end, "DATE", d.form) for d in find_dates(text, lang)]
         spans += place_spans(text, lang) + geography_spans(text, lang) + age_spans(text, self.ages)
+        spans += maker_spans(text, self.gaz) if lang == "es" else []
         for pattern in self._city.values():
             spans += [Span(m.start(), m.end(), "CITY", "city") for m in pattern.finditer(text)]
         taken = [(s.start, s.end) for s in spans if s.label in ("INSTITUTION", "ADDRESS", "EMAIL", "URL")]
