@@ -91,6 +91,19 @@ ADDRESS_EN = re.compile(
 )
 UK_POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[ABD-HJLNP-UW-Z]{2}|GIR[ \t]?0AA)\b")
 EIRCODE = re.compile(r"\b(?:[AC-FHKNPRTV-Y]\d{2}|D6W)[ \t]?(?=[0-9AC-FHKNPRTV-Y]{0,3}\d)[0-9AC-FHKNPRTV-Y]{4}\b")
+# a street named without its type ("Doctor Esquerdo, 46", "La Choupana s/n") right before a Spanish postal code
+STREET_BEFORE_ZIP = re.compile(
+    rf"(?:^|(?<=[.,;:]\s)|(?<=\n))(?P<value>[{UP}][\w'’-]+(?:[ \t]+(?:(?:de|del|la|las|los|y)[ \t]+)*[{UP}][\w'’-]*){{0,4}}"
+    rf",?[ \t]+(?:s/n|(?:n[ºo°]\.?[ \t]*)?\d+[A-Za-z]?(?:[ \t]*[-,][ \t]*\d+[ºª]?(?:[ \t]*[A-Za-z]\b)?)*))"
+    rf"(?=[.,]?[ \t]+(?:E-)?(?:0[1-9]|[1-4]\d|5[0-2])\d{{3}}[.,]?[ \t]+[{UP}])",
+    re.M,
+)
+ZIP = re.compile(
+    rf"(?:^|(?<=[.,;:]\s)|(?<=\n))(?P<value>[{UP}][\w'’-]+(?:[ \t]+(?:(?:de|del|la|las|los|y)[ \t]+)*[{UP}][\w'’.-]*){{0,4}}"
+    rf",?[ \t]+(?:s/n|n[ºo°]\.?[ \t]*\d+|\d+(?:[ \t]*[-,][ \t]*\d+[ºª]?)?(?:[ \t]*\d+[ºª]\.?[ \t]*[A-Za-z]?)?))"
+    rf"(?=[.,]?[ \t]+(?:E-)?(?:0[1-9]|[1-4]\d|5[0-2])\d{{3}}[.,]?[ \t]+[{UP}])",
+    re.M,
+)
 ZIP = re.compile(r"(?i:\b(?:C\.?P\.?|c[oó]digo postal|zip(?: code)?)[:\s]*)"
                  r"(?P<value>\d{5}(?:-\d{3,4})?|[A-Z]?\d{4}(?:[A-Z]{3})?)\b"
                  r"|\b(?P<v2>(?:0[1-9]|[1-4]\d|5[0-2])\d{3})(?=\s+[" + UP + r"])"
@@ -98,7 +111,8 @@ ZIP = re.compile(r"(?i:\b(?:C\.?P\.?|c[oó]digo postal|zip(?: code)?)[:\s]*)"
 _INST_ES = (r"Hospital|Hosp\.|Cl[ií]nica|Centro de Salud|Centro M[eé]dico|C\.S\.|Consultorio|Policl[ií]nica|"
             r"Complejo Hospitalario|Consorcio Hospital(?:ario)?|Consorci Hospital(?:ari)?|Instituto|Fundaci[oó]n?|"
             r"Sanatorio|Residencia|Mutua|Hospital Universitario|Departamento de Salud|Servicio de Urgencias del|"
-            r"Centre de Salut|Hospital Universitari")  # fmt: skip
+            r"Centre de Salut|Hospital Universitari|Universidad|Universitat|Facultad|Laboratorios?|Asociaci[oó]n|"
+            r"Sociedad|Fundaci[oó]|Instituci[oó]n")  # fmt: skip
 _INST_EN = (r"Hospital|Medical Center|Medical Centre|Clinic|Health Center|Health Centre|Health System|Infirmary|"
             r"Memorial|Children's Hospital|Cancer Center|Health|Nursing Home|Care Home|Rehabilitation Center|"
             r"Hospice|Nursing Facility|Surgery Center|University Hospital|Teaching Hospital|Trust|Imaging Center|"
@@ -200,6 +214,8 @@ def place_spans(text: str, lang: str) -> list[Span]:
     spans: list[Span] = []
     street = ADDRESS_ES if lang == "es" else ADDRESS_EN
     spans += [Span(m.start(), m.end(), "ADDRESS", "street") for m in street.finditer(text)]
+    if lang == "es":
+        spans += list(_value_spans(STREET_BEFORE_ZIP, text, "ADDRESS", "street"))
     for m in ZIP.finditer(text):
         group = "value" if m.group("value") else "v2" if m.group("v2") else "v3"
         spans.append(Span(m.start(group), m.end(group), "ZIP", "postal"))
