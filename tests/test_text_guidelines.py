@@ -171,3 +171,18 @@ def test_the_gate_drops_nothing_the_filter_would_keep() -> None:
         assert not needs_english_model(text, LISTED)
         kept = [english_entity(text, s, LISTED, GAZ.is_country) for s in model(text, "en")]
         assert [k for k in kept if k is not None] == []
+
+
+def test_a_street_without_its_type_before_a_postal_code_is_removed() -> None:
+    found = spans_of("Remitido por: Dra. Elena Sanchis Roig. Hospital de Sagunto. Ramón y Cajal 7, 46520 Sagunto.")
+    assert ("Ramón y Cajal 7", "CALLE") in found
+
+
+def test_a_lab_value_before_a_count_is_no_street() -> None:
+    found = spans_of("Analítica: hemoglobina 12, 14000 leucocitos por mm3.")
+    assert not [v for v, label in found if label == "CALLE"]
+
+
+def test_a_university_is_an_institution() -> None:
+    found = spans_of("Estudio realizado en la Universidad de Zaragoza por el equipo de radiología.")
+    assert [label for v, label in found if "Zaragoza" in v] == ["INSTITUCION"]
