@@ -79,24 +79,34 @@ def relabel(text: str, span: Span, gaz: Gazetteer) -> Span:
     field = field_label(text, span.start)
     if field is not None and field != kind and _fits(field, value):
         return _with(span, field)
-    if kind in _INSTITUTIONS:
-        if _HEALTH_CENTRE.match(value):
-            return _with(span, "CENTRO_SALUD")
-        if _HOSPITAL.match(value):
-            return _with(span, "HOSPITAL")
-    if kind in _PLACES:
-        country = gaz.is_country(value) or value.lower().strip(" .,") in EXTRA_COUNTRIES
-        if country and kind != "PAIS":
-            return _with(span, "PAIS")
-        if kind == "PAIS" and not country and gaz.is_place(value):
-            return _with(span, "TERRITORIO")
-    if span.label in ("PHONE", "ID") and _NUMBER.fullmatch(value):
-        before = text[max(0, span.start - 30) : span.start]
-        if _FAX.search(before):
-            return _with(span, "NUMERO_FAX")
-        if _PHONE.search(before):
-            return _with(span, "NUMERO_TELEFONO")
-    return span
+    label = _institution(value, kind) or _place(value, kind, gaz) or _number(text, span)
+    return _with(span, label) if label else span
+
+
+def _institution(value: str, kind: str) -> str | None:
+    if kind not in _INSTITUTIONS:
+        return None
+    if _HEALTH_CENTRE.match(value):
+        return "CENTRO_SALUD"
+    return "HOSPITAL" if _HOSPITAL.match(value) else None
+
+
+def _place(value: str, kind: str, gaz: Gazetteer) -> str | None:
+    if kind not in _PLACES:
+        return None
+    country = gaz.is_country(value) or value.lower().strip(" .,") in EXTRA_COUNTRIES
+    if country and kind != "PAIS":
+        return "PAIS"
+    return "TERRITORIO" if kind == "PAIS" and not country and gaz.is_place(value) else None
+
+
+def _number(text: str, span: Span) -> str | None:
+    if span.label not in ("PHONE", "ID") or not _NUMBER.fullmatch(text[span.start : span.end]):
+        return None
+    before = text[max(0, span.start - 30) : span.start]
+    if _FAX.search(before):
+        return "NUMERO_FAX"
+    return "NUMERO_TELEFONO" if _PHONE.search(before) else None
 
 
 _TRAILING_CUE = re.compile(r"(?i:[\s.,;:]+(?:c\.?p\.?|e-?mail|correo(?: electr[oó]nico)?|tfno\.?|tel[eé]fono|fax|nhc|"
@@ -128,7 +138,8 @@ def _split_street(text: str, span: Span) -> list[Span]:
     if span.kind != "CALLE" or m is None or m.start() == 0:
         return [span]
     street = Span(span.start, span.start + m.start(), span.label, span.kind, span.source)
-    return [street, _with(Span(span.start + m.start("zip"), span.end, span.label, span.kind, span.source), "TERRITORIO")]
+    code = Span(span.start + m.start("zip"), span.end, span.label, span.kind, span.source)
+    return [street, _with(code, "TERRITORIO")]
 
 
 def to_guidelines(text: str, spans: list[Span], gaz: Gazetteer) -> list[Span]:

@@ -107,9 +107,10 @@ def _spacy_fn(nlp: Any) -> NerFn:
     return run
 
 
-def load_default_ner() -> NerFn:
+def load_default_ner(gate: bool = True) -> NerFn:
     """The packaged Spanish model and the English one, each for its language (loaded on first use), run on
-    the reports that `needs_model` lets through."""
+    the reports that can hold what they find (`needs_model`, `needs_english_model`); `gate=False` runs them
+    on every report (the same spans in English, where the gate is exact; a measure of the gate's worth)."""
     from radbank.text.gazetteer import load_gazetteer
 
     gaz = load_gazetteer()
@@ -119,8 +120,9 @@ def load_default_ner() -> NerFn:
 
     def run(text: str, lang: str) -> list[Span]:
         if lang == "es":
-            return _spacy_fn(_load_spacy(str(MODEL_ES)))(text, lang) if needs_model(text, listed) else []
-        if not needs_english_model(text, listed):
+            needed = not gate or needs_model(text, listed)
+            return _spacy_fn(_load_spacy(str(MODEL_ES)))(text, lang) if needed else []
+        if gate and not needs_english_model(text, listed):
             return []
         spans = (english_entity(text, s, listed, gaz.is_country) for s in _spacy_fn(_load_spacy(MODEL_EN))(text, lang))
         return [s for s in spans if s is not None]

@@ -93,14 +93,9 @@ UK_POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[ABD-HJLNP-UW-Z]{2}|
 EIRCODE = re.compile(r"\b(?:[AC-FHKNPRTV-Y]\d{2}|D6W)[ \t]?(?=[0-9AC-FHKNPRTV-Y]{0,3}\d)[0-9AC-FHKNPRTV-Y]{4}\b")
 # a street named without its type ("Doctor Esquerdo, 46", "La Choupana s/n") right before a Spanish postal code
 STREET_BEFORE_ZIP = re.compile(
-    rf"(?:^|(?<=[.,;:]\s)|(?<=\n))(?P<value>[{UP}][\w'’-]+(?:[ \t]+(?:(?:de|del|la|las|los|y)[ \t]+)*[{UP}][\w'’-]*){{0,4}}"
+    rf"(?:^|(?<=[.,;:]\s)|(?<=\n))"
+    rf"(?P<value>[{UP}][\w'’-]+(?:[ \t]+(?:(?:de|del|la|las|los|y)[ \t]+)*[{UP}][\w'’-]*){{0,4}}"
     rf",?[ \t]+(?:s/n|(?:n[ºo°]\.?[ \t]*)?\d+[A-Za-z]?(?:[ \t]*[-,][ \t]*\d+[ºª]?(?:[ \t]*[A-Za-z]\b)?)*))"
-    rf"(?=[.,]?[ \t]+(?:E-)?(?:0[1-9]|[1-4]\d|5[0-2])\d{{3}}[.,]?[ \t]+[{UP}])",
-    re.M,
-)
-ZIP = re.compile(
-    rf"(?:^|(?<=[.,;:]\s)|(?<=\n))(?P<value>[{UP}][\w'’-]+(?:[ \t]+(?:(?:de|del|la|las|los|y)[ \t]+)*[{UP}][\w'’.-]*){{0,4}}"
-    rf",?[ \t]+(?:s/n|n[ºo°]\.?[ \t]*\d+|\d+(?:[ \t]*[-,][ \t]*\d+[ºª]?)?(?:[ \t]*\d+[ºª]\.?[ \t]*[A-Za-z]?)?))"
     rf"(?=[.,]?[ \t]+(?:E-)?(?:0[1-9]|[1-4]\d|5[0-2])\d{{3}}[.,]?[ \t]+[{UP}])",
     re.M,
 )
@@ -119,7 +114,8 @@ _INST_EN = (r"Hospital|Medical Center|Medical Centre|Clinic|Health Center|Health
             r"Radiology|Surgery|Practice|NHS Foundation Trust")  # fmt: skip
 _CONNECT = r"(?:de|del|la|las|los|el|y|i|d'|de la|DE|DEL|LA|LAS|LOS|EL|Y|I|D'|DE LA)"
 INSTITUTION_ES = re.compile(
-    rf"\b(?:{_INST_ES}|{_INST_ES.upper()})(?:[ \t]+(?:{_CONNECT}[ \t]+)*(?:[{UP}][\w'’-]{{0,3}}\.|[{UP}][\w'’-]*|\d+)){{1,7}}"
+    rf"\b(?:{_INST_ES}|{_INST_ES.upper()})"
+    rf"(?:[ \t]+(?:{_CONNECT}[ \t]+)*(?:[{UP}][\w'’-]{{0,3}}\.|[{UP}][\w'’-]*|\d+)){{1,7}}"
 )
 INSTITUTION_EN = re.compile(
     rf"\b(?:(?:St\.?|Saint|Mount|Mt\.?|ST\.?|SAINT)[ \t]+)?(?:[{UP}][\w'’.-]*[ \t]+){{1,4}}"
@@ -229,8 +225,10 @@ def place_spans(text: str, lang: str) -> list[Span]:
 # "de 20 años de evolución", "más de 2 años", "en un plazo de 2 años", "niños a partir de 2 años": durations
 _DURATION_AFTER = re.compile(r"(?i:\s+de\s+(?:evoluci[oó]n|duraci[oó]n|antig[üu]edad|seguimiento|tratamiento|"
                              r"diagn[oó]stico|latencia|edad gestacional))")  # fmt: skip
-_DURATION_BEFORE = re.compile(r"(?i:\b(?:m[aá]s|menos|plazo|hace|durante|partir|tras|despu[eé]s|cada|periodo|"
-                              r"per[ií]odo|lapso|intervalo|mayores|menores|niños|pacientes)\s+(?:de\s+)?)$")  # fmt: skip
+_DURATION_BEFORE = re.compile(
+    r"(?i:\b(?:m[aá]s|menos|plazo|hace|durante|partir|tras|despu[eé]s|cada|periodo|per[ií]odo|lapso|intervalo|"
+    r"mayores|menores|niños|pacientes)\s+(?:de\s+)?)$"
+)
 
 
 def _duration(text: str, start: int, end: int) -> bool:
