@@ -186,3 +186,16 @@ def test_a_lab_value_before_a_count_is_no_street() -> None:
 def test_a_university_is_an_institution() -> None:
     found = spans_of("Estudio realizado en la Universidad de Zaragoza por el equipo de radiología.")
     assert [label for v, label in found if "Zaragoza" in v] == ["INSTITUCION"]
+
+
+def test_a_hyphenated_place_is_one_span() -> None:
+    text = "Domicilio en Donostia-Arrasate desde 2010."
+    start = text.index("Donostia")
+    spans = to_guidelines(text, [Span(start, start + len("Donostia"), "CITY", "TERRITORIO", "ner")], GAZ)
+    assert values(text, spans) == [("Donostia-Arrasate", "TERRITORIO")]
+
+
+@pytest.mark.parametrize(("text", "age"), [("Lactante de 29 días de vida.", "29 días"),
+                                           ("Niña de 13 meses de edad.", "13 meses")])  # fmt: skip
+def test_ages_in_days_and_months(text: str, age: str) -> None:
+    assert [text[s.start : s.end] for s in age_spans(text, "all")] == [age]

@@ -142,7 +142,26 @@ def _split_street(text: str, span: Span) -> list[Span]:
     return [street, _with(code, "TERRITORIO")]
 
 
+_HYPHENATED = re.compile(r"-[A-ZÁÉÍÓÚÑ][\w'’]*")
+_JOINED = frozenset({"TERRITORIO", "CALLE", "NOMBRE_SUJETO_ASISTENCIA", "NOMBRE_PERSONAL_SANITARIO",
+                     "FAMILIARES_SUJETO_ASISTENCIA", "HOSPITAL", "INSTITUCION", "CENTRO_SALUD"})  # fmt: skip
+
+
+def join_hyphenated(text: str, span: Span) -> Span:
+    """A place, street or name span that stops at a hyphen before a capitalised word goes on over it:
+    "Vitoria-Gasteiz", "García-Lorca" (the model's tokenizer splits at hyphens)."""
+    m = _HYPHENATED.match(text, span.end)
+    if span.kind not in _JOINED or m is None:
+        return span
+    return Span(span.start, m.end(), span.label, span.kind, span.source)
+
+
 def to_guidelines(text: str, spans: list[Span], gaz: Gazetteer) -> list[Span]:
-    """Every span trimmed (`trim`), split when a street ends with its postal code, and relabelled
-    (`relabel`)."""
-    return [relabel(text, part, gaz) for s in spans for part in _split_street(text, trim(text, s))]
+    """Every span trimmed (`trim`) or joined over a hyphen (`join_hyphenated`), split when a street ends
+    with its postal code, and relabelled (`relabel`); spans a join made overlap are dropped."""
+    out: list[Span] = []
+    for s in spans:
+        for part in _split_street(text, join_hyphenated(text, trim(text, s))):
+            if not out or out[-1].end <= part.start:
+                out.append(relabel(text, part, gaz))
+    return out

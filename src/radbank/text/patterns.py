@@ -131,6 +131,7 @@ AGE = re.compile(
 AGE_OF_PERSON = re.compile(
     r"(?i:\b(?:de|aged?|edad:?|age:?)\s+)(?P<age>\d{1,3}\s*(?:años|a\.|years?))\b"
     r"|\b(?P<age2>\d{1,3}\s*(?:años\s+de\s+edad|años(?=,?\s+(?:de\s+edad|var[oó]n|mujer|sin|con|que))|"
+    r"(?:d[ií]as|semanas|meses)(?=\s+de\s+(?:edad|vida))|"
     r"[-\s]?years?[-\s]old|[-\s]?year-old|yo\b|y/o|y\.o\.))"
 )
 
@@ -224,7 +225,7 @@ def place_spans(text: str, lang: str) -> list[Span]:
 
 # "de 20 años de evolución", "más de 2 años", "en un plazo de 2 años", "niños a partir de 2 años": durations
 _DURATION_AFTER = re.compile(r"(?i:\s+de\s+(?:evoluci[oó]n|duraci[oó]n|antig[üu]edad|seguimiento|tratamiento|"
-                             r"diagn[oó]stico|latencia|edad gestacional))")  # fmt: skip
+                             r"diagn[oó]stico|latencia))")  # fmt: skip
 _DURATION_BEFORE = re.compile(
     r"(?i:\b(?:m[aá]s|menos|plazo|hace|durante|partir|tras|despu[eé]s|cada|periodo|per[ií]odo|lapso|intervalo|"
     r"mayores|menores|niños|pacientes)\s+(?:de\s+)?)$"
