@@ -166,6 +166,25 @@ def _phantom_reports(name: str, phantom: str) -> Builder:
     return build
 
 
+def _brat_folder(name: str) -> Builder:
+    """A MEDDOCAN-style brat folder (one case written here, with its .ann) for `eval-deid` on brat."""
+
+    def build(work: Path) -> str:
+        folder = work / name
+        folder.mkdir(parents=True, exist_ok=True)
+        text = "Nombre: Lucía.\nApellidos: Ferrer Soler.\nNHC: 5512093.\nFecha de Ingreso: 03/04/2019.\n"
+        entities = [("NOMBRE_SUJETO_ASISTENCIA", "Lucía"), ("NOMBRE_SUJETO_ASISTENCIA", "Ferrer Soler"),
+                    ("ID_SUJETO_ASISTENCIA", "5512093"), ("FECHAS", "03/04/2019")]  # fmt: skip
+        lines = [
+            f"T{i}\t{label} {text.index(v)} {text.index(v) + len(v)}\t{v}" for i, (label, v) in enumerate(entities, 1)
+        ]
+        (folder / "caso-1.txt").write_text(text, "utf-8")
+        (folder / "caso-1.ann").write_text("\n".join(lines) + "\n", "utf-8")
+        return name
+
+    return build
+
+
 def _same(name: str) -> Builder:
     """A name made by an earlier command: typed as is."""
     return lambda work: name
@@ -222,6 +241,7 @@ COMMAND_PLACEHOLDERS: dict[tuple[str, ...], dict[str, Builder]] = {
         "reports.csv": _deid_reports("deid-reports.csv", "deid"),
     },
     ("mids", "validate"): {"DIR": _same("mids-table")},
+    ("eval-deid",): {"meddocan/dev": _brat_folder("meddocan/dev")},
     ("train", "NIH_ROOT"): {"RUN": _same("run-nih")},  # another dataset: another run folder
 }
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import shutil
 import tempfile
 from pathlib import Path
@@ -71,6 +72,44 @@ def to_docs(nlp: Any, records: list[dict[str, Any]]) -> tuple[list[Doc], int]:
     return docs, dropped
 
 
+SWAPPED = ("NOMBRE_SUJETO_ASISTENCIA", "NOMBRE_PERSONAL_SANITARIO", "CALLE", "TERRITORIO", "PAIS", "HOSPITAL",
+           "INSTITUCION", "CENTRO_SALUD", "ID_SUJETO_ASISTENCIA", "ID_ASEGURAMIENTO", "ID_CONTACTO_ASISTENCIAL",
+           "ID_TITULACION_PERSONAL_SANITARIO", "CORREO_ELECTRONICO", "NUMERO_TELEFONO")  # fmt: skip
+
+
+def _numeric(value: str) -> bool:
+    return sum(ch.isdigit() for ch in value) > len(value) // 2
+
+
+def swapped(records: list[dict[str, Any]], copies: int, seed: int = 0) -> list[dict[str, Any]]:
+    """`copies` versions of every case where each entity of a `SWAPPED` label reads as another entity of that
+    label from the same cases (entity-swap augmentation: the model learns the context, not the values)."""
+    rng = random.Random(seed)
+    pool: dict[tuple[str, bool], list[str]] = {}
+    for rec in records:
+        for s in rec["spans"]:
+            value = rec["text"][s["start"] : s["end"]]
+            pool.setdefault((s["meddocan"], _numeric(value)), []).append(value)
+    out = []
+    for _ in range(copies):
+        for rec in records:
+            text, spans, cursor, parts, same = rec["text"], [], 0, [], {}
+            for s in sorted(rec["spans"], key=lambda s: s["start"]):
+                if s["start"] < cursor:
+                    continue
+                value = text[s["start"] : s["end"]]
+                if s["meddocan"] in SWAPPED:  # the same value in a case gets the same new value, of its shape
+                    value = same.setdefault(value, rng.choice(pool[(s["meddocan"], _numeric(value))]))
+                parts.append(text[cursor : s["start"]])
+                start = sum(len(p) for p in parts)
+                parts.append(value)
+                spans.append({**s, "start": start, "end": start + len(value)})
+                cursor = s["end"]
+            parts.append(text[cursor:])
+            out.append({**rec, "text": "".join(parts), "spans": spans})
+    return out
+
+
 def package(best: Path, out: Path, train_docs: int, dev_docs: int) -> None:
     """Copy the chosen checkpoint to `out` with its metadata, licence and attribution."""
     meta = json.loads((best / "meta.json").read_text("utf-8"))
@@ -94,6 +133,8 @@ def main() -> None:
     parser.add_argument("--work", help="keep the corpora and checkpoints here (default: a temporary folder)")
     parser.add_argument("--config", default=str(CONFIG), help="spaCy training config (default: %(default)s)")
     parser.add_argument("--max-epochs", type=int, help="override the config's training.max_epochs")
+    parser.add_argument("--augment", type=int, default=0,
+                        help="add this many entity-swapped copies of every training case (default: none)")  # fmt: skip
     parser.add_argument("--package-only", action="store_true",
                         help="skip training: package WORK/output/model-best (after an interrupted run)")  # fmt: skip
     args = parser.parse_args()
@@ -105,7 +146,7 @@ def main() -> None:
         work = Path(args.work or tmp)
         if not args.package_only:
             work.mkdir(parents=True, exist_ok=True)
-            for name, part in (("train", train_records), ("dev", dev_records)):
+            for name, part in (("train", train_records + swapped(train_records, args.augment)), ("dev", dev_records)):
                 docs, dropped = to_docs(nlp, part)
                 DocBin(docs=docs).to_disk(work / f"{name}.spacy")
                 print(f"{name}: {len(docs)} cases, {sum(len(d.ents) for d in docs)} entities "
