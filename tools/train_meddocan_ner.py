@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import spacy
+from spacy.about import __version__ as SPACY_VERSION
 from spacy.cli.train import train
 from spacy.tokens import Doc, DocBin
-from spacy.util import filter_spans
+from spacy.util import filter_spans, registry
 
 from radbank.text import tokenizer
 from radbank.text.brat import read_brat
@@ -45,12 +46,12 @@ Marimon M, Gonzalez-Agirre A, Intxaurrondo A, Rodríguez H, Lopez Martin JA, Vil
 Automatic De-identification of Medical Texts in Spanish: the MEDDOCAN Track, Corpus, Guidelines, Methods
 and Evaluation of Results. IberLEF 2019, CEUR-WS vol. 2421, pp. 618-638.
 
-Training: {train_docs} cases (90% of the training partition), checkpoint chosen on the other {dev_docs}
-(every 10th case by file name); development-slice scores: {scores}.
+Training: {train_docs} cases (90% of the training partition){augment}, checkpoint chosen on the other
+{dev_docs} (every 10th case by file name); development-slice scores: {scores}.
 """
 
 
-@spacy.registry.callbacks("radbank.deid_tokenizer.v1")
+@registry.callbacks("radbank.deid_tokenizer.v1")  # type: ignore[untyped-decorator]
 def _tokenizer_callback() -> Any:
     return tokenizer.configure
 
@@ -93,7 +94,8 @@ def swapped(records: list[dict[str, Any]], copies: int, seed: int = 0) -> list[d
     out = []
     for _ in range(copies):
         for rec in records:
-            text, spans, cursor, parts, same = rec["text"], [], 0, [], {}
+            text, spans, cursor, parts = rec["text"], [], 0, []
+            same: dict[str, str] = {}
             for s in sorted(rec["spans"], key=lambda s: s["start"]):
                 if s["start"] < cursor:
                     continue
@@ -110,7 +112,7 @@ def swapped(records: list[dict[str, Any]], copies: int, seed: int = 0) -> list[d
     return out
 
 
-def package(best: Path, out: Path, train_docs: int, dev_docs: int) -> None:
+def package(best: Path, out: Path, train_docs: int, dev_docs: int, augment: int = 0) -> None:
     """Copy the chosen checkpoint to `out` with its metadata, licence and attribution."""
     meta = json.loads((best / "meta.json").read_text("utf-8"))
     meta.update({"name": "meddocan_es", "version": "1.0.0", "license": "CC BY 4.0",
@@ -121,7 +123,8 @@ def package(best: Path, out: Path, train_docs: int, dev_docs: int) -> None:
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(best, out)
     (out / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), "utf-8")
-    (out / "LICENSE.txt").write_text(ATTRIBUTION.format(spacy=spacy.__version__, train_docs=train_docs,
+    copies = f" and {augment} entity-swapped cop{'y' if augment == 1 else 'ies'} of each" if augment else ""
+    (out / "LICENSE.txt").write_text(ATTRIBUTION.format(spacy=SPACY_VERSION, train_docs=train_docs, augment=copies,
                                                          dev_docs=dev_docs, scores=scores), "utf-8")  # fmt: skip
     print(f"{out}: written ({sum(f.stat().st_size for f in out.rglob('*') if f.is_file()) / 1e6:.1f} MB); {scores}")
 
@@ -155,7 +158,7 @@ def main() -> None:
             if args.max_epochs:
                 overrides["training.max_epochs"] = args.max_epochs
             train(Path(args.config), work / "output", use_gpu=-1, overrides=overrides)
-        package(work / "output" / "model-best", Path(args.out), len(train_records), len(dev_records))
+        package(work / "output" / "model-best", Path(args.out), len(train_records), len(dev_records), args.augment)
 
 
 if __name__ == "__main__":
