@@ -3,6 +3,8 @@ them, and the English model's gate. Examples written for these tests (not from M
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from radbank.text.combine import meddocan_label
@@ -199,3 +201,12 @@ def test_a_hyphenated_place_is_one_span() -> None:
                                            ("Niña de 13 meses de edad.", "13 meses")])  # fmt: skip
 def test_ages_in_days_and_months(text: str, age: str) -> None:
     assert [text[s.start : s.end] for s in age_spans(text, "all")] == [age]
+
+
+def test_a_postal_code_territory_gets_a_postal_code_surrogate() -> None:
+    from radbank.anonymize.keys import Keyed
+    from radbank.text.pseudonymize import pseudonymize
+
+    text = "Localidad/ Provincia: Teruel.\nCP: 44002.\n"
+    out, _ = pseudonymize(text, "es", Keyed(bytes(range(32))), detector=default_detector("default", "all"))
+    assert re.search(r"CP: \d{5}\.", out) is not None

@@ -163,5 +163,16 @@ def to_guidelines(text: str, spans: list[Span], gaz: Gazetteer) -> list[Span]:
     for s in spans:
         for part in _split_street(text, join_hyphenated(text, trim(text, s))):
             if not out or out[-1].end <= part.start:
-                out.append(relabel(text, part, gaz))
+                out.append(_postal(text, relabel(text, part, gaz)))
     return out
+
+
+_POSTAL = re.compile(r"(?:E-)?\d{4,5}(?:-\d{3,4})?")
+
+
+def _postal(text: str, span: Span) -> Span:
+    """A territory that is a postal code ("28016", MEDDOCAN's TERRITORIO) is radbank's ZIP, so that its
+    surrogate is a postal code too."""
+    if span.kind == "TERRITORIO" and span.label != "ZIP" and _POSTAL.fullmatch(text[span.start : span.end]):
+        return Span(span.start, span.end, "ZIP", span.kind, span.source)
+    return span
