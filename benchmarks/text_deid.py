@@ -16,7 +16,8 @@ Rows:
    damage), clinical terms kept verbatim (UMLS finding synonyms and eponyms in context), reports/s.
 Philter (philter-lite, its NLTK tagger swapped for spaCy's PTB tagger because NLTK's data cannot be
 fetched here) and Presidio (analyzer with en_core_web_sm) get rows where they install
-(`pip install 'radbank[deid-compare]'`). Timings are one process on one core.
+(`pip install 'radbank[deid-compare]'`). Timings are CPU seconds of this one process (`time.process_time`),
+so they are per core; run with OMP_NUM_THREADS=1 BLIS_NUM_THREADS=1 to keep the process on one thread.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from radbank.text.spans import Span
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path.home() / ".cache" / "radbank-bench"
 Finder = Callable[[str, str], list[Span]]
+SHORTEST_TERM = 4  # shorter UMLS synonyms are abbreviations that match everywhere
 
 
 def fetch(package: str, member: str) -> Path | None:
@@ -91,7 +93,7 @@ def _terms_pattern() -> re.Pattern[str]:
     from importlib import resources
 
     table = resources.files("radbank.resources").joinpath("umls_findings.tsv").read_text("utf-8")
-    terms = {t for line in table.splitlines()[4:] for t in line.split("\t")[-1].split("|") if len(t) > 3}
+    terms = {t for line in table.splitlines()[4:] for t in line.split("\t")[-1].split("|") if len(t) >= SHORTEST_TERM}
     return re.compile(r"\b(?:" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)) + r")\b", re.I)
 
 
@@ -100,24 +102,27 @@ def clinical_terms(text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in _terms_pattern().finditer(text)] + protected_spans(text)
 
 
-def terms_kept(records: list[dict[str, Any]], finder: Finder) -> tuple[float, int, float]:
-    """(share of clinical terms kept verbatim, terms, reports/s) of `finder` on gold records."""
-    started = time.perf_counter()
-    found = [finder(rec["text"], rec["lang"]) for rec in records]
-    rate = len(records) / (time.perf_counter() - started)
+def timed(finder: Finder, items: list[tuple[str, str]]) -> tuple[list[list[Span]], float]:
+    """`finder`'s spans for each (text, lang), and the CPU seconds this process spent finding them."""
+    started = time.process_time()
+    found = [finder(text, lang) for text, lang in items]
+    return found, time.process_time() - started
+
+
+def terms_kept(records: list[dict[str, Any]], finder: Finder) -> tuple[float, int]:
+    """(share of clinical terms kept verbatim, terms) of `finder` on gold records."""
+    found, _ = timed(finder, [(rec["text"], rec["lang"]) for rec in records])
     kept = terms = 0
     for rec, spans in zip(records, found, strict=True):
         for a, b in clinical_terms(rec["text"]):
             terms += 1
             kept += not any(s.start < b and a < s.end for s in spans if s.label not in KEPT_LABELS)
-    return kept / max(terms, 1), terms, rate
+    return kept / max(terms, 1), terms
 
 
 def indiana(reports: list[tuple[str, str]], finder: Finder) -> dict[str, float]:
     changed, kept, terms = 0, 0, 0
-    started = time.perf_counter()
-    found = [finder(text, "en") for _, text in reports]
-    seconds = time.perf_counter() - started
+    found, seconds = timed(finder, [(text, "en") for _, text in reports])
     for (_, text), spans in zip(reports, found, strict=True):
         changed += len(changed_words(text, spans, KEPT_LABELS))
         for a, b in clinical_terms(text):
@@ -125,6 +130,30 @@ def indiana(reports: list[tuple[str, str]], finder: Finder) -> dict[str, float]:
             kept += not any(s.start < b and a < s.end for s in spans if s.label not in KEPT_LABELS)
     return {"per_1000": 1000 * changed / len(reports), "kept": kept / max(terms, 1), "terms": terms,
             "rate": len(reports) / seconds}  # fmt: skip
+
+
+def speed_rows(corpora: dict[str, list[tuple[str, str]]]) -> None:
+    """CPU seconds of this process (one core) for radbank with its models where they can matter, with the
+    models on every report, and with rules alone, on each corpus."""
+    systems = {"radbank": radbank_finder("default"), "radbank, models on every report": ungated_finder(),
+               "radbank rules only": radbank_finder("none")}  # fmt: skip
+    print("\n## Speed: CPU seconds of one process (one core)\n")
+    print("| corpus | system | reports | words | CPU s | reports per CPU s | words per CPU s |")
+    print("|---|---|---|---|---|---|---|")
+    for corpus, items in corpora.items():
+        words = sum(len(text.split()) for text, _ in items)
+        for system, finder in systems.items():
+            finder(*items[0])  # models loaded before the clock starts
+            _, seconds = timed(finder, items)
+            print(f"| {corpus} | {system} | {len(items)} | {words} | {seconds:.2f} | {len(items) / seconds:.0f} | "
+                  f"{words / seconds:.0f} |")  # fmt: skip
+
+
+def ungated_finder() -> Finder:
+    from radbank.text.detect import Detector
+    from radbank.text.ner import load_default_ner
+
+    return Detector(load_default_ner(gate=False)).detect
 
 
 def radbank_finder(ner: str, ages: str = "over89") -> Finder:
@@ -180,28 +209,53 @@ def pct(pair: tuple[int, int] | None) -> str:
     return f"{pair[0] / pair[1]:.3f} ({pair[1]})" if pair and pair[1] else "-"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--meddocan", default=str(ROOT.parent / "shared" / "data" / "meddocan"))
-    parser.add_argument("--indiana", type=int, default=100000, help="at most this many Indiana reports")
-    parser.add_argument("--no-compare", action="store_true", help="skip the Philter and Presidio rows")
-    args = parser.parse_args()
-    meddocan_dev = Path(args.meddocan) / "dev"
-    finders: dict[str, Finder | None] = {"radbank": radbank_finder("default"),
-                                         "radbank rules only": radbank_finder("none")}  # fmt: skip
-    if not args.no_compare:
-        finders.update({"Philter (philter-lite)": philter_finder(), "Presidio": presidio_finder()})
-    if meddocan_dev.is_dir():
-        records = read_brat(meddocan_dev)
-        ev = evaluate(records, default_detector("default", "all"))
-        assert ev.official is not None
-        print("## MEDDOCAN dev (250 cases; official metrics, --ages all)\n")
-        print("| system | subtask 1 P / R / F1 | subtask 2 strict P / R / F1 | subtask 2 merged P / R / F1 | "
-              "identifying spans removed | cases/s |")  # fmt: skip
-        print("|---|---|---|---|---|---|")
-        cells = [" / ".join(f"{getattr(c, k):.4f}" for k in ("precision", "recall", "f1"))
-                 for c in (ev.official.subtask1, ev.official.subtask2_strict, ev.official.subtask2_merged)]  # fmt: skip
-        print(f"| radbank | {' | '.join(cells)} | {ev.removed['ALL'].recall:.4f} | {ev.reports / ev.seconds:.1f} |\n")
+def meddocan_table(records: list[dict[str, Any]]) -> None:
+    """MEDDOCAN's official metrics and span removal of radbank (`--ages all`, the corpus guideline)."""
+    ev = evaluate(records, default_detector("default", "all"))
+    assert ev.official is not None
+    print(f"## MEDDOCAN dev ({len(records)} cases; official metrics, --ages all)\n")
+    print("| system | subtask 1 P / R / F1 | subtask 2 strict P / R / F1 | subtask 2 merged P / R / F1 | "
+          "identifying spans removed |")  # fmt: skip
+    print("|---|---|---|---|---|")
+    cells = [" / ".join(f"{getattr(c, k):.4f}" for k in ("precision", "recall", "f1"))
+             for c in (ev.official.subtask1, ev.official.subtask2_strict, ev.official.subtask2_merged)]  # fmt: skip
+    print(f"| radbank | {' | '.join(cells)} | {ev.removed['ALL'].recall:.4f} |\n")
+
+
+def removal_table(corpora: dict[str, list[dict[str, Any]]], finders: dict[str, Finder | None]) -> None:
+    """Identifying spans removed per label; other tools only on English corpora."""
+    labels = ("NAME", "ID", "DATE", "PHONE", "ADDRESS", "ZIP", "CITY", "INSTITUTION", "ALL")
+    print("## Identifying spans removed (recall; gold spans in brackets)\n")
+    print(f"| corpus | system | {' | '.join(labels)} |\n|---|---|{'---|' * len(labels)}")
+    for corpus, records in corpora.items():
+        english = "(en)" in corpus or ", en" in corpus
+        for system, finder in finders.items():
+            if finder is not None and (english or system.startswith("radbank")):
+                scores = removal(records, finder)
+                print(f"| {corpus} | {system} | {' | '.join(pct(scores.get(label)) for label in labels)} |")
+
+
+def indiana_table(reports: list[tuple[str, str]], finders: dict[str, Finder | None]) -> None:
+    print(f"\n## Indiana University chest X-ray reports ({len(reports)}, already de-identified)\n")
+    print("| system | changed non-placeholder words per 1,000 reports | clinical terms kept | reports per CPU s |")
+    print("|---|---|---|---|")
+    for system, finder in finders.items():
+        if finder is not None:
+            r = indiana(reports, finder)
+            print(f"| {system} | {r['per_1000']:.2f} | {r['kept']:.4f} ({r['terms']:.0f}) | {r['rate']:.0f} |")
+
+
+def terms_table(corpora: dict[str, list[dict[str, Any]]]) -> None:
+    print("\n## Clinical terms kept verbatim by radbank (UMLS finding synonyms en/es, eponyms in context)\n")
+    print("| corpus | reports | words/report | clinical terms kept |\n|---|---|---|---|")
+    for corpus, records in corpora.items():
+        share, terms = terms_kept(records, radbank_finder("default"))
+        words = sum(len(r["text"].split()) for r in records) / len(records)
+        print(f"| {corpus} | {len(records)} | {words:.0f} | {share:.4f} ({terms}) |")
+
+
+def gold_corpora(meddocan_dev: Path) -> dict[str, list[dict[str, Any]]]:
+    """MEDDOCAN dev (when present), the i2b2 notes philter-lite ships (when fetched), the dev corpus."""
     corpora: dict[str, list[dict[str, Any]]] = {}
     if meddocan_dev.is_dir():
         corpora["MEDDOCAN dev (es)"] = read_brat(meddocan_dev)
@@ -211,34 +265,35 @@ def main() -> None:
     dev = read_gold(ROOT / "tests" / "data" / "reports_dev.jsonl")
     for lang in ("es", "en"):
         corpora[f"radbank dev corpus, {lang} (development)"] = [r for r in dev if r["lang"] == lang]
-    labels = ("NAME", "ID", "DATE", "PHONE", "ADDRESS", "ZIP", "CITY", "INSTITUTION", "ALL")
-    print("## Identifying spans removed (recall; gold spans in brackets)\n")
-    print(f"| corpus | system | {' | '.join(labels)} |\n|---|---|{'---|' * len(labels)}")
-    for corpus, records in corpora.items():
-        for system, finder in finders.items():
-            if finder is None or (system not in ("radbank", "radbank rules only") and "(en)" not in corpus
-                                  and ", en" not in corpus):  # fmt: skip
-                continue
-            scores = removal(records, finder)
-            print(f"| {corpus} | {system} | {' | '.join(pct(scores.get(label)) for label in labels)} |")
+    return corpora
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--meddocan", default=str(ROOT.parent / "shared" / "data" / "meddocan"))
+    parser.add_argument("--indiana", type=int, default=100000, help="at most this many Indiana reports")
+    parser.add_argument("--no-compare", action="store_true", help="skip the Philter and Presidio rows")
+    args = parser.parse_args()
+    finders: dict[str, Finder | None] = {"radbank": radbank_finder("default"),
+                                         "radbank rules only": radbank_finder("none")}  # fmt: skip
+    if not args.no_compare:
+        finders.update({"Philter (philter-lite)": philter_finder(), "Presidio": presidio_finder()})
+    corpora = gold_corpora(Path(args.meddocan) / "dev")
+    if "MEDDOCAN dev (es)" in corpora:
+        meddocan_table(corpora["MEDDOCAN dev (es)"])
+    removal_table(corpora, finders)
     archive = fetch("torchxrayvision", "torchxrayvision/data/NLMCXR_reports.tgz")
+    timing: dict[str, list[tuple[str, str]]] = {}
     if archive:
         reports = read_openi_reports(archive)[: args.indiana]
-        print(f"\n## Indiana University chest X-ray reports ({len(reports)}, already de-identified)\n")
-        print("| system | changed non-placeholder words per 1,000 reports | clinical terms kept | reports/s (1 core) |")
-        print("|---|---|---|---|")
-        for system, finder in finders.items():
-            if finder is not None:
-                r = indiana(reports, finder)
-                print(f"| {system} | {r['per_1000']:.2f} | {r['kept']:.4f} ({r['terms']:.0f}) | {r['rate']:.0f} |")
+        indiana_table(reports, finders)
+        timing["Indiana (en)"] = [(text, "en") for _, text in reports]
     else:
         print("\n(Indiana reports: torchxrayvision could not be fetched from the registry)")
-    print("\n## Clinical terms kept verbatim and speed of radbank (UMLS finding synonyms en/es, eponyms in context)\n")
-    print("| corpus | reports | words/report | clinical terms kept | reports/s (1 core) |\n|---|---|---|---|---|")
-    for corpus, records in corpora.items():
-        share, terms, rate = terms_kept(records, radbank_finder("default"))
-        words = sum(len(r["text"].split()) for r in records) / len(records)
-        print(f"| {corpus} | {len(records)} | {words:.0f} | {share:.4f} ({terms}) | {rate:.0f} |")
+    terms_table(corpora)
+    if "MEDDOCAN dev (es)" in corpora:
+        timing["MEDDOCAN dev (es)"] = [(r["text"], "es") for r in corpora["MEDDOCAN dev (es)"]]
+    speed_rows(timing)
     missing = [name for name, f in finders.items() if f is None]
     if missing:
         print(f"\nnot installed: {', '.join(missing)} (pip install 'radbank[deid-compare]')")

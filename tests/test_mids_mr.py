@@ -15,6 +15,7 @@ import pytest
 
 from deface_data import template_head
 from helpers import write_dicom
+from radbank.anonymize.deface.core import DefaceOptions
 from radbank.anonymize.deface.dicom_series import series_volume
 from radbank.anonymize.deface.mids_writer import MR_FIELDS, write_mids_mr
 from radbank.cli import main
@@ -182,7 +183,7 @@ def test_plain_bids_anat_of_xnat2mids_is_accepted(release: Path, tmp_path: Path)
 def test_a_volume_of_unknown_contrast_is_named_t1w_only_when_it_looks_t1_weighted(tmp_path: Path) -> None:
     head, affine = template_head()
     inverted = (head.max() - head).astype(np.float32)  # a T2-like contrast: CSF bright
-    out = write_mids_mr(tmp_path / "x_T1w.nii.gz", inverted, affine, method="template", t1_only=True)
+    out = write_mids_mr(tmp_path / "x_T1w.nii.gz", inverted, affine, options=DefaceOptions("template"), t1_only=True)
     assert not out.written
     assert out.reason.startswith("contrast unknown")
     assert not (tmp_path / "x_T1w.nii.gz").exists()

@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import spacy
+from spacy.about import __version__ as SPACY_VERSION
 from spacy.cli.train import train
 from spacy.tokens import Doc, DocBin
-from spacy.util import filter_spans
+from spacy.util import filter_spans, registry
 
 from radbank.text import tokenizer
 from radbank.text.brat import read_brat
@@ -44,12 +46,12 @@ Marimon M, Gonzalez-Agirre A, Intxaurrondo A, Rodríguez H, Lopez Martin JA, Vil
 Automatic De-identification of Medical Texts in Spanish: the MEDDOCAN Track, Corpus, Guidelines, Methods
 and Evaluation of Results. IberLEF 2019, CEUR-WS vol. 2421, pp. 618-638.
 
-Training: {train_docs} cases (90% of the training partition), checkpoint chosen on the other {dev_docs}
-(every 10th case by file name); development-slice scores: {scores}.
+Training: {train_docs} cases (90% of the training partition){augment}, checkpoint chosen on the other
+{dev_docs} (every 10th case by file name); development-slice scores: {scores}.
 """
 
 
-@spacy.registry.callbacks("radbank.deid_tokenizer.v1")
+@registry.callbacks("radbank.deid_tokenizer.v1")  # type: ignore[untyped-decorator]
 def _tokenizer_callback() -> Any:
     return tokenizer.configure
 
@@ -71,7 +73,46 @@ def to_docs(nlp: Any, records: list[dict[str, Any]]) -> tuple[list[Doc], int]:
     return docs, dropped
 
 
-def package(best: Path, out: Path, train_docs: int, dev_docs: int) -> None:
+SWAPPED = ("NOMBRE_SUJETO_ASISTENCIA", "NOMBRE_PERSONAL_SANITARIO", "CALLE", "TERRITORIO", "PAIS", "HOSPITAL",
+           "INSTITUCION", "CENTRO_SALUD", "ID_SUJETO_ASISTENCIA", "ID_ASEGURAMIENTO", "ID_CONTACTO_ASISTENCIAL",
+           "ID_TITULACION_PERSONAL_SANITARIO", "CORREO_ELECTRONICO", "NUMERO_TELEFONO")  # fmt: skip
+
+
+def _numeric(value: str) -> bool:
+    return sum(ch.isdigit() for ch in value) > len(value) // 2
+
+
+def swapped(records: list[dict[str, Any]], copies: int, seed: int = 0) -> list[dict[str, Any]]:
+    """`copies` versions of every case where each entity of a `SWAPPED` label reads as another entity of that
+    label from the same cases (entity-swap augmentation: the model learns the context, not the values)."""
+    rng = random.Random(seed)
+    pool: dict[tuple[str, bool], list[str]] = {}
+    for rec in records:
+        for s in rec["spans"]:
+            value = rec["text"][s["start"] : s["end"]]
+            pool.setdefault((s["meddocan"], _numeric(value)), []).append(value)
+    out = []
+    for _ in range(copies):
+        for rec in records:
+            text, spans, cursor, parts = rec["text"], [], 0, []
+            same: dict[str, str] = {}
+            for s in sorted(rec["spans"], key=lambda s: s["start"]):
+                if s["start"] < cursor:
+                    continue
+                value = text[s["start"] : s["end"]]
+                if s["meddocan"] in SWAPPED:  # the same value in a case gets the same new value, of its shape
+                    value = same.setdefault(value, rng.choice(pool[(s["meddocan"], _numeric(value))]))
+                parts.append(text[cursor : s["start"]])
+                start = sum(len(p) for p in parts)
+                parts.append(value)
+                spans.append({**s, "start": start, "end": start + len(value)})
+                cursor = s["end"]
+            parts.append(text[cursor:])
+            out.append({**rec, "text": "".join(parts), "spans": spans})
+    return out
+
+
+def package(best: Path, out: Path, train_docs: int, dev_docs: int, augment: int = 0) -> None:
     """Copy the chosen checkpoint to `out` with its metadata, licence and attribution."""
     meta = json.loads((best / "meta.json").read_text("utf-8"))
     meta.update({"name": "meddocan_es", "version": "1.0.0", "license": "CC BY 4.0",
@@ -82,7 +123,8 @@ def package(best: Path, out: Path, train_docs: int, dev_docs: int) -> None:
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(best, out)
     (out / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), "utf-8")
-    (out / "LICENSE.txt").write_text(ATTRIBUTION.format(spacy=spacy.__version__, train_docs=train_docs,
+    copies = f" and {augment} entity-swapped cop{'y' if augment == 1 else 'ies'} of each" if augment else ""
+    (out / "LICENSE.txt").write_text(ATTRIBUTION.format(spacy=SPACY_VERSION, train_docs=train_docs, augment=copies,
                                                          dev_docs=dev_docs, scores=scores), "utf-8")  # fmt: skip
     print(f"{out}: written ({sum(f.stat().st_size for f in out.rglob('*') if f.is_file()) / 1e6:.1f} MB); {scores}")
 
@@ -92,7 +134,10 @@ def main() -> None:
     parser.add_argument("train_dir", help="MEDDOCAN's brat training partition (train/)")
     parser.add_argument("--out", default=str(TARGET), help="where the pipeline is written")
     parser.add_argument("--work", help="keep the corpora and checkpoints here (default: a temporary folder)")
+    parser.add_argument("--config", default=str(CONFIG), help="spaCy training config (default: %(default)s)")
     parser.add_argument("--max-epochs", type=int, help="override the config's training.max_epochs")
+    parser.add_argument("--augment", type=int, default=0,
+                        help="add this many entity-swapped copies of every training case (default: none)")  # fmt: skip
     parser.add_argument("--package-only", action="store_true",
                         help="skip training: package WORK/output/model-best (after an interrupted run)")  # fmt: skip
     args = parser.parse_args()
@@ -104,7 +149,7 @@ def main() -> None:
         work = Path(args.work or tmp)
         if not args.package_only:
             work.mkdir(parents=True, exist_ok=True)
-            for name, part in (("train", train_records), ("dev", dev_records)):
+            for name, part in (("train", train_records + swapped(train_records, args.augment)), ("dev", dev_records)):
                 docs, dropped = to_docs(nlp, part)
                 DocBin(docs=docs).to_disk(work / f"{name}.spacy")
                 print(f"{name}: {len(docs)} cases, {sum(len(d.ents) for d in docs)} entities "
@@ -112,8 +157,8 @@ def main() -> None:
             overrides: dict[str, Any] = {"paths.train": str(work / "train.spacy"), "paths.dev": str(work / "dev.spacy")}
             if args.max_epochs:
                 overrides["training.max_epochs"] = args.max_epochs
-            train(CONFIG, work / "output", use_gpu=-1, overrides=overrides)
-        package(work / "output" / "model-best", Path(args.out), len(train_records), len(dev_records))
+            train(Path(args.config), work / "output", use_gpu=-1, overrides=overrides)
+        package(work / "output" / "model-best", Path(args.out), len(train_records), len(dev_records), args.augment)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,11 @@ from typing import Any
 
 def cmd_deface(args: argparse.Namespace) -> int:
     from radbank.anonymize.deface.batch import run_deface
+    from radbank.anonymize.deface.core import DefaceOptions
     from radbank.progress import bar
 
     with bar(None, "deface", unit="volume") as pbar:
-        rep = run_deface(args.input, args.output, method=args.method, ears=args.ears, qc_dir=args.qc,
+        rep = run_deface(args.input, args.output, DefaceOptions(args.method, args.ears), qc_dir=args.qc,
                          key_file=args.key, work=args.work, workers=args.workers, progress=pbar.update)  # fmt: skip
     print(rep.summary())
     print(f"report: {rep.work}/report.json" + (f"  QC: {args.qc}/index.html" if args.qc else ""))

@@ -149,12 +149,12 @@ def write_volume(task: VolumeTask) -> tuple[str, str | None]:
 
 
 def _write(task: VolumeTask, target: Path) -> tuple[str, str | None]:
+    from radbank.anonymize.deface.core import DefaceOptions
     from radbank.anonymize.deface.mids_writer import MidsVolume, sidecar_from_bids, sidecar_from_dicom, write_mids_mr
     from radbank.errors import BadInput
 
     how: dict[str, Any] = {
-        "method": task.method,
-        "ears": task.ears,
+        "options": DefaceOptions(task.method, task.ears),
         "threads": task.threads,
         "contrast": task.contrast,
         "t1_only": task.contrast is None,

@@ -54,14 +54,30 @@ def _uncovered(text: str, rule: Span, hits: list[Span]) -> list[Span]:
     for m in [*sorted(hits, key=lambda s: s.start), Span(rule.end, rule.end, rule.label)]:
         piece = text[cursor : m.start]
         core = re.search(r"\w(?:.*\w)?", piece, re.S)
-        if core:
+        if core and _identifying(core.group(0)):
             out.append(Span(cursor + core.start(), cursor + core.end(), rule.label, rule.kind, rule.source))
         cursor = max(cursor, m.end)
     return out
 
 
-STRUCTURED = frozenset({"DATE", "ID", "EMAIL", "PHONE", "URL"})
-"""Labels whose rule spans (patterns with checks and cues) win over model spans they contain."""
+_DEPARTMENT = re.compile(r"(?i:servicio|departamento|unidad|secci[oó]n|[aá]rea|planta|consulta)s?\b")
+_COMMON = frozenset({"tras", "de", "del", "la", "el", "los", "las", "y", "en", "con", "por", "para", "edad", "años",
+                     "ciudad", "provincia", "the", "of", "and", "in", "at", "after"})  # fmt: skip
+
+
+def _identifying(piece: str) -> bool:
+    """Whether a leftover piece of a rule span can identify: a number, or a capitalised word that is not a
+    common word; a department ("Servicio de Oftalmología") does not."""
+    if any(ch.isdigit() for ch in piece):
+        return True
+    if _DEPARTMENT.match(piece):
+        return False
+    return any(w[:1].isupper() and w.lower() not in _COMMON for w in re.findall(r"[^\W\d_]+", piece))
+
+
+STRUCTURED = frozenset({"DATE", "ID", "EMAIL", "PHONE", "URL", "COUNTRY"})
+"""Labels whose rule spans (patterns with checks and cues, a country's whole name) win over model spans they
+contain."""
 _NAME_KINDS = {"professional": "NOMBRE_PERSONAL_SANITARIO", "relative": "FAMILIARES_SUJETO_ASISTENCIA"}
 _ID_KINDS = {"mrn": "ID_SUJETO_ASISTENCIA", "dni": "ID_SUJETO_ASISTENCIA", "ssn": "ID_SUJETO_ASISTENCIA",
              "insurance": "ID_ASEGURAMIENTO", "accession": "ID_CONTACTO_ASISTENCIAL",

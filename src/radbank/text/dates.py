@@ -73,8 +73,9 @@ _NO_YEAR = {"d_de_m", "d_m", "m_d", "weekday", "month"}
 _NEEDS = {form: "month" for form in ("d_mon_y", "d_de_m_de_y", "d_m_y", "m_d_y", "m_de_y", "d_de_m", "d_m", "m_d",
                                      "month")} | {"weekday": "weekday"}  # fmt: skip
 _DIGIT = re.compile(r"\d")
-_ANY_MONTH = re.compile(rf"(?i:{_MONTH_WORD})")
-_ANY_WEEKDAY = re.compile(rf"(?i:{_WEEKDAY})")
+_LETTERS = re.compile(r"[^\W\d_]+")
+_MONTH_WORDS = frozenset(_MONTH_NUMBER)
+_WEEKDAY_WORDS = frozenset(w for names in WEEKDAYS.values() for w in names)
 _LEAP = 2000  # the year a yearless date is read in (so 29 February parses)
 FULL_YEAR, CENTURY_PIVOT, MONTHS, MAX_DAY = 4, 50, 12, 31  # two-digit years below the pivot are 20xx
 
@@ -94,11 +95,12 @@ def find_dates(text: str, lang: str) -> list[FoundDate]:
     """Every parseable date in `text` (forms tried in order; overlapping candidates dropped)."""
     found: list[FoundDate] = []
     taken: list[tuple[int, int]] = []
-    has = {"digit": _DIGIT.search(text) is not None, "month": _ANY_MONTH.search(text) is not None,
-           "weekday": _ANY_WEEKDAY.search(text) is not None}  # fmt: skip
+    words = set(_LETTERS.findall(text.lower()))  # a cheap scan first: most reports name no month nor weekday
+    has = {"digit": _DIGIT.search(text) is not None, "month": not words.isdisjoint(_MONTH_WORDS),
+           "weekday": not words.isdisjoint(_WEEKDAY_WORDS)}  # fmt: skip
     for form, pattern in PATTERNS:
         if not has[_NEEDS.get(form, "digit")]:
-            continue  # a cheap scan first: most reports have no month or weekday name
+            continue
         for m in pattern.finditer(text):
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue

@@ -20,6 +20,8 @@ from radbank.text.combine import combine, is_placeholder
 from radbank.text.dates import find_dates
 from radbank.text.eponyms import only_eponym_words, protected_spans
 from radbank.text.gazetteer import Gazetteer, load_gazetteer
+from radbank.text.guidelines import to_guidelines
+from radbank.text.makers import maker_spans
 from radbank.text.names import ROLE_WORDS, NameRules
 from radbank.text.ner import NerFn
 from radbank.text.patterns import (
@@ -59,7 +61,7 @@ class Detector:
         protected = protected_spans(text)
         rules = [s for s in self.candidates(text, lang) if self._keep(text, s, protected)]
         model = [s for s in (self.ner(text, lang) if self.ner else []) if self._keep(text, s, protected)]
-        spans = combine(text, model, rules)
+        spans = to_guidelines(text, combine(text, model, rules), self.gaz)
         return self._propagate(text, spans, protected)
 
     def candidates(self, text: str, lang: str) -> list[Span]:
@@ -67,6 +69,7 @@ class Detector:
         spans = contact_spans(text) + id_spans(text)
         spans += [Span(d.start, d.end, "DATE", d.form) for d in find_dates(text, lang)]
         spans += place_spans(text, lang) + geography_spans(text, lang) + age_spans(text, self.ages)
+        spans += maker_spans(text, self.gaz) if lang == "es" else []
         for pattern in self._city.values():
             spans += [Span(m.start(), m.end(), "CITY", "city") for m in pattern.finditer(text)]
         taken = [(s.start, s.end) for s in spans if s.label in ("INSTITUTION", "ADDRESS", "EMAIL", "URL")]
@@ -87,7 +90,7 @@ class Detector:
             return self._keep_english_place(value, span)
         inside_eponym = any(a < span.end and span.start < b for a, b in protected)
         if span.label != "NAME":
-            return not (span.source == "ner" and inside_eponym)
+            return not ((span.source == "ner" or span.label == "CITY") and inside_eponym)
         return not inside_eponym and self._name_words(value, span)
 
     def _name_words(self, value: str, span: Span) -> bool:

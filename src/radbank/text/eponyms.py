@@ -53,9 +53,15 @@ def _phrase_pattern() -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(re.escape(p) for p in phrases) + r")\b", re.I)
 
 
+# clinical scores named after a place or a person, with their value or scale: "un Glasgow de 8", "Glasgow 15"
+_SCORE = re.compile(r"\b(?:Glasgow|Apgar|Karnofsky|Ranson|Child(?:-Pugh)?|Gleason|Breslow|Clark|Hunt|Fisher)"
+                    r"(?=\s*(?:de\s+|of\s+|[:=]\s*)?\d|\s+(?i:coma|score|scale))")  # fmt: skip
+
+
 def protected_spans(text: str) -> list[tuple[int, int]]:
-    """Where eponyms stand in their clinical context (name spans must not overlap these)."""
+    """Where eponyms stand in their clinical context (name and place spans must not overlap these)."""
     out = [(m.start("w"), m.end("w")) for pattern in (_AFTER_EN, _BEFORE_ES) for m in pattern.finditer(text)]
+    out += [(m.start(), m.end()) for m in _SCORE.finditer(text)]
     out += [(m.start(), m.end()) for m in _phrase_pattern().finditer(text)]
     return out
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 
+from spacy.lang.en.stop_words import STOP_WORDS as _EN_STOP
+from spacy.lang.es.stop_words import STOP_WORDS as _ES_STOP
+
 from radbank.text.gazetteer import Gazetteer
 
 UP = "A-ZÁÉÍÓÚÑÜÀÈÒÇÏ"
@@ -45,6 +48,13 @@ ROLE_WORDS = {"adjunto", "adjunta", "peticionario", "peticionaria", "solicitante
               "teléfono", "tfno", "dirección", "domicilio", "localidad", "provincia", "nacimiento", "país",
               "historia", "actual", "presentamos", "presenta", "acude", "refiere", "ingresa", "remitido",
               "datos", "asistenciales", "clínico", "clínica", "antecedentes", "motivo", "consulta"}  # fmt: skip
+# Spanish and English function words ("una", "hasta", "the"...), some of them also listed names somewhere: never a
+# name in lower case, nor alone before a lower-case word ("paciente: Una mujer de 50 años")
+FUNCTION_WORDS = frozenset(_ES_STOP | _EN_STOP) - {"de", "del", "la", "las", "los", "y", "i", "van", "von", "da",
+                                                   "di", "du", "le", "dos", "das"}  # fmt: skip
+# medical specialties and services after "Médico:" or "Servicio de" are no names ("Endocrinología", "Cirugía")
+SPECIALTY = re.compile(r"(?i:.*(?:log[ií]a|iatr[ií]a|cirug[ií]a|medicina|nutrici[oó]n|maxilofacial|forense|"
+                       r"polic[ií]a|cient[ií]fica|pediatr[ií]a|urgencias|intensiva|interna|oral))")  # fmt: skip
 TITLES = r"Dr|Dra|Dres|Drs|Prof|Profa|D|Dña|Dª|Don|Doña|Sr|Sra|Srta|Mr|Mrs|Ms|Miss|Mx|DR|DRA|MR|MRS|MS|SR|SRA|PROF"
 CUES = (
     r"paciente|pte|nombre(?: y apellidos)?|apellidos(?: y nombre| , nombre)?|firmado(?: electrónicamente)? por|fdo|"
@@ -85,6 +95,11 @@ RELATIVE_CUE = re.compile(r"(?i:\b(?:hij[oa]|espos[oa]|marido|madre|padre|herman
                           r"husband|son|daughter|mother|father|brother|sister|caregiver)\b)")  # fmt: skip
 
 
+def _determiner(text: str, start: int, end: int) -> bool:
+    """A lone function word before a lower-case word: "Una mujer", "Los valores" (not "Apellidos: Bueno.")."""
+    return text[start:end].lower() in FUNCTION_WORDS and re.match(rf"[ \t]+[{LOW}]", text[end : end + 3]) is not None
+
+
 class NameRules:
     """Name spans of a text as (start, end, kind, source) tuples; kind: professional, relative or person."""
 
@@ -98,6 +113,7 @@ class NameRules:
             start, end = self.trim(text, m.start(group), m.end(group))
             kind = self._kind(text, m.start(), m.start(group), group)
             cue_ok = m.group("title") or group == "name2" or self._name_like(text[start:end], kind == "professional")
+            cue_ok = cue_ok and not _determiner(text, start, end)
             if end > start and cue_ok:
                 out.append((start, end, kind, "cue"))
         for m in LOWER_CUED.finditer(text):
@@ -131,7 +147,8 @@ class NameRules:
 
     def _bad_word(self, word: str, cued: bool) -> bool:
         low = word.lower().rstrip(".")
-        return low in STOP_WORDS or low in ROLE_WORDS or (low in self.gaz.clinical and not cued)
+        return (low in STOP_WORDS or low in ROLE_WORDS or (low in self.gaz.clinical and not cued)
+                or SPECIALTY.fullmatch(low) is not None)  # fmt: skip
 
     def trim(self, text: str, start: int, end: int, cued: bool = True) -> tuple[int, int]:
         """Drop leading role words and anything from the first word that is clearly not a name."""
@@ -156,7 +173,7 @@ class NameRules:
             token = w.group(0)
             if re.fullmatch(PARTICLE, token):
                 continue
-            bad = token in STOP_WORDS or token in ROLE_WORDS or token in self.gaz.clinical
+            bad = token in STOP_WORDS or token in ROLE_WORDS or token in self.gaz.clinical or token in FUNCTION_WORDS
             # the first word a listed name; after it, a listed name of any origin or another unknown word
             if bad or (last == start and not self.gaz.is_world_name(token)):
                 break
@@ -212,6 +229,8 @@ class NameRules:
                     or low in self.gaz.clinical
                     or low in STOP_WORDS
                     or low in ROLE_WORDS
+                    or (w.islower() and low in FUNCTION_WORDS)
+                    or SPECIALTY.fullmatch(low)
                     or self.gaz.is_place(w)
                 ):
                     continue

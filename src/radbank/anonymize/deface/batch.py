@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from radbank.anonymize.deface.core import METHODS, DefaceResult
+from radbank.anonymize.deface.core import DefaceOptions, DefaceResult
 from radbank.anonymize.deface.inputs import Plan, Task, plan, shown
 from radbank.errors import BadInput, RadbankError
 from radbank.fsutil import atomic_path, write_json, write_text
@@ -164,9 +164,8 @@ def run_task(task_and_job: tuple[Task, DefaceJob]) -> VolumeResult:
 def run_deface(
     in_path: str | Path,
     out_path: str | Path,
+    options: DefaceOptions | None = None,
     *,
-    method: str = "unet",
-    ears: bool = False,
     qc_dir: str | Path | None = None,
     key_file: str | Path | None = None,
     work: str | Path | None = None,
@@ -176,8 +175,7 @@ def run_deface(
     """Deface IN into OUT (see inputs.py for the kinds of IN); per-volume problems are reported, not raised."""
     from radbank.parallel import default_workers, map_parallel
 
-    if method not in METHODS:
-        raise RadbankError(f"unknown defacing method {method!r}; choose one of {', '.join(METHODS)}")
+    method, ears = (options or DefaceOptions()).method, (options or DefaceOptions()).ears
     src, dst = Path(in_path), Path(out_path)
     if src.exists() and dst.exists() and dst.resolve() == src.resolve():
         raise RadbankError(f"{dst}: the output must differ from the input")

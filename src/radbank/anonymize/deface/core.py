@@ -29,6 +29,20 @@ log = logging.getLogger(__name__)
 METHODS = ("unet", "template")
 
 
+@dataclass(frozen=True)
+class DefaceOptions:
+    """How faces are removed: the method (`METHODS`) and whether the ears go too."""
+
+    method: str = "unet"
+    ears: bool = False
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            from radbank.errors import RadbankError
+
+            raise RadbankError(f"unknown defacing method {self.method!r}; choose one of {', '.join(METHODS)}")
+
+
 @dataclass
 class DefaceResult:
     """The mask of one volume (True = set to background), how it was made, and its QC."""

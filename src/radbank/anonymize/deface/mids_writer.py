@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from radbank.anonymize.deface.checks import volume_problem
-from radbank.anonymize.deface.core import DefaceResult, deface_array
+from radbank.anonymize.deface.core import DefaceOptions, DefaceResult, deface_array
 from radbank.anonymize.deface.orient import Array
 from radbank.fsutil import write_json
 
@@ -87,8 +87,7 @@ def write_mids_mr(
     affine: Array,
     *,
     sidecar: dict[str, Any] | None = None,
-    method: str = "unet",
-    ears: bool = False,
+    options: DefaceOptions | None = None,
     contrast: str | None = None,
     threads: int = 2,
     t1_only: bool = False,
@@ -100,7 +99,7 @@ def write_mids_mr(
     from radbank.anonymize.deface.nifti import nibabel, write_nifti
 
     nib = nibabel()
-
+    method, ears = (options or DefaceOptions()).method, (options or DefaceOptions()).ears
     if path.exists():
         return MidsVolume(path, True, "already there", None)
     problem = volume_problem(data.shape, affine)
@@ -149,4 +148,6 @@ def write_mids_dicom_series(root: str | Path, sub: str, ses: str, datasets: list
     except SeriesProblem as exc:
         return MidsVolume(path, False, str(exc), None)
     facts = sidecar_from_dicom(vol.datasets[0])
-    return write_mids_mr(path, vol.scaled, vol.affine, sidecar=facts, method=method, ears=ears, contrast=contrast)
+    return write_mids_mr(
+        path, vol.scaled, vol.affine, sidecar=facts, options=DefaceOptions(method, ears), contrast=contrast
+    )

@@ -1,0 +1,42 @@
+"""A product's maker in parentheses, as Spanish case reports cite it: "(Tobradex®, Alcon-Cusí, Barcelona,
+España)", "(Geistlich, Wolhusen, Suiza)". MEDDOCAN's guideline (and its training partition) annotates the
+maker as an institution, the city as a territory and the country as a country; the product stays.
+"""
+
+from __future__ import annotations
+
+import re
+
+from radbank.text.gazetteer import Gazetteer
+from radbank.text.guidelines import EXTRA_COUNTRIES
+from radbank.text.spans import Span
+
+_PARENTHESES = re.compile(r"\(([^()\n]{3,160})\)")
+_PART = re.compile(r"(?:[^,;.]|\.(?!\s+[A-ZÁÉÍÓÚÑ]))+")  # parts split at commas, semicolons, sentence ends
+MIN_PARTS = 3  # maker, city, country at least
+_MAKER = re.compile(r"[^\W\d_][^\d]*")  # a maker's name holds no digit ("timoftol 0,5%" is a product)
+
+
+def maker_spans(text: str, gaz: Gazetteer) -> list[Span]:
+    """Maker (INSTITUTION), city (CITY) and country (COUNTRY) of every "(..., maker, city, country)"."""
+    spans = []
+    for m in _PARENTHESES.finditer(text):
+        parts = []
+        for p in _PART.finditer(m.group(1)):
+            core = re.search(r"\S(?:.*\S)?", p.group(0))
+            if core:
+                start = m.start(1) + p.start() + core.start()
+                parts.append((start, start + len(core.group(0))))
+        if len(parts) < MIN_PARTS:
+            continue
+        country, city, maker = parts[-1], parts[-2], parts[-3]
+        name = text[country[0] : country[1]].rstrip(". ")
+        if not (gaz.is_country(name) or name.lower() in EXTRA_COUNTRIES):
+            continue
+        spans += [Span(*country, "COUNTRY", "PAIS"), Span(*city, "CITY", "TERRITORIO")]
+        value = text[maker[0] : maker[1]].rstrip("®™ ")
+        if gaz.is_place(value):  # "(..., Inc., Cincinnati, Oh, USA)": a city and its state
+            spans.append(Span(maker[0], maker[0] + len(value), "CITY", "TERRITORIO"))
+        elif _MAKER.fullmatch(value):
+            spans.append(Span(maker[0], maker[0] + len(value), "INSTITUTION", "INSTITUCION"))
+    return spans
