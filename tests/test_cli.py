@@ -169,3 +169,28 @@ def test_library_errors_name_settings_and_the_cli_names_flags(
     err = capsys.readouterr().err
     assert err.startswith("radbank: error: ")
     assert err.rstrip().endswith("choose another run folder (--out)")
+
+
+def _options_of(command: str) -> dict[str, tuple[str, ...] | None]:
+    import argparse
+
+    from radbank.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return {
+        o: (tuple(a.choices) if a.choices else None) for a in sub.choices[command]._actions for o in a.option_strings
+    }
+
+
+def test_split_takes_every_dataset_option_of_train() -> None:
+    train, split = _options_of("train"), _options_of("split")
+    dataset = {"--source", "--source-option", "--labels", "--view", "--label-table", "--uncertain", "--modalities",
+               "--positive", "--patient-regex", "--test-split", "--val-fraction", "--seed", "--config"}  # fmt: skip
+    assert {o: train[o] for o in dataset} == {o: split[o] for o in dataset}
+
+
+def test_source_choices_come_from_the_registry() -> None:
+    from radbank.sources import source_choices
+
+    assert _options_of("split")["--source"] == tuple(source_choices())

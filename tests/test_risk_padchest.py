@@ -11,8 +11,6 @@ import gzip
 import io
 import itertools
 import json
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import pandas as pd
 import pytest
 
 from radbank.cli import main
+from registry_files import Unavailable, registry_archive
 
 WHEEL = "torchxrayvision==1.5.7"
 MEMBER = "torchxrayvision/data/PADCHEST_chest_x_ray_images_labels_160K_01.02.19.csv.gz"
@@ -29,17 +28,10 @@ QUASI = ["PatientBirth", "PatientSex_DICOM", "StudyDate_DICOM"]
 
 
 def _wheel() -> Path:
-    found = sorted(CACHE.glob("torchxrayvision-1.5.7-*.whl"))
-    if not found:
-        cmd = [sys.executable, "-m", "pip", "download", WHEEL, "--no-deps", "-d", str(CACHE), "-q"]
-        try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-        except subprocess.TimeoutExpired:
-            pytest.skip(f"pip download {WHEEL} timed out")
-        found = sorted(CACHE.glob("torchxrayvision-1.5.7-*.whl"))
-        if not found:
-            pytest.skip(f"pip download {WHEEL} failed (registry unreachable?): {done.stderr.strip()[-200:]}")
-    return found[0]
+    try:
+        return registry_archive(WHEEL)
+    except Unavailable as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture(scope="module")

