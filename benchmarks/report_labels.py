@@ -36,12 +36,21 @@ from radbank.findings.labels import NIH_FINDINGS
 from radbank.mids.umls import concepts, lookup
 
 MESH = {
-    "Atelectasis": ("Pulmonary Atelectasis",), "Cardiomegaly": ("Cardiomegaly",), "Effusion": ("Pleural Effusion",),
-    "Infiltration": ("Infiltrate",), "Mass": ("Mass",), "Nodule": ("Nodule",), "Pneumonia": ("Pneumonia",),
-    "Pneumothorax": ("Pneumothorax",), "Consolidation": ("Consolidation",), "Edema": ("Pulmonary Edema",),
-    "Emphysema": ("Emphysema", "Pulmonary Emphysema"), "Fibrosis": ("Pulmonary Fibrosis",),
-    "Pleural_Thickening": ("Thickening/pleura",), "Hernia": ("Hernia, Hiatal",),
-}  # fmt: skip
+    "Atelectasis": ("Pulmonary Atelectasis",),
+    "Cardiomegaly": ("Cardiomegaly",),
+    "Effusion": ("Pleural Effusion",),
+    "Infiltration": ("Infiltrate",),
+    "Mass": ("Mass",),
+    "Nodule": ("Nodule",),
+    "Pneumonia": ("Pneumonia",),
+    "Pneumothorax": ("Pneumothorax",),
+    "Consolidation": ("Consolidation",),
+    "Edema": ("Pulmonary Edema",),
+    "Emphysema": ("Emphysema", "Pulmonary Emphysema"),
+    "Fibrosis": ("Pulmonary Fibrosis",),
+    "Pleural_Thickening": ("Thickening/pleura",),
+    "Hernia": ("Hernia, Hiatal",),
+}
 GOAL_PRECISION = ("Pneumothorax", "Effusion", "Cardiomegaly", "Pneumonia", "Edema", "Consolidation")
 Report = tuple[str, str, set[str], bool]  # id, text, reference findings, normal
 
@@ -87,14 +96,33 @@ def read_reports(tgz: Path) -> tuple[list[Report], int]:
 
 # --- the matcher radbank.mids.report_findings used before (copied for the comparison only) ---------------------
 OLD_NEGATIONS = (
-    "no", "not", "without", "negative for", "free of", "no evidence of", "no signs of", "resolved",
-    "sin", "ni", "descarta", "descartan", "ausencia de", "no se observa", "no se observan", "no hay",
-    "no se aprecia", "no se aprecian", "sin signos de", "libre de",
-)  # fmt: skip
+    "no",
+    "not",
+    "without",
+    "negative for",
+    "free of",
+    "no evidence of",
+    "no signs of",
+    "resolved",
+    "sin",
+    "ni",
+    "descarta",
+    "descartan",
+    "ausencia de",
+    "no se observa",
+    "no se observan",
+    "no hay",
+    "no se aprecia",
+    "no se aprecian",
+    "sin signos de",
+    "libre de",
+)
 OLD_WINDOW = 6  # words between the cue and the finding
 OLD_BREAK = re.compile(r"[.;:\n]|\b(?:but|however|although|pero|aunque|sin embargo)\b", re.IGNORECASE)
-_OLD_NEG = re.compile(r"(?<!\w)(" + "|".join(re.escape(n) for n in sorted(OLD_NEGATIONS, key=len, reverse=True))
-                      + r")(?!\w)", re.IGNORECASE)  # fmt: skip
+_OLD_NEG = re.compile(
+    r"(?<!\w)(" + "|".join(re.escape(n) for n in sorted(OLD_NEGATIONS, key=len, reverse=True)) + r")(?!\w)",
+    re.IGNORECASE,
+)
 
 
 @cache
@@ -173,24 +201,38 @@ def main(argv: list[str] | None = None) -> int:
     old_labels("warm up")
     results = {"old": score(reports, old_labels), "new": score(reports, new_labels)}
     normal = [i for i, r in enumerate(reports) if r[3]]
-    print(f"Indiana University reports: {len(reports)} with FINDINGS or IMPRESSION ({empty} without), "
-          f"{len(normal)} coded normal; reference: MeSH major codes\n")  # fmt: skip
+    print(
+        f"Indiana University reports: {len(reports)} with FINDINGS or IMPRESSION ({empty} without), "
+        f"{len(normal)} coded normal; reference: MeSH major codes\n"
+    )
     head = "".join(f"{h:>6}" for h in ("P", "R", "F1"))
     print(f"{'finding':<19}{'n':>5} | old{head[3:]} | new{head[3:]}  {'tp':>4}{'fp':>4}{'fn':>4}")
     for f in NIH_FINDINGS:
         old, new = results["old"][0][f], results["new"][0][f]
         mark = " *" if f in GOAL_PRECISION else ""
-        print(f"{f:<19}{new[0] + new[2]:>5} | " + "".join(f"{x:>6.2f}" for x in prf(*old)) + " | "
-              + "".join(f"{x:>6.2f}" for x in prf(*new)) + f"  {new[0]:>4}{new[1]:>4}{new[2]:>4}{mark}")  # fmt: skip
+        print(
+            f"{f:<19}{new[0] + new[2]:>5} | "
+            + "".join(f"{x:>6.2f}" for x in prf(*old))
+            + " | "
+            + "".join(f"{x:>6.2f}" for x in prf(*new))
+            + f"  {new[0]:>4}{new[1]:>4}{new[2]:>4}{mark}"
+        )
     summary = {}
     for name, (counts, rate, predictions) in results.items():
         p, r, f1 = micro(counts)
         clean = sum(1 for i in normal if not predictions[i]) / len(normal)
-        summary[name] = {"micro_precision": p, "micro_recall": r, "micro_f1": f1, "normal_without_finding": clean,
-                         "reports_per_s": rate, "per_finding": {f: dict(zip(("tp", "fp", "fn"), c, strict=True))
-                                                                 for f, c in counts.items()}}  # fmt: skip
-        print(f"\n{name}: micro P {p:.3f} R {r:.3f} F1 {f1:.3f}; normal reports with no finding {clean:.1%}; "
-              f"{rate:,.0f} reports per CPU-second (one core)")  # fmt: skip
+        summary[name] = {
+            "micro_precision": p,
+            "micro_recall": r,
+            "micro_f1": f1,
+            "normal_without_finding": clean,
+            "reports_per_s": rate,
+            "per_finding": {f: dict(zip(("tp", "fp", "fn"), c, strict=True)) for f, c in counts.items()},
+        }
+        print(
+            f"\n{name}: micro P {p:.3f} R {r:.3f} F1 {f1:.3f}; normal reports with no finding {clean:.1%}; "
+            f"{rate:,.0f} reports per CPU-second (one core)"
+        )
     started = time.process_time()
     for _, text, _, _ in reports:
         label_report(text, "auto")
@@ -201,8 +243,10 @@ def main(argv: list[str] | None = None) -> int:
     p, r, f1 = micro(unc)
     unc_clean = sum(1 for i in normal if not unc_pred[i]) / len(normal)
     print(f"new, uncertain as present: micro P {p:.3f} R {r:.3f} F1 {f1:.3f}; normal with no finding {unc_clean:.1%}")
-    print("\ngoals: precision >= 0.90 for the findings marked *, micro-F1 >= 0.85, >= 97% of normal reports with no "
-          "finding, >= 1,000 reports/s per core")  # fmt: skip
+    print(
+        "\ngoals: precision >= 0.90 for the findings marked *, micro-F1 >= 0.85, >= 97% of normal reports with no "
+        "finding, >= 1,000 reports/s per core"
+    )
     if args.disagreements:
         _show(reports, results["new"][2], args.disagreements)
     if args.json:

@@ -77,8 +77,23 @@ def child(src: str, work: str) -> None:
 
     base = _status_kb("VmRSS")
     out, js = Path(work) / "out.csv", Path(work) / "out.json"
-    args = ["risk", src, "--quasi", QUASI, "--sensitive", "Labels", "--subject", "PatientID", "--target-k", "5",
-            "--out", str(out), "--json", str(js), "-q"]  # fmt: skip
+    args = [
+        "risk",
+        src,
+        "--quasi",
+        QUASI,
+        "--sensitive",
+        "Labels",
+        "--subject",
+        "PatientID",
+        "--target-k",
+        "5",
+        "--out",
+        str(out),
+        "--json",
+        str(js),
+        "-q",
+    ]
     started = time.perf_counter()
     code = main(args)
     seconds = time.perf_counter() - started
@@ -88,8 +103,19 @@ def child(src: str, work: str) -> None:
         released = pd.read_csv(out, dtype=str, keep_default_na=False)
         smallest = int(released.groupby(QUASI.split(","))["PatientID"].nunique().min())
     result = json.loads(js.read_text()) if js.exists() else {}
-    print(json.dumps({"code": code, "seconds": seconds, "peak_kb": peak, "base_kb": base, "smallest": smallest,
-                      "suppressed": result.get("subjects_suppressed"), "levels": result.get("levels")}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "code": code,
+                "seconds": seconds,
+                "peak_kb": peak,
+                "base_kb": base,
+                "smallest": smallest,
+                "suppressed": result.get("subjects_suppressed"),
+                "levels": result.get("levels"),
+            }
+        )
+    )
 
 
 def main() -> int:
@@ -105,21 +131,28 @@ def main() -> int:
     from radbank.tables import header, read_table
 
     table, names = read_table(src), header(src)
-    print(f"{src}: {len(table)} rows, {table['PatientID'].nunique()} patients, "
-          f"{table['Labels'].nunique()} distinct Labels")  # fmt: skip
-    print("| rows | patients | seconds | peak RSS MB | above imports MB | MB per 10k rows | min patients/class "
-          "| patients suppressed | levels |")  # fmt: skip
+    print(
+        f"{src}: {len(table)} rows, {table['PatientID'].nunique()} patients, "
+        f"{table['Labels'].nunique()} distinct Labels"
+    )
+    print(
+        "| rows | patients | seconds | peak RSS MB | above imports MB | MB per 10k rows | min patients/class "
+        "| patients suppressed | levels |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for rows in (int(r) for r in args.rows.split(",")):
         with tempfile.TemporaryDirectory() as work:
             path = Path(work) / "padchest.csv"
             n, patients = sample(table, names, rows, path)
-            done = subprocess.run([sys.executable, __file__, "--child", str(path), work], capture_output=True,
-                                  text=True, check=True)  # fmt: skip
+            done = subprocess.run(
+                [sys.executable, __file__, "--child", str(path), work], capture_output=True, text=True, check=True
+            )
             r = json.loads(done.stdout.strip().splitlines()[-1])
         above = (r["peak_kb"] - r["base_kb"]) / 1024
-        print(f"| {n} | {patients} | {r['seconds']:.2f} | {r['peak_kb'] / 1024:.0f} | {above:.0f} | "
-              f"{above / n * 1e4:.1f} | {r['smallest']} | {r['suppressed']} | {r['levels']} |")  # fmt: skip
+        print(
+            f"| {n} | {patients} | {r['seconds']:.2f} | {r['peak_kb'] / 1024:.0f} | {above:.0f} | "
+            f"{above / n * 1e4:.1f} | {r['smallest']} | {r['suppressed']} | {r['levels']} |"
+        )
     return 0
 
 

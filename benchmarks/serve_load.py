@@ -68,8 +68,14 @@ def run_level(url: str, payload: bytes, clients: int, seconds: float) -> dict[st
     wall = time.perf_counter() - started
     lat = np.array(latencies) * 1000 if latencies else np.array([np.nan])
     p50, p99 = np.percentile(lat, [50, 99])
-    return {"clients": clients, "requests": len(latencies), "rps": len(latencies) / wall, "p50": float(p50),
-            "p99": float(p99), "failed": len(failures)}  # fmt: skip
+    return {
+        "clients": clients,
+        "requests": len(latencies),
+        "rps": len(latencies) / wall,
+        "p50": float(p50),
+        "p99": float(p99),
+        "failed": len(failures),
+    }
 
 
 def main() -> None:

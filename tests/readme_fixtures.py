@@ -102,9 +102,14 @@ def _report_table(name: str) -> Builder:
         import pandas as pd
 
         pd.DataFrame(
-            {"nhc": ["NHC-4455667", "NHC-1112223"],
-             "informe": ["Paciente María García, 12/03/2021: neumotórax.", "Dr. Pérez: sin hallazgos el 01/02/2020."]}
-        ).to_csv(work / name, index=False)  # fmt: skip
+            {
+                "nhc": ["NHC-4455667", "NHC-1112223"],
+                "informe": [
+                    "Paciente María García, 12/03/2021: neumotórax.",
+                    "Dr. Pérez: sin hallazgos el 01/02/2020.",
+                ],
+            }
+        ).to_csv(work / name, index=False)
         return name
 
     return build
@@ -216,17 +221,29 @@ def _brat(name: str) -> Builder:
         folder = work / name
         folder.mkdir(parents=True, exist_ok=True)
         docs = {
-            "caso1": ("Paciente: Juan Pérez García. Fecha de ingreso: 12/03/2019. Hospital La Fe, Valencia.",
-                      [("NOMBRE_SUJETO_ASISTENCIA", "Juan Pérez García"), ("FECHAS", "12/03/2019"),
-                       ("HOSPITAL", "Hospital La Fe"), ("TERRITORIO", "Valencia")]),
-            "caso2": ("Mujer de 45 años remitida por la Dra. Ana López. Neumotórax apical derecho.",
-                      [("EDAD_SUJETO_ASISTENCIA", "45 años"), ("SEXO_SUJETO_ASISTENCIA", "Mujer"),
-                       ("NOMBRE_PERSONAL_SANITARIO", "Ana López")]),
-        }  # fmt: skip
+            "caso1": (
+                "Paciente: Juan Pérez García. Fecha de ingreso: 12/03/2019. Hospital La Fe, Valencia.",
+                [
+                    ("NOMBRE_SUJETO_ASISTENCIA", "Juan Pérez García"),
+                    ("FECHAS", "12/03/2019"),
+                    ("HOSPITAL", "Hospital La Fe"),
+                    ("TERRITORIO", "Valencia"),
+                ],
+            ),
+            "caso2": (
+                "Mujer de 45 años remitida por la Dra. Ana López. Neumotórax apical derecho.",
+                [
+                    ("EDAD_SUJETO_ASISTENCIA", "45 años"),
+                    ("SEXO_SUJETO_ASISTENCIA", "Mujer"),
+                    ("NOMBRE_PERSONAL_SANITARIO", "Ana López"),
+                ],
+            ),
+        }
         for stem, (text, spans) in docs.items():
             (folder / f"{stem}.txt").write_text(text, encoding="utf-8")
-            ann = [f"T{k}\t{label} {text.index(t)} {text.index(t) + len(t)}\t{t}" for k, (label, t) in
-                   enumerate(spans, 1)]  # fmt: skip
+            ann = [
+                f"T{k}\t{label} {text.index(t)} {text.index(t) + len(t)}\t{t}" for k, (label, t) in enumerate(spans, 1)
+            ]
             (folder / f"{stem}.ann").write_text("\n".join(ann) + "\n", encoding="utf-8")
         return name
 
@@ -240,10 +257,15 @@ def _informes(name: str) -> Builder:
         import pandas as pd
 
         pd.DataFrame(
-            {"AccessionNumber": ["A1", "A2", "A3"],
-             "informe": ["Neumotórax apical derecho.", "No se observa derrame pleural.",
-                         "Posible condensación en base izquierda, no se descarta neumonía."]}
-        ).to_csv(work / name, index=False)  # fmt: skip
+            {
+                "AccessionNumber": ["A1", "A2", "A3"],
+                "informe": [
+                    "Neumotórax apical derecho.",
+                    "No se observa derrame pleural.",
+                    "Posible condensación en base izquierda, no se descarta neumonía.",
+                ],
+            }
+        ).to_csv(work / name, index=False)
         return name
 
     return build
@@ -256,10 +278,13 @@ def _reports_jsonl(name: str) -> Builder:
         import json
 
         rows = [
-            {"id": "r1", "findings": "The lungs are clear of focal airspace disease, pneumothorax, or effusion.",
-             "impression": "No acute cardiopulmonary abnormality."},
+            {
+                "id": "r1",
+                "findings": "The lungs are clear of focal airspace disease, pneumothorax, or effusion.",
+                "impression": "No acute cardiopulmonary abnormality.",
+            },
             {"id": "r2", "findings": "Heart size is enlarged.", "impression": "Cardiomegaly. Cannot exclude edema."},
-        ]  # fmt: skip
+        ]
         (work / name).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
         return name
 
@@ -274,8 +299,11 @@ def _finding_table(name: str, tree: str) -> Builder:
 
         files = sorted(p.relative_to(work / tree).as_posix() for p in (work / tree).rglob("*.dcm"))
         cells = ["1", "0", "-1", ""]
-        table = {"path": files, "Pneumothorax": [cells[i % 4] for i in range(len(files))],
-                 "Effusion": [cells[(i + 1) % 4] for i in range(len(files))]}  # fmt: skip
+        table = {
+            "path": files,
+            "Pneumothorax": [cells[i % 4] for i in range(len(files))],
+            "Effusion": [cells[(i + 1) % 4] for i in range(len(files))],
+        }
         pd.DataFrame(table).to_csv(work / name, index=False)
         return name
 

@@ -101,8 +101,10 @@ def _dicom_with_padding(path: Path) -> Path:
 
 
 def test_decoder_warnings_become_one_line_naming_the_file(tmp_path: Path) -> None:
-    for path, expected in ((_tiff_with_bad_tag(tmp_path / "t.tif"), "tag 296 had too many entries"),
-                           (_dicom_with_padding(tmp_path / "d.dcm"), "excess padding")):  # fmt: skip
+    for path, expected in (
+        (_tiff_with_bad_tag(tmp_path / "t.tif"), "tag 296 had too many entries"),
+        (_dicom_with_padding(tmp_path / "d.dcm"), "excess padding"),
+    ):
         result = decode_task((str(path), Preprocess(32), 10**8))
         assert result.array is not None
         assert len(result.warnings) == 1
@@ -137,8 +139,10 @@ def test_predict_odd_names_links_and_warnings(
     assert "warnings.warn" not in err  # no second line of a Python warning
     lines = [line for line in err.splitlines() if "warning:" in line]
     assert len(lines) == 5  # four files left out + one decoder warning, one line each
-    assert any(line.endswith("t.tif: UserWarning: Metadata Warning, tag 296 had too many entries: 2, expected 1")
-               for line in lines)  # fmt: skip
+    assert any(
+        line.endswith("t.tif: UserWarning: Metadata Warning, tag 296 had too many entries: 2, expected 1")
+        for line in lines
+    )
 
 
 def test_train_odd_names_and_links_then_evaluate(phantom120: Path, tmp_path: Path) -> None:
@@ -153,8 +157,13 @@ def test_train_odd_names_and_links_then_evaluate(phantom120: Path, tmp_path: Pat
     assert main(args) == 0
     split = pd.read_csv(run / "split.csv")
     assert (split.path.map(lambda p: Path(p).name) == "caf\\xe9.png").sum() == 1
-    reasons = dict(zip(pd.read_csv(run / "skipped.csv").path.map(lambda p: Path(p).name),
-                       pd.read_csv(run / "skipped.csv").reason, strict=True))  # fmt: skip
+    reasons = dict(
+        zip(
+            pd.read_csv(run / "skipped.csv").path.map(lambda p: Path(p).name),
+            pd.read_csv(run / "skipped.csv").reason,
+            strict=True,
+        )
+    )
     assert sorted(reasons) == ["dangling.png", "loop", "pipe.png", "self.png"]
     # evaluate reads split.csv back, non-UTF-8 name included
     split.loc[split.path.str.endswith("caf\\xe9.png"), "split"] = "val"

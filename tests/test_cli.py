@@ -30,8 +30,20 @@ def test_phantom_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 def test_train_prints_headline(trained_run: Path, phantom120: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # The fixture's own command again: the run is complete, so train prints where it is and its figures.
-    args = ["train", str(phantom120), "--out", str(trained_run), "--size", "32", "--epochs", "2", "--workers", "1",
-            "--cache", str(trained_run.parent / "cache")]  # fmt: skip
+    args = [
+        "train",
+        str(phantom120),
+        "--out",
+        str(trained_run),
+        "--size",
+        "32",
+        "--epochs",
+        "2",
+        "--workers",
+        "1",
+        "--cache",
+        str(trained_run.parent / "cache"),
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     metrics = read_json(trained_run / "metrics.json")
@@ -185,8 +197,21 @@ def _options_of(command: str) -> dict[str, tuple[str, ...] | None]:
 
 def test_split_takes_every_dataset_option_of_train() -> None:
     train, split = _options_of("train"), _options_of("split")
-    dataset = {"--source", "--source-option", "--labels", "--view", "--label-table", "--uncertain", "--modalities",
-               "--positive", "--patient-regex", "--test-split", "--val-fraction", "--seed", "--config"}  # fmt: skip
+    dataset = {
+        "--source",
+        "--source-option",
+        "--labels",
+        "--view",
+        "--label-table",
+        "--uncertain",
+        "--modalities",
+        "--positive",
+        "--patient-regex",
+        "--test-split",
+        "--val-fraction",
+        "--seed",
+        "--config",
+    }
     assert {o: train[o] for o in dataset} == {o: split[o] for o in dataset}
 
 

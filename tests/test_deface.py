@@ -184,8 +184,11 @@ def test_bids_tree_defaces_anat_and_copies_the_rest(tmp_path: Path) -> None:
     (root / "dataset_description.json").write_text('{"Name": "t", "BIDSVersion": "1.10.0"}')
     write_head(root / "sub-01" / "ses-1" / "anat" / "sub-01_ses-1_T1w.nii.gz", head, affine)
     (root / "sub-01" / "ses-1" / "anat" / "sub-01_ses-1_T1w.json").write_text('{"EchoTime": 0.003}')
-    write_head(root / "sub-01" / "ses-1" / "func" / "sub-01_ses-1_task-rest_bold.nii.gz",
-               np.ones((8, 8, 8, 4), np.int16), np.eye(4))  # fmt: skip
+    write_head(
+        root / "sub-01" / "ses-1" / "func" / "sub-01_ses-1_task-rest_bold.nii.gz",
+        np.ones((8, 8, 8, 4), np.int16),
+        np.eye(4),
+    )
     out = tmp_path / "out"
     assert main(["deface", str(root), str(out), "--method", "template", "-q"]) == 0
     statuses = {v["source"]: v["status"] for v in _report(out)["volumes"]}

@@ -28,12 +28,29 @@ def write_series(folder: Path, description: str | None = "T1 MPRAGE sag", study:
     named = {"SeriesDescription": description} if description else {}
     for k in range(head.shape[2]):
         image = head[::-1, ::-1, k].T  # rows: posterior (LPS +Y), columns: left (LPS +X)
-        write_dicom(folder / f"IM{k:04d}.dcm", image.astype(np.uint16), modality="MR", bits_stored=16,
-                    SOPClassUID=MR_IMAGE, StudyInstanceUID=study, SeriesInstanceUID=series,
-                    ImageOrientationPatient=[1, 0, 0, 0, 1, 0], ImagePositionPatient=[-86.0, -126.0, 2.0 * k - 128],
-                    PixelSpacing=[2.0, 2.0], SliceThickness=2.0, BodyPartExamined="HEAD", PatientBirthDate="19700101",
-                    InstanceNumber=k + 1, ImageType=["ORIGINAL", "PRIMARY", "M", "ND"], MagneticFieldStrength=3,
-                    RepetitionTime=2300, EchoTime=2.98, InversionTime=900, FlipAngle=9, **named)  # fmt: skip
+        write_dicom(
+            folder / f"IM{k:04d}.dcm",
+            image.astype(np.uint16),
+            modality="MR",
+            bits_stored=16,
+            SOPClassUID=MR_IMAGE,
+            StudyInstanceUID=study,
+            SeriesInstanceUID=series,
+            ImageOrientationPatient=[1, 0, 0, 0, 1, 0],
+            ImagePositionPatient=[-86.0, -126.0, 2.0 * k - 128],
+            PixelSpacing=[2.0, 2.0],
+            SliceThickness=2.0,
+            BodyPartExamined="HEAD",
+            PatientBirthDate="19700101",
+            InstanceNumber=k + 1,
+            ImageType=["ORIGINAL", "PRIMARY", "M", "ND"],
+            MagneticFieldStrength=3,
+            RepetitionTime=2300,
+            EchoTime=2.98,
+            InversionTime=900,
+            FlipAngle=9,
+            **named,
+        )
     return head
 
 

@@ -47,13 +47,31 @@ def test_a_thousand_patients_give_no_false_alarm(tmp_path: Path) -> None:
 def deidentified(tmp_path: Path) -> Path:
     """Two patients, de-identified: Muñoz^José (ID HC-123456) and Mode^Soft (name parts that are words)."""
     pixels = np.zeros((4, 4), np.uint16)
-    write_dicom(tmp_path / "in" / "a.dcm", pixels, BurnedInAnnotation="NO", PatientName="Muñoz^José",
-                PatientID="HC-123456", SpecificCharacterSet="ISO_IR 192",
-                SOPInstanceUID="1.2.826.0.1.3680043.10.999.30.1")  # fmt: skip
-    write_dicom(tmp_path / "in" / "b.dcm", pixels, BurnedInAnnotation="NO", PatientName="Mode^Soft",
-                PatientID="ZX-778899", SOPInstanceUID="1.2.826.0.1.3680043.10.999.30.2")  # fmt: skip
-    write_dicom(tmp_path / "in" / "c.dcm", pixels, BurnedInAnnotation="NO", PatientName="Anon^Ymous",
-                PatientID="QQ-445566", SOPInstanceUID="1.2.826.0.1.3680043.10.999.30.3")  # fmt: skip
+    write_dicom(
+        tmp_path / "in" / "a.dcm",
+        pixels,
+        BurnedInAnnotation="NO",
+        PatientName="Muñoz^José",
+        PatientID="HC-123456",
+        SpecificCharacterSet="ISO_IR 192",
+        SOPInstanceUID="1.2.826.0.1.3680043.10.999.30.1",
+    )
+    write_dicom(
+        tmp_path / "in" / "b.dcm",
+        pixels,
+        BurnedInAnnotation="NO",
+        PatientName="Mode^Soft",
+        PatientID="ZX-778899",
+        SOPInstanceUID="1.2.826.0.1.3680043.10.999.30.2",
+    )
+    write_dicom(
+        tmp_path / "in" / "c.dcm",
+        pixels,
+        BurnedInAnnotation="NO",
+        PatientName="Anon^Ymous",
+        PatientID="QQ-445566",
+        SOPInstanceUID="1.2.826.0.1.3680043.10.999.30.3",
+    )
     keygen(tmp_path / "key")
     args = ["anonymize", "dicom", str(tmp_path / "in"), str(tmp_path / "out"), "--key", str(tmp_path / "key"), "-q"]
     assert main(args) == 0  # radbank's own placeholders (ANONYMIZED...) never match "Anon"

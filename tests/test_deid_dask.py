@@ -27,8 +27,13 @@ def test_dask_executor_matches_local(tmp_path: Path) -> None:
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
     ) as cluster:
-        job = DeidJob(str(tmp_path / "in"), str(tmp_path / "dask"), str(tmp_path / "key"), executor="dask",
-                      scheduler=cluster.scheduler_address)  # fmt: skip
+        job = DeidJob(
+            str(tmp_path / "in"),
+            str(tmp_path / "dask"),
+            str(tmp_path / "key"),
+            executor="dask",
+            scheduler=cluster.scheduler_address,
+        )
         remote = run_batch(job)
     assert remote.counts == local.counts
     assert remote.executor == "dask"

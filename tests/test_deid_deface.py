@@ -30,11 +30,21 @@ def _series(folder: Path, volume: np.ndarray, spacing: float, series: str | None
     """An axial MR series of `volume` (rows, columns, slices), labelled a head."""
     series = series or pydicom.uid.generate_uid()
     for k in range(volume.shape[2]):
-        write_dicom(folder / f"S{first + k:04d}.dcm", volume[:, :, k].astype(np.uint16), modality="MR",
-                    bits_stored=16, SOPClassUID=MR_IMAGE, SeriesInstanceUID=series, BodyPartExamined="HEAD",
-                    ImageOrientationPatient=[1, 0, 0, 0, 1, 0], ImagePositionPatient=[0.0, 0.0, spacing * k],
-                    PixelSpacing=[spacing, spacing], ImageType=["ORIGINAL", "PRIMARY"], PatientID="NOISE01",
-                    SeriesDescription="T1 MPRAGE")  # fmt: skip
+        write_dicom(
+            folder / f"S{first + k:04d}.dcm",
+            volume[:, :, k].astype(np.uint16),
+            modality="MR",
+            bits_stored=16,
+            SOPClassUID=MR_IMAGE,
+            SeriesInstanceUID=series,
+            BodyPartExamined="HEAD",
+            ImageOrientationPatient=[1, 0, 0, 0, 1, 0],
+            ImagePositionPatient=[0.0, 0.0, spacing * k],
+            PixelSpacing=[spacing, spacing],
+            ImageType=["ORIGINAL", "PRIMARY"],
+            PatientID="NOISE01",
+            SeriesDescription="T1 MPRAGE",
+        )
 
 
 @pytest.fixture(scope="module")
@@ -53,16 +63,33 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     uid = pydicom.uid.generate_uid()
     _series(src / "fourd", noise[:, :, :8], 5.0, uid)
     _series(src / "fourd", noise[:, :, :8], 5.0, uid, first=8)  # the same positions again: a 4-D series
-    write_dicom(src / "cr" / "c.dcm", np.full((64, 64), 100, np.uint16), modality="CR", BurnedInAnnotation="NO",
-                ImageType=["ORIGINAL", "PRIMARY"])  # fmt: skip
+    write_dicom(
+        src / "cr" / "c.dcm",
+        np.full((64, 64), 100, np.uint16),
+        modality="CR",
+        BurnedInAnnotation="NO",
+        ImageType=["ORIGINAL", "PRIMARY"],
+    )
     (src / "junk.dcm").write_bytes(b"\x00" * 100)
     keygen(root / "key")
     return root
 
 
 def _run(root: Path, out: str, *flags: str) -> int:
-    return main(["anonymize", "dicom", str(root / "in"), str(root / out), "--key", str(root / "key"),
-                 "--workers", "1", *flags, "-q"])  # fmt: skip
+    return main(
+        [
+            "anonymize",
+            "dicom",
+            str(root / "in"),
+            str(root / out),
+            "--key",
+            str(root / "key"),
+            "--workers",
+            "1",
+            *flags,
+            "-q",
+        ]
+    )
 
 
 def _files(root: Path, out: str) -> dict[str, dict[str, Any]]:
@@ -164,14 +191,26 @@ def test_a_series_among_files_gives_the_same_result_whatever_the_workers(tmp_pat
     src = tmp_path / "in"
     write_series(src / "mr")
     for i in range(50):  # enough units for worker processes (radbank.parallel starts them from 48)
-        write_dicom(src / f"cr{i:02d}.dcm", np.full((8, 8), i, np.uint16), modality="CR", BurnedInAnnotation="NO",
-                    ImageType=["ORIGINAL", "PRIMARY"], SOPInstanceUID=f"1.2.826.0.1.3680043.10.999.20.{i}")  # fmt: skip
+        write_dicom(
+            src / f"cr{i:02d}.dcm",
+            np.full((8, 8), i, np.uint16),
+            modality="CR",
+            BurnedInAnnotation="NO",
+            ImageType=["ORIGINAL", "PRIMARY"],
+            SOPInstanceUID=f"1.2.826.0.1.3680043.10.999.20.{i}",
+        )
     shutil.copy(src / "cr07.dcm", src / "zz-copy.dcm")
     key = keygen(tmp_path / "key")
     runs = []
     for workers in (1, 2):
-        job = DeidJob(str(src), str(tmp_path / f"out{workers}"), str(key), workers=workers, faces="deface",
-                      deface_method="template")  # fmt: skip
+        job = DeidJob(
+            str(src),
+            str(tmp_path / f"out{workers}"),
+            str(key),
+            workers=workers,
+            faces="deface",
+            deface_method="template",
+        )
         report = run_batch(job)
         runs.append([(r.source, r.status, r.reason, r.output, r.face) for r in report.files])
         assert report.counts["written"] == 50 + 128

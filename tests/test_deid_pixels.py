@@ -27,8 +27,9 @@ def burned(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_quarantined_without_rule_or_ocr(burned: Path, tmp_path: Path) -> None:
-    report = run_batch(DeidJob(str(burned / "in"), str(tmp_path / "out"), str(burned / "key"), workers=1,
-                                work=str(tmp_path / "work")))  # fmt: skip
+    report = run_batch(
+        DeidJob(str(burned / "in"), str(tmp_path / "out"), str(burned / "key"), workers=1, work=str(tmp_path / "work"))
+    )
     assert report.counts["quarantined"] == 2
     assert report.counts["written"] == 0
     assert all("BurnedInAnnotation is YES" in r.reason for r in report.files if r.status == "quarantined")
@@ -42,8 +43,9 @@ def test_rule_rectangles_redact_exactly(burned: Path, tmp_path: Path) -> None:
         "FORMAT dicom\n%filter graylist\nLABEL phantom US name band\n  contains Modality US\n"
         "  + contains Manufacturer PHANTOM\n  coordinates 0,0,256,23\n"
     )
-    report = run_batch(DeidJob(str(burned / "in"), str(tmp_path / "out"), str(burned / "key"), workers=1,
-                                pixel_rules=(str(recipe),)))  # fmt: skip
+    report = run_batch(
+        DeidJob(str(burned / "in"), str(tmp_path / "out"), str(burned / "key"), workers=1, pixel_rules=(str(recipe),))
+    )
     assert report.counts["written"] == 2
     assert all(r.redacted_pixels == 256 * 23 for r in report.files if r.status == "written")
     for path in (tmp_path / "out").rglob("*.dcm"):

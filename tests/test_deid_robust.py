@@ -87,8 +87,12 @@ def test_undecodable_pixel_data_is_quarantined_or_published_as_is(tmp_path: Path
     at = data.rindex(b"\xfe\xff\x00\xe0")
     overrun.write_bytes(data[: at + 4] + struct.pack("<I", len(data)) + data[at + 8 :])
     for name, uid, attr in (("bits13.dcm", 6, "BitsAllocated"), ("nopi.dcm", 7, "PhotometricInterpretation")):
-        path = write_dicom(src / name, np.zeros((8, 8), np.uint16), BurnedInAnnotation="NO",
-                           SOPInstanceUID=f"1.2.826.0.1.3680043.10.999.8.{uid}")  # fmt: skip
+        path = write_dicom(
+            src / name,
+            np.zeros((8, 8), np.uint16),
+            BurnedInAnnotation="NO",
+            SOPInstanceUID=f"1.2.826.0.1.3680043.10.999.8.{uid}",
+        )
         ds = pydicom.dcmread(path)
         if attr == "BitsAllocated":
             ds.BitsAllocated = 13
@@ -148,8 +152,13 @@ def test_ybr_full_422_expects_two_bytes_per_pixel() -> None:
 def test_duplicate_sop_instance_uid_names_both_files_whatever_the_workers(tmp_path: Path, key: Path) -> None:
     pixels = np.zeros((4, 4), np.uint16)
     for i in range(60):  # enough for worker processes (radbank.parallel starts them from 48 items)
-        write_dicom(tmp_path / "in" / f"f{i:02d}.dcm", pixels, BurnedInAnnotation="NO",
-                    ImageType=["ORIGINAL", "PRIMARY"], SOPInstanceUID=f"1.2.826.0.1.3680043.10.999.10.{i}")  # fmt: skip
+        write_dicom(
+            tmp_path / "in" / f"f{i:02d}.dcm",
+            pixels,
+            BurnedInAnnotation="NO",
+            ImageType=["ORIGINAL", "PRIMARY"],
+            SOPInstanceUID=f"1.2.826.0.1.3680043.10.999.10.{i}",
+        )
     shutil.copy(tmp_path / "in" / "f07.dcm", tmp_path / "in" / "f07-copy.dcm")
     shutil.copy(tmp_path / "in" / "f07.dcm", tmp_path / "in" / "z.dcm")
     runs = []
@@ -223,11 +232,29 @@ def _alive(pid: int) -> bool:
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
 def test_workers_die_with_a_killed_parent(tmp_path: Path, key: Path) -> None:
     for i in range(400):
-        write_dicom(tmp_path / "in" / f"f{i:03d}.dcm", np.zeros((64, 64), np.uint16), BurnedInAnnotation="NO",
-                    ImageType=["ORIGINAL", "PRIMARY"], SOPInstanceUID=f"1.2.826.0.1.3680043.10.999.12.{i}")  # fmt: skip
+        write_dicom(
+            tmp_path / "in" / f"f{i:03d}.dcm",
+            np.zeros((64, 64), np.uint16),
+            BurnedInAnnotation="NO",
+            ImageType=["ORIGINAL", "PRIMARY"],
+            SOPInstanceUID=f"1.2.826.0.1.3680043.10.999.12.{i}",
+        )
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "radbank", "anonymize", "dicom", str(tmp_path / "in"), str(out), "--key", str(key),
-           "--workers", "2", "--no-audit", "-q"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "radbank",
+        "anonymize",
+        "dicom",
+        str(tmp_path / "in"),
+        str(out),
+        "--key",
+        str(key),
+        "--workers",
+        "2",
+        "--no-audit",
+        "-q",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while not any(out.rglob("*.dcm")) and time.monotonic() < deadline and proc.poll() is None:

@@ -48,8 +48,14 @@ def test_site_policy_overrides_every_kind_of_rule(tmp_path: Path, suffix: str) -
         path.write_text("".join(f"'{k}': {v}\n" for k, v in rules.items()))
     else:
         path.write_text("keyword,action\n" + "".join(f'"{k}",{v}\n' for k, v in rules.items()))
-    ds = _dataset(StudyDescription="Control Muñoz", KVP="120", BodyPartExamined="CHEST",
-                  StationName="RX3", InstitutionName="Hospital La Fe", AcquisitionDate="20210312")  # fmt: skip
+    ds = _dataset(
+        StudyDescription="Control Muñoz",
+        KVP="120",
+        BodyPartExamined="CHEST",
+        StationName="RX3",
+        InstitutionName="Hospital La Fe",
+        AcquisitionDate="20210312",
+    )
     Deidentifier(KEYED, policy=SitePolicy.load(path)).deidentify(ds)
     assert ds.StudyDescription == "Control Muñoz"
     assert "KVP" not in ds
@@ -105,8 +111,12 @@ def test_iod_keeps_required_attributes_and_drops_empty_sequences() -> None:
         "1.2.840.10008.3.1.2.3.1",
         "1.2.826.0.1.3680043.10.999.20.9",
     )
-    animal = _dataset(PatientSpeciesDescription="Felis catus", ResponsiblePerson="Doe^Jane",
-                      ResponsibleOrganization="Pet Clinic", ReferencedStudySequence=Sequence([ref]))  # fmt: skip
+    animal = _dataset(
+        PatientSpeciesDescription="Felis catus",
+        ResponsiblePerson="Doe^Jane",
+        ResponsibleOrganization="Pet Clinic",
+        ReferencedStudySequence=Sequence([ref]),
+    )
     Deidentifier(KEYED).deidentify(animal)
     assert animal.ResponsiblePerson == ""  # X in PS3.15, Type 2C for an animal: emptied, not removed
     assert animal.ResponsibleOrganization == ""

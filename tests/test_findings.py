@@ -19,10 +19,18 @@ ES_CORPUS = Path(__file__).parent / "data" / "findings_es.jsonl"
     ("text", "finding", "value"),
     [
         # the false positives: the cue is far away, or not in the old list
-        ("No focal consolidation, suspicious pulmonary opacity, large pleural effusion, or pneumothorax is identified.",
-         "Pneumothorax", 0),
-        ("No focal consolidation, suspicious pulmonary opacity, large pleural effusion, or pneumothorax is identified.",
-         "Effusion", 0),
+        (
+            "No focal consolidation, suspicious pulmonary opacity, large pleural effusion, or pneumothorax is "
+            "identified.",
+            "Pneumothorax",
+            0,
+        ),
+        (
+            "No focal consolidation, suspicious pulmonary opacity, large pleural effusion, or pneumothorax is "
+            "identified.",
+            "Effusion",
+            0,
+        ),
         ("The lungs are clear of focal airspace disease, pneumothorax, or pleural effusion.", "Pneumothorax", 0),
         ("Without evidence of focal airspace disease, pleural effusion, or pneumothorax.", "Pneumothorax", 0),
         ("Free of pneumothorax.", "Pneumothorax", 0),
@@ -53,7 +61,7 @@ ES_CORPUS = Path(__file__).parent / "data" / "findings_es.jsonl"
         ("Small left apical pneumothorax.", "Pneumothorax", 1),
         ("Hiatal hernia.", "Hernia", 1),
     ],
-)  # fmt: skip
+)
 def test_context_english(text: str, finding: str, value: int | None) -> None:
     assert label_report(text, "en").values.get(finding) == value
 
@@ -118,8 +126,11 @@ def test_fold_removes_accents_and_hyphens() -> None:
 def test_sentences_keep_decimals_and_abbreviations() -> None:
     text = "Nodule 1.5 cm. Atelectasis vs. pneumonia.\nIMPRESSION: normal"
     assert [text[s:e].strip() for s, e in sentences(text)] == [
-        "Nodule 1.5 cm", "Atelectasis vs. pneumonia", "IMPRESSION", "normal"
-    ]  # fmt: skip
+        "Nodule 1.5 cm",
+        "Atelectasis vs. pneumonia",
+        "IMPRESSION",
+        "normal",
+    ]
 
 
 def test_wrapped_line_in_lower_case_is_one_sentence() -> None:

@@ -80,8 +80,13 @@ def test_bad_files_are_skipped_and_listed(folder: Path, tmp_path: Path) -> None:
 
 def test_table_carries_key_columns_for_train(tmp_path: Path) -> None:
     src = tmp_path / "reports.csv"
-    pd.DataFrame({"AccessionNumber": ["A1", "A2", "A3"], "informe": ["Neumotórax izquierdo.", "Sin hallazgos.", ""],
-                  "nhc": ["1", "2", "3"]}).to_csv(src, index=False)  # fmt: skip
+    pd.DataFrame(
+        {
+            "AccessionNumber": ["A1", "A2", "A3"],
+            "informe": ["Neumotórax izquierdo.", "Sin hallazgos.", ""],
+            "nhc": ["1", "2", "3"],
+        }
+    ).to_csv(src, index=False)
     summary = label_reports(src, tmp_path / "labels.tsv", LabelOptions(column="informe", workers=1))
     table = _read(tmp_path / "labels.tsv")
     assert list(table["AccessionNumber"]) == ["A1", "A2"]
@@ -200,12 +205,14 @@ def test_label_table_from_label_reports_feeds_training(folder: Path, tmp_path: P
     from radbank.sources.dicom_dir import _from_label_table
 
     src = tmp_path / "reports.csv"
-    pd.DataFrame({"AccessionNumber": ["A1", "A2"], "text": ["Possible pneumonia. Cardiomegaly.", "No pneumonia."]}
-                 ).to_csv(src, index=False)  # fmt: skip
+    pd.DataFrame(
+        {"AccessionNumber": ["A1", "A2"], "text": ["Possible pneumonia. Cardiomegaly.", "No pneumonia."]}
+    ).to_csv(src, index=False)
     out = tmp_path / "labels.csv"
     label_reports(src, out, LabelOptions(lang="en", workers=1))
-    images = pd.DataFrame({"path": ["/x/1.dcm", "/x/2.dcm"], "rel": ["1.dcm", "2.dcm"],
-                           "AccessionNumber": ["A1", "A2"]})  # fmt: skip
+    images = pd.DataFrame(
+        {"path": ["/x/1.dcm", "/x/2.dcm"], "rel": ["1.dcm", "2.dcm"], "AccessionNumber": ["A1", "A2"]}
+    )
     masked = _from_label_table(images, out, None, None, [])
     ones = _from_label_table(images, out, None, None, [], uncertain="ones")
     pneumonia = masked.label_names.index("Pneumonia")

@@ -8,13 +8,44 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 CLI = ("radbank.cli", "radbank.__main__")  # and every radbank.cli_* module
-DRIVERS = ("radbank.train", "radbank.evaluate", "radbank.predict", "radbank.explain", "radbank.demo",
-           "radbank.subset", "radbank.serve")  # fmt: skip
-LIBRARY = ("radbank.anonymize", "radbank.text", "radbank.findings", "radbank.risk", "radbank.mids", "radbank.sources",
-           "radbank.data", "radbank.models", "radbank.io", "radbank.phantom", "radbank.report", "radbank.metrics",
-           "radbank.tasks", "radbank.engine", "radbank.config", "radbank.runmeta", "radbank.errors", "radbank.fsutil",
-           "radbank.badinput", "radbank.parallel", "radbank.tables", "radbank.cluster_bootstrap", "radbank.device",
-           "radbank.distributed", "radbank.progress", "radbank.resources", "radbank.runs")  # fmt: skip
+DRIVERS = (
+    "radbank.train",
+    "radbank.evaluate",
+    "radbank.predict",
+    "radbank.explain",
+    "radbank.demo",
+    "radbank.subset",
+    "radbank.serve",
+)
+LIBRARY = (
+    "radbank.anonymize",
+    "radbank.text",
+    "radbank.findings",
+    "radbank.risk",
+    "radbank.mids",
+    "radbank.sources",
+    "radbank.data",
+    "radbank.models",
+    "radbank.io",
+    "radbank.phantom",
+    "radbank.report",
+    "radbank.metrics",
+    "radbank.tasks",
+    "radbank.engine",
+    "radbank.config",
+    "radbank.runmeta",
+    "radbank.errors",
+    "radbank.fsutil",
+    "radbank.badinput",
+    "radbank.parallel",
+    "radbank.tables",
+    "radbank.cluster_bootstrap",
+    "radbank.device",
+    "radbank.distributed",
+    "radbank.progress",
+    "radbank.resources",
+    "radbank.runs",
+)
 
 
 def _module(path: Path) -> str:
@@ -48,8 +79,13 @@ def _is_cli(module: str) -> bool:
 
 
 def test_the_library_never_imports_the_commands_or_the_cli() -> None:
-    bad = sorted(f"{m} -> {i}" for m, p in MODULES.items() if _within(m, LIBRARY) for i in _imports(p)
-                 if _within(i, DRIVERS) or _is_cli(i))  # fmt: skip
+    bad = sorted(
+        f"{m} -> {i}"
+        for m, p in MODULES.items()
+        if _within(m, LIBRARY)
+        for i in _imports(p)
+        if _within(i, DRIVERS) or _is_cli(i)
+    )
     assert bad == []
 
 

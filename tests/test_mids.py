@@ -27,8 +27,23 @@ from radbank.phantom.dicom import planted_identifiers, write_phi_set
 from radbank.sources.folders import read_class_folders
 from radbank.sources.mids import read_mids
 
-NIH = ["Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass", "Nodule", "Pneumonia", "Pneumothorax",
-       "Consolidation", "Edema", "Emphysema", "Fibrosis", "Pleural_Thickening", "Hernia", "No Finding"]  # fmt: skip
+NIH = [
+    "Atelectasis",
+    "Cardiomegaly",
+    "Effusion",
+    "Infiltration",
+    "Mass",
+    "Nodule",
+    "Pneumonia",
+    "Pneumothorax",
+    "Consolidation",
+    "Edema",
+    "Emphysema",
+    "Fibrosis",
+    "Pleural_Thickening",
+    "Hernia",
+    "No Finding",
+]
 SIDECAR_KEYS = set(TEXT + TECHNIQUE + SPACING + REQUIRED_FIELDS + RECOMMENDED_FIELDS) | {
     "SourcePhotometricInterpretation",
     "SourceBitsStored",
@@ -83,8 +98,19 @@ def deid_set(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def exported(deid_set: dict[str, Path]) -> Path:
     out = deid_set["root"] / "mids"
-    args = ["mids", "export", str(deid_set["deid"]), str(out), "--label-table", str(deid_set["root"] / "labels.csv"),
-            "--reports", str(deid_set["root"] / "reports.csv"), "--workers", "1", "-q"]  # fmt: skip
+    args = [
+        "mids",
+        "export",
+        str(deid_set["deid"]),
+        str(out),
+        "--label-table",
+        str(deid_set["root"] / "labels.csv"),
+        "--reports",
+        str(deid_set["root"] / "reports.csv"),
+        "--workers",
+        "1",
+        "-q",
+    ]
     assert main(args) == 0
     return out
 
@@ -129,8 +155,15 @@ def test_export_layout_sidecars_and_codes(exported: Path, deid_set: dict[str, Pa
     report = next((exported / LABELS).glob("sub-*/ses-*/*_report.txt")).read_text()
     assert "García" not in report and "Juan" not in report and "[NAME]" in report  # redacted by default
     table = pd.read_csv(exported / LABELS / "labels.tsv", sep="\t", dtype=str)
-    assert list(table.columns) == ["PatientID", "ReportID", "Report", "Labels", "Localizations", "labelCUIS",
-                                   "LocalizationsCUIS"]  # fmt: skip
+    assert list(table.columns) == [
+        "PatientID",
+        "ReportID",
+        "Report",
+        "Labels",
+        "Localizations",
+        "labelCUIS",
+        "LocalizationsCUIS",
+    ]
     assert set(table["Labels"]) == {"['pneumothorax']", "['normal']"}
     assert set(table.loc[table["Labels"] == "['pneumothorax']", "labelCUIS"]) == {"['C2073565']"}
     assert not list(exported.glob("sub-*/ses-*/*_findings.tsv"))
@@ -238,8 +271,9 @@ BREAKAGES = {
 
 
 @pytest.mark.parametrize("breakage", sorted(BREAKAGES))
-def test_validator_sees_each_breakage(breakage: str, exported: Path, tmp_path: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_validator_sees_each_breakage(
+    breakage: str, exported: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     tree = tmp_path / "tree"
     shutil.copytree(exported, tree)
     breaker, where, message = BREAKAGES[breakage]
@@ -259,8 +293,23 @@ def test_read_back_and_train_one_epoch(exported: Path, tmp_path: Path) -> None:
     assert len(records) == 20
     assert records.table["patient"].nunique() == 10
     assert set(records.table["view"]) == {"PA"}
-    args = ["train", str(exported), "--out", str(tmp_path / "run"), "--size", "32", "--epochs", "1",
-            "--val-fraction", "0.3", "--batch-size", "4", "--workers", "1", "-q"]  # fmt: skip
+    args = [
+        "train",
+        str(exported),
+        "--out",
+        str(tmp_path / "run"),
+        "--size",
+        "32",
+        "--epochs",
+        "1",
+        "--val-fraction",
+        "0.3",
+        "--batch-size",
+        "4",
+        "--workers",
+        "1",
+        "-q",
+    ]
     assert main(args) == 0
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics
@@ -360,8 +409,10 @@ def test_png_export_with_metadata_table(phantom120: Path, tmp_path: Path, capsys
     meta["pixel_spacing"] = "0.572"
     meta.to_csv(tmp_path / "meta.csv", index=False)
     out = tmp_path / "mids"
-    assert main(["mids", "export", str(phantom120), str(out), "--metadata", str(tmp_path / "meta.csv"),
-                 "--workers", "1"]) == 0  # fmt: skip
+    assert (
+        main(["mids", "export", str(phantom120), str(out), "--metadata", str(tmp_path / "meta.csv"), "--workers", "1"])
+        == 0
+    )
     assert "metadata for 120 of 120 images" in capsys.readouterr().out
     assert [i for i in validate_mids(out) if i.level == "error" or "recommended field" in i.message] == []
     side = read_sidecar(next(out.rglob("*_cr.json")))

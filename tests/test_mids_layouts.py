@@ -39,12 +39,15 @@ def make_bimcv_release(root: Path, subjects: int = 10) -> Path:
         folder = root / sub / ses / "mod-rx"
         stem = f"{sub}_{ses}_run-1_bp-chest_vp-{'pa' if s % 3 else 'ap'}_{'cr' if s % 2 else 'dx'}"
         _image(folder / f"{stem}.png", s)
-        side = {"00080060": {"vr": "CS", "Value": ["CR" if s % 2 else "DX"]},
-                "00100040": {"vr": "CS", "Value": ["M" if s % 2 else "F"]},
-                "00101010": {"vr": "AS", "Value": [f"{40 + s:03d}Y"]},
-                "0008103E": {"vr": "LO", "Value": ["TORAX PA"]},
-                "00280004": {"vr": "CS", "Value": ["MONOCHROME2"]},
-                "00280010": {"vr": "US", "Value": [48]}, "00280011": {"vr": "US", "Value": [40]}}  # fmt: skip
+        side = {
+            "00080060": {"vr": "CS", "Value": ["CR" if s % 2 else "DX"]},
+            "00100040": {"vr": "CS", "Value": ["M" if s % 2 else "F"]},
+            "00101010": {"vr": "AS", "Value": [f"{40 + s:03d}Y"]},
+            "0008103E": {"vr": "LO", "Value": ["TORAX PA"]},
+            "00280004": {"vr": "CS", "Value": ["MONOCHROME2"]},
+            "00280010": {"vr": "US", "Value": [48]},
+            "00280011": {"vr": "US", "Value": [40]},
+        }
         (folder / f"{stem}.json").write_text(json.dumps(side))
         pd.DataFrame([{"filename": f"mod-rx/{stem}.png"}]).to_csv(
             root / sub / ses / f"{sub}_{ses}_scans.tsv", sep="\t", index=False
@@ -54,15 +57,23 @@ def make_bimcv_release(root: Path, subjects: int = 10) -> Path:
         )
         people.append({"participant": sub, "modality_dicom": "['CR']", "age": f"['{40 + s}']", "gender": "M"})
         terms = REPORT_LABELS[s % len(REPORT_LABELS)]
-        labels.append({"PatientID": sub, "ReportID": ses, "Report": "['Informe de prueba.']",
-                       "Labels": "[" + "\t ".join(f"'{t}'" for t in terms) + "]",
-                       "Localizations": "['loc basal']" if "pneumonia" in terms else "[]",
-                       "LabelsLocalizationsBySentence": "[]", "labelCUIS": "[]",
-                       "LocalizationsCUIS": "[]"})  # fmt: skip
+        labels.append(
+            {
+                "PatientID": sub,
+                "ReportID": ses,
+                "Report": "['Informe de prueba.']",
+                "Labels": "[" + "\t ".join(f"'{t}'" for t in terms) + "]",
+                "Localizations": "['loc basal']" if "pneumonia" in terms else "[]",
+                "LabelsLocalizationsBySentence": "[]",
+                "labelCUIS": "[]",
+                "LocalizationsCUIS": "[]",
+            }
+        )
     pd.DataFrame(people).to_csv(root / "participants.tsv", sep="\t", index=False)
     (root / LABELS).mkdir(parents=True)
-    pd.DataFrame(labels).to_csv(root / LABELS / "labels_covid19_posi.tsv", sep="\t", index=False,
-                                quoting=csv.QUOTE_MINIMAL)  # fmt: skip
+    pd.DataFrame(labels).to_csv(
+        root / LABELS / "labels_covid19_posi.tsv", sep="\t", index=False, quoting=csv.QUOTE_MINIMAL
+    )
     return root
 
 
@@ -76,19 +87,40 @@ def make_dcm2mids(root: Path, subjects: int = 8) -> Path:
         folder = root / sub / ses / "mim-rx" / "cr"
         stem = f"{sub}_{ses}_run-1_bp-CHEST_cr"
         _image(folder / f"{stem}.png", 100 + s)
-        side = {"Modality": "CR", "PatientSex": "F", "BodyPartExamined": "CHEST", "ViewPosition": "PA",
-                "Rows": "48", "Columns": "40", "PhotometricInterpretation": "MONOCHROME2",
-                "PixelSpacing": "[0.2, 0.2]"}  # fmt: skip
+        side = {
+            "Modality": "CR",
+            "PatientSex": "F",
+            "BodyPartExamined": "CHEST",
+            "ViewPosition": "PA",
+            "Rows": "48",
+            "Columns": "40",
+            "PhotometricInterpretation": "MONOCHROME2",
+            "PixelSpacing": "[0.2, 0.2]",
+        }
         (folder / f"{stem}.json").write_text(json.dumps(side, indent=4))
         pd.DataFrame([{"scan_file": f"mim-rx/cr/{stem}.png", "BodyPart": "CHEST", "Modality": "CR"}]).to_csv(
             root / sub / ses / f"{sub}_{ses}_scans.tsv", sep="\t", index=False
         )
-        sessions = [{"session_id": f"sub-{s + 1}", "session_pseudo_id": s + 1, "acq_time": "2021-01-01T10:00:00",
-                     "age": 50.0 + s}]  # fmt: skip
+        sessions = [
+            {
+                "session_id": f"sub-{s + 1}",
+                "session_pseudo_id": s + 1,
+                "acq_time": "2021-01-01T10:00:00",
+                "age": 50.0 + s,
+            }
+        ]
         pd.DataFrame(sessions).to_csv(root / sub / f"{sub}_sessions.tsv", sep="\t", index=False)
-        people.append({"participant_id": sub, "participant_pseudo_id": f"P{s:03d}", "sex": "F",
-                       "participant_birthday": "1970-01-01", "ages": f"[{50.0 + s}]", "modalities": "['CR']",
-                       "body_parts_examined": "['CHEST']"})  # fmt: skip
+        people.append(
+            {
+                "participant_id": sub,
+                "participant_pseudo_id": f"P{s:03d}",
+                "sex": "F",
+                "participant_birthday": "1970-01-01",
+                "ages": f"[{50.0 + s}]",
+                "modalities": "['CR']",
+                "body_parts_examined": "['CHEST']",
+            }
+        )
         labels.append({"PatientID": sub, "ReportID": ses, "Labels": "['pleural effusion']" if s % 2 else "['normal']"})
     pd.DataFrame(people).to_csv(root / "participants.tsv", sep="\t", index=False)
     (root / LABELS).mkdir(parents=True)
@@ -151,8 +183,23 @@ def test_dcm2mids_read(dcm2mids_tree: Path) -> None:
 
 
 def test_release_trains_subsets_and_exports_in_both_layouts(release: Path, tmp_path: Path) -> None:
-    args = ["train", str(release), "--out", str(tmp_path / "run"), "--size", "32", "--epochs", "1",
-            "--val-fraction", "0.3", "--batch-size", "4", "--workers", "1", "-q"]  # fmt: skip
+    args = [
+        "train",
+        str(release),
+        "--out",
+        str(tmp_path / "run"),
+        "--size",
+        "32",
+        "--epochs",
+        "1",
+        "--val-fraction",
+        "0.3",
+        "--batch-size",
+        "4",
+        "--workers",
+        "1",
+        "-q",
+    ]
     assert main(args) == 0
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert (

@@ -38,14 +38,30 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_series(src / "mr" / "t1", study=study)
     write_series(src / "mr" / "timing", description=None, study=study)
     for k in range(4):
-        write_dicom(src / "knee" / f"K{k}.dcm", np.full((16, 16), 50, np.uint16), modality="MR", PatientID="KNEE01",
-                    BodyPartExamined="KNEE", SeriesInstanceUID="1.2.826.0.1.3680043.10.999.30")  # fmt: skip
+        write_dicom(
+            src / "knee" / f"K{k}.dcm",
+            np.full((16, 16), 50, np.uint16),
+            modality="MR",
+            PatientID="KNEE01",
+            BodyPartExamined="KNEE",
+            SeriesInstanceUID="1.2.826.0.1.3680043.10.999.30",
+        )
     noise = np.random.default_rng(2).integers(0, 1000, (48, 48, 32))
     for k in range(noise.shape[2]):
-        write_dicom(src / "noise" / f"N{k:02d}.dcm", noise[:, :, k].astype(np.uint16), modality="MR", bits_stored=16,
-                    SOPClassUID=MR_IMAGE, SeriesInstanceUID="1.2.826.0.1.3680043.10.999.31", BodyPartExamined="HEAD",
-                    ImageOrientationPatient=[1, 0, 0, 0, 1, 0], ImagePositionPatient=[0.0, 0.0, 5.0 * k],
-                    PixelSpacing=[5.0, 5.0], PatientID="NOISE01", SeriesDescription="T1")  # fmt: skip
+        write_dicom(
+            src / "noise" / f"N{k:02d}.dcm",
+            noise[:, :, k].astype(np.uint16),
+            modality="MR",
+            bits_stored=16,
+            SOPClassUID=MR_IMAGE,
+            SeriesInstanceUID="1.2.826.0.1.3680043.10.999.31",
+            BodyPartExamined="HEAD",
+            ImageOrientationPatient=[1, 0, 0, 0, 1, 0],
+            ImagePositionPatient=[0.0, 0.0, 5.0 * k],
+            PixelSpacing=[5.0, 5.0],
+            PatientID="NOISE01",
+            SeriesDescription="T1",
+        )
     write_dicom(src / "cr" / "c.dcm", np.full((64, 64), 100, np.uint16), modality="CR", ViewPosition="PA")
     files = sorted(p.relative_to(src).as_posix() for p in src.rglob("*.dcm"))
     labels = ["Pneumothorax" if f.startswith("cr/") else "No-Finding" for f in files]
@@ -54,9 +70,26 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _export(root: Path, out: str, *flags: str) -> int:
-    return main(["mids", "export", str(root / "dicom"), str(root / out), "--source", "dicom", "--modalities", "CR,MR",
-                 "--label-table", str(root / "labels.csv"), "--deface-method", "template", "--workers", "1", "-q",
-                 *flags])  # fmt: skip
+    return main(
+        [
+            "mids",
+            "export",
+            str(root / "dicom"),
+            str(root / out),
+            "--source",
+            "dicom",
+            "--modalities",
+            "CR,MR",
+            "--label-table",
+            str(root / "labels.csv"),
+            "--deface-method",
+            "template",
+            "--workers",
+            "1",
+            "-q",
+            *flags,
+        ]
+    )
 
 
 @pytest.fixture(scope="module")

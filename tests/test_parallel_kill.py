@@ -102,8 +102,12 @@ def test_map_parallel_workers_die_with_their_parent(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, str(TESTS / "slow_tasks.py"), str(out)], env=env,
-                            stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, str(TESTS / "slow_tasks.py"), str(out)],
+        env=env,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     _wait_for_workers(proc, 2)
     deadline = time.monotonic() + 60
     while len(list(out.glob("*.txt"))) < 10 and time.monotonic() < deadline:  # workers are writing
@@ -124,8 +128,22 @@ def test_train_killed_while_decoding_leaves_no_worker_and_no_run(tmp_path: Path)
         for i in range(first, first + 60):
             (folder / f"{i:08d}_000.png").write_bytes(data)
     run, cache = tmp_path / "run", tmp_path / "cache"
-    cmd = [str(RADBANK), "-q", "train", str(tmp_path / "data"), "--out", str(run), "--workers", "2", "--size", "32",
-           "--epochs", "1", "--cache", str(cache)]  # fmt: skip
+    cmd = [
+        str(RADBANK),
+        "-q",
+        "train",
+        str(tmp_path / "data"),
+        "--out",
+        str(run),
+        "--workers",
+        "2",
+        "--size",
+        "32",
+        "--epochs",
+        "1",
+        "--cache",
+        str(cache),
+    ]
     proc = subprocess.Popen(cmd, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True)
     _wait_for_workers(proc, 2)
     assert list(_kill_and_check(proc, tmp_path)) == []

@@ -12,8 +12,9 @@ MARKER = re.compile(r"^(<{7} |>{7} |={7}$)", re.M)
 
 def _text_files() -> list[Path]:
     skip = {".venv", ".git", ".mypy_cache", ".ruff_cache", ".pytest_cache", "radbank-demo", "build", "dist"}
-    return [p for p in REPO.rglob("*") if p.suffix in SUFFIXES and p.is_file()
-            and not skip & set(p.relative_to(REPO).parts)]  # fmt: skip
+    return [
+        p for p in REPO.rglob("*") if p.suffix in SUFFIXES and p.is_file() and not skip & set(p.relative_to(REPO).parts)
+    ]
 
 
 def test_there_are_files_to_check() -> None:

@@ -14,11 +14,17 @@ from radbank.risk.generalize import generalise, hierarchy
 from radbank.risk.measures import assess
 
 ROWS = [  # age, sex, zip, finding
-    ("30", "M", "46001", "A"), ("30", "M", "46001", "B"), ("30", "M", "46001", "A"),
-    ("41", "F", "46002", "A"), ("41", "F", "46002", "A"),
-    ("52", "M", "46003", "B"), ("52", "M", "46003", "C"), ("52", "M", "46003", "B"), ("52", "M", "46003", "A"),
+    ("30", "M", "46001", "A"),
+    ("30", "M", "46001", "B"),
+    ("30", "M", "46001", "A"),
+    ("41", "F", "46002", "A"),
+    ("41", "F", "46002", "A"),
+    ("52", "M", "46003", "B"),
+    ("52", "M", "46003", "C"),
+    ("52", "M", "46003", "B"),
+    ("52", "M", "46003", "A"),
     ("67", "F", "46004", "C"),
-]  # fmt: skip
+]
 
 
 @pytest.fixture
@@ -55,9 +61,15 @@ def test_matches_pycanon(table: pd.DataFrame) -> None:
     anonymity = pytest.importorskip("pycanon.anonymity")
     rng = np.random.default_rng(0)
     findings = rng.choice(["No Finding", "Pneumothorax", "Effusion"], 400, p=[0.6, 0.3, 0.1])
-    big = pd.DataFrame({"age": rng.integers(20, 90, 400).astype(str), "sex": rng.choice(["M", "F"], 400),
-                        "finding": findings, "score": rng.integers(0, 6, 400),
-                        "PatientID": [f"p{i}" for i in range(400)]})  # fmt: skip
+    big = pd.DataFrame(
+        {
+            "age": rng.integers(20, 90, 400).astype(str),
+            "sex": rng.choice(["M", "F"], 400),
+            "finding": findings,
+            "score": rng.integers(0, 6, 400),
+            "PatientID": [f"p{i}" for i in range(400)],
+        }
+    )
     g = generalise(big, ["age", "sex"], 5)
     for t, qi in ((table, ["age", "sex"]), (table, ["zip"]), (big, ["age", "sex"]), (g.table, ["age", "sex"])):
         r = assess(t, qi, ["finding"])
@@ -105,8 +117,24 @@ def test_cli_risk(tmp_path: Path, table: pd.DataFrame, capsys: pytest.CaptureFix
     src = tmp_path / "participants.tsv"
     table.to_csv(src, sep="\t", index=False)
     out, js = tmp_path / "k3.tsv", tmp_path / "risk.json"
-    args = ["risk", str(src), "--quasi", "age,sex", "--sensitive", "finding", "--threshold", "3",
-            "--target-k", "3", "--max-suppression", "0.1", "--out", str(out), "--json", str(js)]  # fmt: skip
+    args = [
+        "risk",
+        str(src),
+        "--quasi",
+        "age,sex",
+        "--sensitive",
+        "finding",
+        "--threshold",
+        "3",
+        "--target-k",
+        "3",
+        "--max-suppression",
+        "0.1",
+        "--out",
+        str(out),
+        "--json",
+        str(js),
+    ]
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "k = 1" in text

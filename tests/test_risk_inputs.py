@@ -110,12 +110,30 @@ def test_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_padchest_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    rows = [PADCHEST_ROW.format(i=i, date=f"2015{1 + i % 3:02d}14", patient=f"{i % 12:036d}",
-                                birth=f"{1930 + i % 2}.0", sex="MF"[i % 12 % 2]) for i in range(40)]  # fmt: skip
+    rows = [
+        PADCHEST_ROW.format(
+            i=i,
+            date=f"2015{1 + i % 3:02d}14",
+            patient=f"{i % 12:036d}",
+            birth=f"{1930 + i % 2}.0",
+            sex="MF"[i % 12 % 2],
+        )
+        for i in range(40)
+    ]
     src, out = tmp_path / "padchest.csv", tmp_path / "k3.csv"
     src.write_text(PADCHEST_HEADER + "\n" + "\n".join(rows) + "\n")
-    args = ["risk", str(src), "--quasi", "PatientBirth,PatientSex_DICOM,StudyDate_DICOM", "--sensitive", "Labels",
-            "--target-k", "3", "--out", str(out)]  # fmt: skip
+    args = [
+        "risk",
+        str(src),
+        "--quasi",
+        "PatientBirth,PatientSex_DICOM,StudyDate_DICOM",
+        "--sensitive",
+        "Labels",
+        "--target-k",
+        "3",
+        "--out",
+        str(out),
+    ]
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "unit: person (subject column PatientID: 12 persons in 40 records)" in text

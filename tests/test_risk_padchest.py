@@ -48,8 +48,23 @@ def padchest(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_padchest_sample_every_class_holds_k_patients(padchest: Path, tmp_path: Path) -> None:
     out, js = tmp_path / "k5.csv", tmp_path / "risk.json"
-    args = ["risk", str(padchest), "--quasi", ",".join(QUASI), "--sensitive", "Labels", "--subject", "PatientID",
-            "--target-k", "5", "--out", str(out), "--json", str(js), "-q"]  # fmt: skip
+    args = [
+        "risk",
+        str(padchest),
+        "--quasi",
+        ",".join(QUASI),
+        "--sensitive",
+        "Labels",
+        "--subject",
+        "PatientID",
+        "--target-k",
+        "5",
+        "--out",
+        str(out),
+        "--json",
+        str(js),
+        "-q",
+    ]
     assert main(args) == 0
     source = pd.read_csv(padchest, dtype=str, keep_default_na=False)
     released = pd.read_csv(out, dtype=str, keep_default_na=False)

@@ -16,11 +16,15 @@ from radbank.risk.measures import assess
 from radbank.risk.sensitive import sensitive_figures
 
 ROWS = [  # PatientID, birth, sex, date, finding: P1 has three studies, P4 two
-    ("P1", "1950", "M", "2015-01-01", "A"), ("P1", "1950", "M", "2015-02-01", "A"),
-    ("P1", "1950", "M", "2015-03-01", "B"), ("P2", "1950", "M", "2015-01-01", "A"),
-    ("P3", "1950", "M", "2015-01-01", "C"), ("P4", "1960", "F", "2016-05-05", "A"),
-    ("P4", "1960", "F", "2016-05-05", "A"), ("P5", "1960", "F", "2016-05-05", "B"),
-]  # fmt: skip
+    ("P1", "1950", "M", "2015-01-01", "A"),
+    ("P1", "1950", "M", "2015-02-01", "A"),
+    ("P1", "1950", "M", "2015-03-01", "B"),
+    ("P2", "1950", "M", "2015-01-01", "A"),
+    ("P3", "1950", "M", "2015-01-01", "C"),
+    ("P4", "1960", "F", "2016-05-05", "A"),
+    ("P4", "1960", "F", "2016-05-05", "A"),
+    ("P5", "1960", "F", "2016-05-05", "B"),
+]
 
 
 @pytest.fixture
@@ -106,9 +110,15 @@ def test_sparse_figures_equal_the_dense_definitions(numeric: bool) -> None:
     n = 3000
     patient = rng.integers(0, 700, n)
     values = rng.integers(0, 40, n) if numeric else rng.choice([f"v{i}" for i in range(300)], n)
-    t = pd.DataFrame({"PatientID": patient.astype(str), "birth": (1930 + patient % 37).astype(str),
-                      "sex": np.where(patient % 2, "M", "F"), "year": rng.integers(2010, 2016, n).astype(str),
-                      "finding": values.astype(str)})  # fmt: skip
+    t = pd.DataFrame(
+        {
+            "PatientID": patient.astype(str),
+            "birth": (1930 + patient % 37).astype(str),
+            "sex": np.where(patient % 2, "M", "F"),
+            "year": rng.integers(2010, 2016, n).astype(str),
+            "finding": values.astype(str),
+        }
+    )
     quasi = ["birth", "sex", "year"]
     ids = class_ids(t, quasi)
     who = subjects(t)
@@ -153,9 +163,14 @@ def test_generalisation_reaches_k_persons_on_varying_dates() -> None:
     n, people = 2000, 500
     patient = rng.integers(0, people, n)
     days = rng.integers(0, 2000, n)
-    t = pd.DataFrame({"PatientID": [f"p{i}" for i in patient], "birth": (1920 + patient % 60).astype(str),
-                      "sex": np.where(patient % 3, "M", "F"),
-                      "date": pd.to_datetime("2010-01-01") + pd.to_timedelta(days, "D")})  # fmt: skip
+    t = pd.DataFrame(
+        {
+            "PatientID": [f"p{i}" for i in patient],
+            "birth": (1920 + patient % 60).astype(str),
+            "sex": np.where(patient % 3, "M", "F"),
+            "date": pd.to_datetime("2010-01-01") + pd.to_timedelta(days, "D"),
+        }
+    )
     t["date"] = t["date"].dt.strftime("%Y%m%d")
     g = generalise(t, ["birth", "sex", "date"], 5)
     assert _persons_per_class(g.table, ["birth", "sex", "date"]).min() >= 5

@@ -34,8 +34,9 @@ def server(trained_run: Path) -> Iterator[str]:
     import uvicorn
 
     port = _free_port()
-    config = uvicorn.Config(create_app(Service(trained_run, device="cpu")), host="127.0.0.1", port=port,
-                            log_level="warning")  # fmt: skip
+    config = uvicorn.Config(
+        create_app(Service(trained_run, device="cpu")), host="127.0.0.1", port=port, log_level="warning"
+    )
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -52,14 +53,18 @@ def server(trained_run: Path) -> Iterator[str]:
 def browser() -> Iterator[object]:
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                               args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"])  # fmt: skip
+        b = pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"],
+        )
         yield b
         b.close()
 
 
-def test_upload_shows_probability_heatmap_and_errors(server: str, browser: object, phantom120: Path,
-                                                     tmp_path: Path) -> None:  # fmt: skip
+def test_upload_shows_probability_heatmap_and_errors(
+    server: str, browser: object, phantom120: Path, tmp_path: Path
+) -> None:
     page = browser.new_page(viewport={"width": 1100, "height": 900})  # type: ignore[attr-defined]
     page.goto(server + "/")
     page.wait_for_selector("[data-testid=card]")  # model card loaded from /api/model

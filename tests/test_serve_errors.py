@@ -130,8 +130,14 @@ def server(service: Service) -> Iterator[tuple[int, _Lines]]:
     loggers = [logging.getLogger(n) for n in ("uvicorn.error", "radbank.serve.errors")]
     for lg in loggers:
         lg.addHandler(lines)
-    config = uvicorn.Config(create_app(service, max_bytes=2**20, max_files=2), host="127.0.0.1", port=port,
-                            log_config=None, log_level="info", http=JsonErrorsH11Protocol)  # fmt: skip
+    config = uvicorn.Config(
+        create_app(service, max_bytes=2**20, max_files=2),
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        log_level="info",
+        http=JsonErrorsH11Protocol,
+    )
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -179,8 +185,10 @@ def test_client_disconnect_is_one_line(server: tuple[int, _Lines]) -> None:
     before = len(lines.records)
     part = b'--XX\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\nContent-Type: image/png\r\n\r\n'
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=XX\r\n"
-                  b"Content-Length: 900000\r\n\r\n" + part + b"\x89PNG" + b"0" * 50_000)  # fmt: skip
+        s.sendall(
+            b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=XX\r\n"
+            b"Content-Length: 900000\r\n\r\n" + part + b"\x89PNG" + b"0" * 50_000
+        )
         time.sleep(0.3)
     deadline = time.monotonic() + 10
     while len(lines.records) == before and time.monotonic() < deadline:

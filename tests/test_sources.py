@@ -69,15 +69,57 @@ def test_legacy_keys_become_source_options() -> None:
 
 def test_an_old_run_folder_config_loads_and_resumes(phantom120: Path, tmp_path: Path) -> None:
     """config.yaml as radbank wrote it before issue 16 (reader settings at the top level)."""
-    old = {"data": str(phantom120), "out": str(tmp_path / "run"), "source": "folders", "positive": None, "labels": None,
-           "view": None, "label_table": None, "modalities": "CR,DX", "test_split": "none",
-           "patient_regex": r"^(\d{8})_(\d{3})\.", "size": 16, "fit": "stretch", "limit": 40, "val_fraction": 0.2,
-           "epochs": 1, "batch_size": 8, "lr": 0.001, "weight_decay": 0.0001, "lr_schedule": "cosine", "seed": 42,
-           "model": "seedcnn", "weights": None, "device": "cpu", "augment": False, "threshold": 0.5, "workers": 1,
-           "cache": None, "max_pixels": 80000000}  # fmt: skip
-    args = ["train", str(phantom120), "--out", str(tmp_path / "run"), "--size", "16", "--limit", "40",
-            "--epochs", "1", "--batch-size", "8", "--device", "cpu", "--workers", "1", "--source", "folders",
-            "-q"]  # fmt: skip
+    old = {
+        "data": str(phantom120),
+        "out": str(tmp_path / "run"),
+        "source": "folders",
+        "positive": None,
+        "labels": None,
+        "view": None,
+        "label_table": None,
+        "modalities": "CR,DX",
+        "test_split": "none",
+        "patient_regex": r"^(\d{8})_(\d{3})\.",
+        "size": 16,
+        "fit": "stretch",
+        "limit": 40,
+        "val_fraction": 0.2,
+        "epochs": 1,
+        "batch_size": 8,
+        "lr": 0.001,
+        "weight_decay": 0.0001,
+        "lr_schedule": "cosine",
+        "seed": 42,
+        "model": "seedcnn",
+        "weights": None,
+        "device": "cpu",
+        "augment": False,
+        "threshold": 0.5,
+        "workers": 1,
+        "cache": None,
+        "max_pixels": 80000000,
+    }
+    args = [
+        "train",
+        str(phantom120),
+        "--out",
+        str(tmp_path / "run"),
+        "--size",
+        "16",
+        "--limit",
+        "40",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--device",
+        "cpu",
+        "--workers",
+        "1",
+        "--source",
+        "folders",
+        "-q",
+    ]
     assert main(args) == 0
     (tmp_path / "run" / "config.yaml").write_text(yaml.safe_dump(old, sort_keys=False))
     cfg = load_config(tmp_path / "run" / "config.yaml")
@@ -86,15 +128,31 @@ def test_an_old_run_folder_config_loads_and_resumes(phantom120: Path, tmp_path: 
 
 
 def test_source_option_flag(phantom120: Path, tmp_path: Path) -> None:
-    args = ["train", str(phantom120), "--out", str(tmp_path / "run"), "--size", "16", "--limit", "40", "--epochs", "1",
-            "--workers", "1", "--source-option", "positive=Pneumothorax", "-q"]  # fmt: skip
+    args = [
+        "train",
+        str(phantom120),
+        "--out",
+        str(tmp_path / "run"),
+        "--size",
+        "16",
+        "--limit",
+        "40",
+        "--epochs",
+        "1",
+        "--workers",
+        "1",
+        "--source-option",
+        "positive=Pneumothorax",
+        "-q",
+    ]
     assert main(args) == 0
     assert load_config(tmp_path / "run" / "config.yaml").source_options == {"positive": "Pneumothorax"}
     assert main([*args[:-1], "--source-option", "oops", "-q"]) == 2
 
 
-def test_non_utf8_file_names_are_read_and_exported(phantom120: Path, tmp_path: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_non_utf8_file_names_are_read_and_exported(
+    phantom120: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = tmp_path / "data"
     for cls in ("No-Finding", "Pneumothorax"):
         shutil.copytree(phantom120 / cls, data / cls)

@@ -24,12 +24,14 @@ from radbank.sources.registry import detect
 from test_mids import LABELS, bids_rejected
 
 CSV = "PADCHEST_chest_x_ray_images_labels_160K_01.02.19.csv"
-HEADER = (",ImageID,ImageDir,StudyDate_DICOM,StudyID,PatientID,PatientBirth,PatientSex_DICOM,ViewPosition_DICOM,"
-          "Projection,MethodProjection,Pediatric,Modality_DICOM,Manufacturer_DICOM,PhotometricInterpretation_DICOM,"
-          "PixelRepresentation_DICOM,PixelAspectRatio_DICOM,SpatialResolution_DICOM,BitsStored_DICOM,WindowCenter_DICOM,"
-          "WindowWidth_DICOM,Rows_DICOM,Columns_DICOM,XRayTubeCurrent_DICOM,Exposure_DICOM,ExposureInuAs_DICOM,"
-          "ExposureTime,RelativeXRayExposure_DICOM,ReportID,Report,MethodLabel,Labels,Localizations,"
-          "LabelsLocalizationsBySentence,labelCUIS,LocalizationsCUIS")  # fmt: skip
+HEADER = (
+    ",ImageID,ImageDir,StudyDate_DICOM,StudyID,PatientID,PatientBirth,PatientSex_DICOM,ViewPosition_DICOM,"
+    "Projection,MethodProjection,Pediatric,Modality_DICOM,Manufacturer_DICOM,PhotometricInterpretation_DICOM,"
+    "PixelRepresentation_DICOM,PixelAspectRatio_DICOM,SpatialResolution_DICOM,BitsStored_DICOM,WindowCenter_DICOM,"
+    "WindowWidth_DICOM,Rows_DICOM,Columns_DICOM,XRayTubeCurrent_DICOM,Exposure_DICOM,ExposureInuAs_DICOM,"
+    "ExposureTime,RelativeXRayExposure_DICOM,ReportID,Report,MethodLabel,Labels,Localizations,"
+    "LabelsLocalizationsBySentence,labelCUIS,LocalizationsCUIS"
+)
 
 
 def _fetch_table() -> pd.DataFrame | None:
@@ -129,8 +131,25 @@ def test_read_labels_views_and_skips(padchest: Path) -> None:
 
 
 def test_train_subset_and_export(padchest: Path, tmp_path: Path, real_table: pd.DataFrame) -> None:
-    args = ["train", str(padchest), "--out", str(tmp_path / "run"), "--labels", "pneumothorax,pleural effusion",
-            "--size", "32", "--epochs", "1", "--batch-size", "8", "--limit", "0", "--workers", "1", "-q"]  # fmt: skip
+    args = [
+        "train",
+        str(padchest),
+        "--out",
+        str(tmp_path / "run"),
+        "--labels",
+        "pneumothorax,pleural effusion",
+        "--size",
+        "32",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--limit",
+        "0",
+        "--workers",
+        "1",
+        "-q",
+    ]
     assert main(args) == 0
     assert (tmp_path / "run" / "model.safetensors").exists()
     assert (
@@ -160,14 +179,83 @@ def test_train_subset_and_export(padchest: Path, tmp_path: Path, real_table: pd.
 def test_hand_written_sample_without_the_registry(tmp_path: Path) -> None:
     """The reader on a sample written here with PadChest's header and quoting (no network needed)."""
     rows = [
-        ["0", "a_1.png", "0", "20150101", "S1", "P1", "1950.0", "M", "POSTEROANTERIOR", "PA", "x", "No", "CR",
-         "x", "MONOCHROME2", "0", "None", "None", "12", "1", "1", "40", "36", "1", "1", "1", "1", "None", "1",
-         " sin hallazg .", "Physician", "['normal']", "[]", "[['normal']]", "[]", "[]"],
-        ["1", "b_1.png", "1", "20160101", "S2", "P2", "1940.0", "F", "", "L", "x", "No", "DX", "x",
-         "MONOCHROME2", "0", "None", "0.2", "12", "1", "1", "40", "36", "1", "1", "1", "1", "None", "2",
-         " derram pleural .", "RNN_model", "['pleural effusion', 'cardiomegaly']", "['loc pleural']",
-         "[['pleural effusion', 'loc pleural'], ['cardiomegaly']]", "['C2073625' 'C0018800']", "['C0032225']"],
-    ]  # fmt: skip
+        [
+            "0",
+            "a_1.png",
+            "0",
+            "20150101",
+            "S1",
+            "P1",
+            "1950.0",
+            "M",
+            "POSTEROANTERIOR",
+            "PA",
+            "x",
+            "No",
+            "CR",
+            "x",
+            "MONOCHROME2",
+            "0",
+            "None",
+            "None",
+            "12",
+            "1",
+            "1",
+            "40",
+            "36",
+            "1",
+            "1",
+            "1",
+            "1",
+            "None",
+            "1",
+            " sin hallazg .",
+            "Physician",
+            "['normal']",
+            "[]",
+            "[['normal']]",
+            "[]",
+            "[]",
+        ],
+        [
+            "1",
+            "b_1.png",
+            "1",
+            "20160101",
+            "S2",
+            "P2",
+            "1940.0",
+            "F",
+            "",
+            "L",
+            "x",
+            "No",
+            "DX",
+            "x",
+            "MONOCHROME2",
+            "0",
+            "None",
+            "0.2",
+            "12",
+            "1",
+            "1",
+            "40",
+            "36",
+            "1",
+            "1",
+            "1",
+            "1",
+            "None",
+            "2",
+            " derram pleural .",
+            "RNN_model",
+            "['pleural effusion', 'cardiomegaly']",
+            "['loc pleural']",
+            "[['pleural effusion', 'loc pleural'], ['cardiomegaly']]",
+            "['C2073625' 'C0018800']",
+            "['C0032225']",
+        ],
+    ]
     table = pd.DataFrame(rows, columns=HEADER.split(","))
     root = tmp_path / "pc"
     write_padchest(root, table)

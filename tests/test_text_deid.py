@@ -51,8 +51,18 @@ SPANISH = (
 
 def test_surrogates_keep_clinical_content_and_formats() -> None:
     new, spans = pseudonymize(SPANISH, "es", KEY, patient="NHC4455667")
-    for word in ("Hampton", "Kerley", "Swan-Ganz", "Hodgkin", "Parkinson", "Crohn", "T4", "L1", "12 mm",
-                 "Enoxaparina 40 mg"):  # fmt: skip
+    for word in (
+        "Hampton",
+        "Kerley",
+        "Swan-Ganz",
+        "Hodgkin",
+        "Parkinson",
+        "Crohn",
+        "T4",
+        "L1",
+        "12 mm",
+        "Enoxaparina 40 mg",
+    ):
         assert word in new
     for secret in ("María", "Ferrer", "Soler", "12345678Z", "4455667", "12/03/2021", "5 de marzo", "Puig", "Bosch"):
         assert secret not in new

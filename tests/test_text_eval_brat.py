@@ -28,8 +28,12 @@ SHARED = next(
 
 def test_official_definitions_on_a_worked_example() -> None:
     text = "Ana Gil, 12/03/2020 y Madrid."
-    gold = [("NOMBRE_SUJETO_ASISTENCIA", 0, 3), ("NOMBRE_SUJETO_ASISTENCIA", 4, 7), ("FECHAS", 9, 19),
-            ("TERRITORIO", 22, 28)]  # fmt: skip
+    gold = [
+        ("NOMBRE_SUJETO_ASISTENCIA", 0, 3),
+        ("NOMBRE_SUJETO_ASISTENCIA", 4, 7),
+        ("FECHAS", 9, 19),
+        ("TERRITORIO", 22, 28),
+    ]
     system = [("NOMBRE_SUJETO_ASISTENCIA", 0, 7), ("FECHAS", 9, 19), ("PAIS", 22, 28)]
     scores = official_scores([(text, gold, system)])
     # subtask 1: only the date matches on label and offsets
@@ -51,8 +55,12 @@ def _brat(folder: Path, name: str, text: str, entities: list[tuple[str, int, int
 
 def test_eval_deid_reads_brat_and_writes_the_official_keys(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = "Nombre: Rosalía Vercher Ortí.\nNHC: 4418237.\nFecha de ingreso: 14/02/2019.\n"
-    _brat(tmp_path / "gold", "caso1", text, [("NOMBRE_SUJETO_ASISTENCIA", 8, 28), ("ID_SUJETO_ASISTENCIA", 35, 42),
-                                              ("FECHAS", 62, 72)])  # fmt: skip
+    _brat(
+        tmp_path / "gold",
+        "caso1",
+        text,
+        [("NOMBRE_SUJETO_ASISTENCIA", 8, 28), ("ID_SUJETO_ASISTENCIA", 35, 42), ("FECHAS", 62, 72)],
+    )
     out = tmp_path / "scores.json"
     assert main(["eval-deid", str(tmp_path / "gold"), "--ages", "all", "--json", str(out)]) == 0
     printed = capsys.readouterr().out
@@ -72,8 +80,9 @@ def test_eval_deid_reads_brat_and_writes_the_official_keys(tmp_path: Path, capsy
     ],
     ids=["empty", "unknown-label"],
 )
-def test_eval_deid_refuses_empty_or_unknown_gold(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str,
-                                                 reason: str) -> None:  # fmt: skip
+def test_eval_deid_refuses_empty_or_unknown_gold(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, reason: str
+) -> None:
     gold = tmp_path / "gold.jsonl"
     gold.write_text(content, "utf-8")
     assert main(["eval-deid", str(gold)]) == 2

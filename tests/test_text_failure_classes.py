@@ -125,8 +125,17 @@ def test_ages_follow_hipaa_by_default_and_meddocan_with_all() -> None:
 
 
 def test_surrogate_forms() -> None:
-    assert [ordinal(d) for d in (1, 2, 3, 11, 12, 13, 15, 22, 23)] == ["st", "nd", "rd", "th", "th", "th", "th",
-                                                                        "nd", "rd"]  # fmt: skip
+    assert [ordinal(d) for d in (1, 2, 3, 11, 12, 13, 15, 22, 23)] == [
+        "st",
+        "nd",
+        "rd",
+        "th",
+        "th",
+        "th",
+        "th",
+        "nd",
+        "rd",
+    ]
     found = find_dates("seen on March 3rd", "en")[0]
     shifted = write_like(found, found.date.replace(day=15), "en")
     assert shifted == "March 15th"

@@ -166,8 +166,11 @@ def test_the_gate_drops_nothing_the_filter_would_keep() -> None:
     from radbank.text.english import MODEL_EN
     from radbank.text.ner import _load_spacy, _spacy_fn
 
-    texts = ["Clear lungs. Kidney outline normal.", "The cardiomediastinal silhouette is normal. Hodgkin's disease.",
-             "Small left effusion. Central lines unchanged. May represent atelectasis."]  # fmt: skip
+    texts = [
+        "Clear lungs. Kidney outline normal.",
+        "The cardiomediastinal silhouette is normal. Hodgkin's disease.",
+        "Small left effusion. Central lines unchanged. May represent atelectasis.",
+    ]
     model = _spacy_fn(_load_spacy(MODEL_EN))
     for text in texts:
         assert not needs_english_model(text, LISTED)
@@ -197,8 +200,9 @@ def test_a_hyphenated_place_is_one_span() -> None:
     assert values(text, spans) == [("Donostia-Arrasate", "TERRITORIO")]
 
 
-@pytest.mark.parametrize(("text", "age"), [("Lactante de 29 días de vida.", "29 días"),
-                                           ("Niña de 13 meses de edad.", "13 meses")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("text", "age"), [("Lactante de 29 días de vida.", "29 días"), ("Niña de 13 meses de edad.", "13 meses")]
+)
 def test_ages_in_days_and_months(text: str, age: str) -> None:
     assert [text[s.start : s.end] for s in age_spans(text, "all")] == [age]
 

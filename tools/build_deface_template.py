@@ -98,8 +98,12 @@ def main() -> int:
     zooms = np.linalg.norm(affine2[:3, :3], axis=0)
     ears2 = ear_mask(head2, brain2b, keep2, zooms)
     TEMPLATE.parent.mkdir(parents=True, exist_ok=True)
-    outputs = [(TEMPLATE, np.round(head2), np.int16), (FACEMASK, keep2, np.uint8), (BRAIN, brain2b, np.uint8),
-               (EARS, ears2, np.uint8)]  # fmt: skip
+    outputs = [
+        (TEMPLATE, np.round(head2), np.int16),
+        (FACEMASK, keep2, np.uint8),
+        (BRAIN, brain2b, np.uint8),
+        (EARS, ears2, np.uint8),
+    ]
     for path, data, dtype in outputs:
         img = nib.Nifti1Image(data.astype(np.float32 if dtype == np.uint8 and path == FACEMASK else dtype), affine2)
         img.set_data_dtype(dtype)

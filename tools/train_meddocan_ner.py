@@ -73,9 +73,22 @@ def to_docs(nlp: Any, records: list[dict[str, Any]]) -> tuple[list[Doc], int]:
     return docs, dropped
 
 
-SWAPPED = ("NOMBRE_SUJETO_ASISTENCIA", "NOMBRE_PERSONAL_SANITARIO", "CALLE", "TERRITORIO", "PAIS", "HOSPITAL",
-           "INSTITUCION", "CENTRO_SALUD", "ID_SUJETO_ASISTENCIA", "ID_ASEGURAMIENTO", "ID_CONTACTO_ASISTENCIAL",
-           "ID_TITULACION_PERSONAL_SANITARIO", "CORREO_ELECTRONICO", "NUMERO_TELEFONO")  # fmt: skip
+SWAPPED = (
+    "NOMBRE_SUJETO_ASISTENCIA",
+    "NOMBRE_PERSONAL_SANITARIO",
+    "CALLE",
+    "TERRITORIO",
+    "PAIS",
+    "HOSPITAL",
+    "INSTITUCION",
+    "CENTRO_SALUD",
+    "ID_SUJETO_ASISTENCIA",
+    "ID_ASEGURAMIENTO",
+    "ID_CONTACTO_ASISTENCIAL",
+    "ID_TITULACION_PERSONAL_SANITARIO",
+    "CORREO_ELECTRONICO",
+    "NUMERO_TELEFONO",
+)
 
 
 def _numeric(value: str) -> bool:
@@ -115,17 +128,33 @@ def swapped(records: list[dict[str, Any]], copies: int, seed: int = 0) -> list[d
 def package(best: Path, out: Path, train_docs: int, dev_docs: int, augment: int = 0) -> None:
     """Copy the chosen checkpoint to `out` with its metadata, licence and attribution."""
     meta = json.loads((best / "meta.json").read_text("utf-8"))
-    meta.update({"name": "meddocan_es", "version": "1.0.0", "license": "CC BY 4.0",
-                 "author": "radbank", "description": "Spanish clinical de-identification NER (MEDDOCAN labels)",
-                 "sources": [{"name": "SPACCC_MEDDOCAN (train partition)", "license": "CC BY 4.0",
-                              "author": "Plan TL, Secretaría de Estado para el Avance Digital"}]})  # fmt: skip
+    meta.update(
+        {
+            "name": "meddocan_es",
+            "version": "1.0.0",
+            "license": "CC BY 4.0",
+            "author": "radbank",
+            "description": "Spanish clinical de-identification NER (MEDDOCAN labels)",
+            "sources": [
+                {
+                    "name": "SPACCC_MEDDOCAN (train partition)",
+                    "license": "CC BY 4.0",
+                    "author": "Plan TL, Secretaría de Estado para el Avance Digital",
+                }
+            ],
+        }
+    )
     scores = {k: round(v, 4) for k, v in meta.get("performance", {}).items() if k in ("ents_p", "ents_r", "ents_f")}
     shutil.rmtree(out, ignore_errors=True)
     shutil.copytree(best, out)
     (out / "meta.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False), "utf-8")
     copies = f" and {augment} entity-swapped cop{'y' if augment == 1 else 'ies'} of each" if augment else ""
-    (out / "LICENSE.txt").write_text(ATTRIBUTION.format(spacy=SPACY_VERSION, train_docs=train_docs, augment=copies,
-                                                         dev_docs=dev_docs, scores=scores), "utf-8")  # fmt: skip
+    (out / "LICENSE.txt").write_text(
+        ATTRIBUTION.format(
+            spacy=SPACY_VERSION, train_docs=train_docs, augment=copies, dev_docs=dev_docs, scores=scores
+        ),
+        "utf-8",
+    )
     print(f"{out}: written ({sum(f.stat().st_size for f in out.rglob('*') if f.is_file()) / 1e6:.1f} MB); {scores}")
 
 
@@ -136,10 +165,17 @@ def main() -> None:
     parser.add_argument("--work", help="keep the corpora and checkpoints here (default: a temporary folder)")
     parser.add_argument("--config", default=str(CONFIG), help="spaCy training config (default: %(default)s)")
     parser.add_argument("--max-epochs", type=int, help="override the config's training.max_epochs")
-    parser.add_argument("--augment", type=int, default=0,
-                        help="add this many entity-swapped copies of every training case (default: none)")  # fmt: skip
-    parser.add_argument("--package-only", action="store_true",
-                        help="skip training: package WORK/output/model-best (after an interrupted run)")  # fmt: skip
+    parser.add_argument(
+        "--augment",
+        type=int,
+        default=0,
+        help="add this many entity-swapped copies of every training case (default: none)",
+    )
+    parser.add_argument(
+        "--package-only",
+        action="store_true",
+        help="skip training: package WORK/output/model-best (after an interrupted run)",
+    )
     args = parser.parse_args()
     records = read_brat(args.train_dir)
     train_records = [r for i, r in enumerate(records) if i % SLICE != SLICE - 1]
@@ -152,8 +188,10 @@ def main() -> None:
             for name, part in (("train", train_records + swapped(train_records, args.augment)), ("dev", dev_records)):
                 docs, dropped = to_docs(nlp, part)
                 DocBin(docs=docs).to_disk(work / f"{name}.spacy")
-                print(f"{name}: {len(docs)} cases, {sum(len(d.ents) for d in docs)} entities "
-                      f"({dropped} unaligned left out)")  # fmt: skip
+                print(
+                    f"{name}: {len(docs)} cases, {sum(len(d.ents) for d in docs)} entities "
+                    f"({dropped} unaligned left out)"
+                )
             overrides: dict[str, Any] = {"paths.train": str(work / "train.spacy"), "paths.dev": str(work / "dev.spacy")}
             if args.max_epochs:
                 overrides["training.max_epochs"] = args.max_epochs

@@ -13,8 +13,16 @@ def cmd_deface(args: argparse.Namespace) -> int:
     from radbank.progress import bar
 
     with bar(None, "deface", unit="volume") as pbar:
-        rep = run_deface(args.input, args.output, DefaceOptions(args.method, args.ears), qc_dir=args.qc,
-                         key_file=args.key, work=args.work, workers=args.workers, progress=pbar.update)  # fmt: skip
+        rep = run_deface(
+            args.input,
+            args.output,
+            DefaceOptions(args.method, args.ears),
+            qc_dir=args.qc,
+            key_file=args.key,
+            work=args.work,
+            workers=args.workers,
+            progress=pbar.update,
+        )
     print(rep.summary())
     print(f"report: {rep.work}/report.json" + (f"  QC: {args.qc}/index.html" if args.qc else ""))
     if rep.counts.get("quarantined"):
@@ -28,10 +36,17 @@ def add_parsers(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> 
     p = sub.add_parser("deface", help="remove the face (and ears) from head MRI: NIfTI, BIDS/MIDS trees, DICOM MR")
     p.add_argument("input", help="a .nii/.nii.gz file, a folder of them, a BIDS/MIDS tree, or a DICOM folder")
     p.add_argument("output", help="output of the same kind (a file for a file, else a folder)")
-    p.add_argument("--method", choices=["unet", "template"], default="unet",
-                   help="unet: DeepDefacer's network (default); template: pydeface's template registered")  # fmt: skip
-    p.add_argument("--qc", metavar="DIR", help="write before/after pictures and an HTML page per volume here "
-                   "(they show the faces: keep DIR private)")  # fmt: skip
+    p.add_argument(
+        "--method",
+        choices=["unet", "template"],
+        default="unet",
+        help="unet: DeepDefacer's network (default); template: pydeface's template registered",
+    )
+    p.add_argument(
+        "--qc",
+        metavar="DIR",
+        help="write before/after pictures and an HTML page per volume here (they show the faces: keep DIR private)",
+    )
     p.add_argument("--ears", action="store_true", help="remove the ears too")
     p.add_argument("--key", metavar="KEYFILE", help="DICOM input: the key for header de-identification")
     p.add_argument("--work", help="folder for report.json and the quarantine (default OUTPUT.deface)")

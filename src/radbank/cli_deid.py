@@ -126,12 +126,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return _audit_verdict(audit, write_audit(audit, work))
 
 
-def add_parsers(sub: Any, anon_sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
-    """Register `anonymize dicom` (on the anonymize sub-parsers) and `audit` (on the main ones)."""
-    p = anon_sub.add_parser("dicom", help="PS3.15 de-identification of a DICOM folder tree, then an audit")
-    p.add_argument("input", help="folder tree of DICOM files")
-    p.add_argument("output", help="folder to write the de-identified copy to (publishable)")
-    p.add_argument("--key", required=True, help="secret key file (radbank keygen KEYFILE)")
+def _profile_options(p: argparse.ArgumentParser) -> None:
+    """PS3.15 Table E.1-1 profile and options of `anonymize dicom`."""
     p.add_argument(
         "--dates",
         choices=["shift", "keep", "remove"],
@@ -177,6 +173,10 @@ def add_parsers(sub: Any, anon_sub: Any, common: Callable[[argparse.ArgumentPars
         help="site policy: YAML or CSV of attribute keyword -> keep|remove|empty|replace|pseudonymise "
         "(overrides PS3.15 for those attributes)",
     )
+
+
+def _pixel_options(p: argparse.ArgumentParser) -> None:
+    """Burned-in text and pixel data checks of `anonymize dicom`."""
     p.add_argument("--ocr", action="store_true", help="find burned-in text with tesseract and redact it")
     p.add_argument(
         "--strict-pixels",
@@ -197,6 +197,10 @@ def add_parsers(sub: Any, anon_sub: Any, common: Callable[[argparse.ArgumentPars
         dest="keep_undecodable",
         help="publish images whose pixel data would not decode as they are (default: quarantine)",
     )
+
+
+def _face_options(p: argparse.ArgumentParser) -> None:
+    """Head MR faces in `anonymize dicom`."""
     faces = p.add_mutually_exclusive_group()
     faces.add_argument(
         "--deface",
@@ -223,6 +227,17 @@ def add_parsers(sub: Any, anon_sub: Any, common: Callable[[argparse.ArgumentPars
         dest="dry_run",
         help="print what would be done to each attribute, write nothing",
     )
+
+
+def add_parsers(sub: Any, anon_sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Register `anonymize dicom` (on the anonymize sub-parsers) and `audit` (on the main ones)."""
+    p = anon_sub.add_parser("dicom", help="PS3.15 de-identification of a DICOM folder tree, then an audit")
+    p.add_argument("input", help="folder tree of DICOM files")
+    p.add_argument("output", help="folder to write the de-identified copy to (publishable)")
+    p.add_argument("--key", required=True, help="secret key file (radbank keygen KEYFILE)")
+    _profile_options(p)
+    _pixel_options(p)
+    _face_options(p)
     p.add_argument("--work", help="folder for the report and quarantine (default OUTPUT.deid)")
     p.add_argument("--workers", type=int, default=0, help="processes (0 = all cores)")
     p.add_argument("--executor", choices=["local", "dask"], default="local")
@@ -230,7 +245,6 @@ def add_parsers(sub: Any, anon_sub: Any, common: Callable[[argparse.ArgumentPars
     p.add_argument("--no-audit", action="store_true", dest="no_audit", help="skip the leak audit afterwards")
     common(p)
     p.set_defaults(func=cmd_anonymize_dicom)
-
     p = sub.add_parser("audit", help="search every output for the identifying values of the inputs")
     p.add_argument("input", help="the original DICOM tree")
     p.add_argument("output", help="the de-identified tree")

@@ -25,14 +25,27 @@ def add_parsers(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> 
     p.add_argument("input", help="folder of .txt reports (a MIDS tree too), a .txt file, or a .csv/.tsv/.jsonl table")
     p.add_argument("--out", required=True, help="the label table to write (.csv, or .tsv)")
     p.add_argument("--lang", choices=["en", "es", "auto"], default="auto", help="report language (default auto)")
-    p.add_argument("--labels", choices=["nih", "padchest", "all"], default="nih",
-                   help="NIH's 14 findings (default), PadChest's terms, or both")  # fmt: skip
-    p.add_argument("--column", help="tables: the text column(s), comma-separated and joined (default: report, "
-                   "text or informe)")  # fmt: skip
-    p.add_argument("--id-column", dest="id_column", help="tables: the column naming each report (default: "
-                   "report_id or id, else the row number)")  # fmt: skip
+    p.add_argument(
+        "--labels",
+        choices=["nih", "padchest", "all"],
+        default="nih",
+        help="NIH's 14 findings (default), PadChest's terms, or both",
+    )
+    p.add_argument(
+        "--column", help="tables: the text column(s), comma-separated and joined (default: report, text or informe)"
+    )
+    p.add_argument(
+        "--id-column",
+        dest="id_column",
+        help="tables: the column naming each report (default: report_id or id, else the row number)",
+    )
     p.add_argument("--workers", type=int, default=0, help="processes (0 = all cores)")
-    p.add_argument("--max-bytes", type=int, default=5 * 1024 * 1024, dest="max_bytes",
-                   help="larger report files are skipped (default 5 MiB)")  # fmt: skip
+    p.add_argument(
+        "--max-bytes",
+        type=int,
+        default=5 * 1024 * 1024,
+        dest="max_bytes",
+        help="larger report files are skipped (default 5 MiB)",
+    )
     common(p)
     p.set_defaults(func=cmd_label_reports)

@@ -59,9 +59,24 @@ def cmd_phantom(args: argparse.Namespace) -> int:
 
 
 TRAIN_OPTIONS = (
-    *DATASET_OPTIONS, "size", "fit", "limit", "epochs", "batch_size", "lr", "weight_decay", "lr_schedule", "model",
-    "weights", "device", "augment", "threshold", "cache", "max_pixels", "split_file",
-)  # fmt: skip
+    *DATASET_OPTIONS,
+    "size",
+    "fit",
+    "limit",
+    "epochs",
+    "batch_size",
+    "lr",
+    "weight_decay",
+    "lr_schedule",
+    "model",
+    "weights",
+    "device",
+    "augment",
+    "threshold",
+    "cache",
+    "max_pixels",
+    "split_file",
+)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -94,8 +109,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from radbank.predict import predict
     from radbank.runs import write_csv, write_skipped
 
-    res = predict(args.run, args.images, device=args.device, workers=args.workers, batch_size=args.batch_size,
-                  cam_dir=args.cam)  # fmt: skip
+    res = predict(
+        args.run, args.images, device=args.device, workers=args.workers, batch_size=args.batch_size, cam_dir=args.cam
+    )
     if args.out:
         write_csv(res.table, args.out)
         if res.skipped:

@@ -77,9 +77,13 @@ def add_parsers(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> 
     p = mids_sub.add_parser("export", help="write a dataset (PNG + labels, de-identified DICOM) as a MIDS tree")
     p.add_argument("src", help="dataset folder (class folders, NIH, PadChest, DICOM tree, MIDS tree)")
     p.add_argument("out", help="MIDS output folder")
-    p.add_argument("--layout", choices=sorted(LAYOUTS), default=DEFAULT_LAYOUT,
-                   help=f"folders as BIMCV writes them: bimcv-release (mod-rx/) or dcm2mids (mim-rx/cr/); "
-                        f"default {DEFAULT_LAYOUT}")  # fmt: skip
+    p.add_argument(
+        "--layout",
+        choices=sorted(LAYOUTS),
+        default=DEFAULT_LAYOUT,
+        help=f"folders as BIMCV writes them: bimcv-release (mod-rx/) or dcm2mids (mim-rx/cr/); "
+        f"default {DEFAULT_LAYOUT}",
+    )
     p.add_argument("--source", choices=source_choices(), default="auto")
     p.add_argument(
         "--label-table", dest="label_table", help="DICOM folders: CSV of labels; MIDS trees: a BIMCV labels table"
@@ -88,14 +92,29 @@ def add_parsers(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> 
     p.add_argument("--positive", help="the class that means disease, when names are unclear")
     p.add_argument("--modalities", help="DICOM: accepted modalities (default CR,DX)")
     p.add_argument("--view", help="keep only this view (PA, AP...)")
-    p.add_argument("--source-option", action="append", dest="source_option", metavar="KEY=VALUE",
-                   help="any other option of the source's reader (repeatable)")  # fmt: skip
-    p.add_argument("--metadata", help="CSV/TSV of per-image metadata keyed by path or file name (patient, study, "
-                   "view, age, sex, pixel_spacing; NIH spellings too), for PNG/JPEG sources")  # fmt: skip
-    p.add_argument("--reports", help="CSV/TSV/JSONL of reports: a key column (study, StudyInstanceUID, "
-                   "AccessionNumber, path or Image Index) and a text column (report or text)")  # fmt: skip
-    p.add_argument("--reports-deidentified", action="store_true", dest="reports_deidentified",
-                   help="the reports are de-identified already (default: redact identifiers in them)")  # fmt: skip
+    p.add_argument(
+        "--source-option",
+        action="append",
+        dest="source_option",
+        metavar="KEY=VALUE",
+        help="any other option of the source's reader (repeatable)",
+    )
+    p.add_argument(
+        "--metadata",
+        help="CSV/TSV of per-image metadata keyed by path or file name (patient, study, "
+        "view, age, sex, pixel_spacing; NIH spellings too), for PNG/JPEG sources",
+    )
+    p.add_argument(
+        "--reports",
+        help="CSV/TSV/JSONL of reports: a key column (study, StudyInstanceUID, "
+        "AccessionNumber, path or Image Index) and a text column (report or text)",
+    )
+    p.add_argument(
+        "--reports-deidentified",
+        action="store_true",
+        dest="reports_deidentified",
+        help="the reports are de-identified already (default: redact identifiers in them)",
+    )
     p.add_argument("--name", default="radbank MIDS export", help="dataset name (dataset_description.json)")
     p.add_argument("--modality", default="CR", help="DICOM modality of non-DICOM images (default CR)")
     p.add_argument("--body-part", default="CHEST", dest="body_part", help="Body Part Examined (default CHEST)")

@@ -56,14 +56,22 @@ def cmd_risk(args: argparse.Namespace) -> int:
         g = generalise(table, quasi, args.target_k, args.max_suppression, subject)
         after = assess(g.table, quasi, sensitive, args.threshold, subject)
         levels = ", ".join(f"{q} {g.kinds[q]} level {g.levels[q]}/{g.top_levels[q]}" for q in quasi)
-        print(f"\ngeneralised to k >= {args.target_k} {g.unit}s: {levels}; {g.suppressed} record(s) of "
-              f"{g.subjects_suppressed} {g.unit}(s) suppressed ({g.subjects_removed} of them entirely)")  # fmt: skip
+        print(
+            f"\ngeneralised to k >= {args.target_k} {g.unit}s: {levels}; {g.suppressed} record(s) of "
+            f"{g.subjects_suppressed} {g.unit}(s) suppressed ({g.subjects_removed} of them entirely)"
+        )
         for q, odd in g.odd.items():
             print(describe_odd(q, g.kinds[q], odd))
         print("information loss: " + ", ".join(f"{k} {v}" for k, v in g.loss.items()))
         print(format_report(after, "after generalisation"))
-        result.update(after=after.to_dict(), levels=g.levels, suppressed=g.suppressed,
-                      subjects_suppressed=g.subjects_suppressed, odd_values=g.odd, loss=g.loss)  # fmt: skip
+        result.update(
+            after=after.to_dict(),
+            levels=g.levels,
+            suppressed=g.suppressed,
+            subjects_suppressed=g.subjects_suppressed,
+            odd_values=g.odd,
+            loss=g.loss,
+        )
         if args.out:
             sep = "\t" if Path(args.out).suffix.lower() == ".tsv" else ","
             names = [] if Path(args.table).suffix.lower() in (".jsonl", ".ndjson") else header(args.table)
@@ -82,15 +90,27 @@ def add_parsers(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> 
     p.add_argument("--quasi", required=True, help="comma list of quasi-identifier columns (e.g. age,sex)")
     p.add_argument("--sensitive", default="", help="comma list of sensitive columns (e.g. finding)")
     unit = p.add_mutually_exclusive_group()
-    unit.add_argument("--subject", metavar="COLUMN", help="the column naming the person of each row; figures count "
-                      "distinct persons (default: participant_id, PatientID or Patient ID when present)")  # fmt: skip
-    unit.add_argument("--per-record", action="store_true", dest="per_record",
-                      help="count each row as a person (tables with one row per person)")  # fmt: skip
+    unit.add_argument(
+        "--subject",
+        metavar="COLUMN",
+        help="the column naming the person of each row; figures count "
+        "distinct persons (default: participant_id, PatientID or Patient ID when present)",
+    )
+    unit.add_argument(
+        "--per-record",
+        action="store_true",
+        dest="per_record",
+        help="count each row as a person (tables with one row per person)",
+    )
     p.add_argument("--threshold", type=int, default=5, help="classes smaller than this are at risk (default 5)")
     p.add_argument("--target-k", type=int, dest="target_k", help="generalise and suppress until k >= this")
-    p.add_argument("--max-suppression", type=float, default=0.05, dest="max_suppression",
-                   help="largest share of persons (of records with --per-record) who may lose records "
-                   "(default 0.05)")  # fmt: skip
+    p.add_argument(
+        "--max-suppression",
+        type=float,
+        default=0.05,
+        dest="max_suppression",
+        help="largest share of persons (of records with --per-record) who may lose records (default 0.05)",
+    )
     p.add_argument("--out", help="with --target-k: write the generalised table here (.tsv or .csv)")
     p.add_argument("--json", help="write all figures as JSON here")
     common(p)

@@ -33,8 +33,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not is_loopback(args.host):
         log.warning("listening on %s: reachable from other machines; put it behind TLS and authentication", args.host)
     print(f"radbank serve: http://{args.host}:{args.port}/  (model {service.meta.model.name}; Ctrl-C to stop)")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if args.quiet else "info",
-                access_log=not args.quiet, http=JsonErrorsH11Protocol)  # fmt: skip
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="warning" if args.quiet else "info",
+        access_log=not args.quiet,
+        http=JsonErrorsH11Protocol,
+    )
     return 0
 
 

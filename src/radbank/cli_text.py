@@ -25,8 +25,10 @@ def cmd_anonymize_text(args: argparse.Namespace) -> int:
         )
         report = run_text_batch(args.input, args.output, key, options, progress=pbar.update)
     found = ", ".join(f"{k} {v}" for k, v in sorted(report.spans.items())) or "none"
-    print(f"{args.output}: {report.written} written, {report.resumed} already done, {len(report.skipped)} skipped; "
-          f"identifiers replaced: {found}")  # fmt: skip
+    print(
+        f"{args.output}: {report.written} written, {report.resumed} already done, {len(report.skipped)} skipped; "
+        f"identifiers replaced: {found}"
+    )
     return 1 if report.skipped and not report.written and not report.resumed else 0
 
 
@@ -58,14 +60,26 @@ def add_parsers(sub: Any, anon_sub: Any, common: Callable[[argparse.ArgumentPars
         "one-line error, exit 2; --mode redact needs none)",
     )
     p.add_argument("--lang", choices=["es", "en", "auto"], default="auto")
-    p.add_argument("--mode", choices=["surrogate", "redact"], default="surrogate",
-                   help="surrogate: synthetic values of the same kind; redact: [NAME]-style tags")  # fmt: skip
+    p.add_argument(
+        "--mode",
+        choices=["surrogate", "redact"],
+        default="surrogate",
+        help="surrogate: synthetic values of the same kind; redact: [NAME]-style tags",
+    )
     p.add_argument("--column", help="the text column (CSV/TSV) or field (JSONL; default 'text')")
-    p.add_argument("--patient-column", dest="patient_column",
-                   help="column/field with the patient ID: consistent surrogates and date shifts per patient "
-                        "(the column is emptied in the output)")  # fmt: skip
-    p.add_argument("--max-bytes", type=int, default=5 * 1024 * 1024, dest="max_bytes",
-                   help="larger report files are skipped (default 5 MiB)")  # fmt: skip
+    p.add_argument(
+        "--patient-column",
+        dest="patient_column",
+        help="column/field with the patient ID: consistent surrogates and date shifts per patient "
+        "(the column is emptied in the output)",
+    )
+    p.add_argument(
+        "--max-bytes",
+        type=int,
+        default=5 * 1024 * 1024,
+        dest="max_bytes",
+        help="larger report files are skipped (default 5 MiB)",
+    )
     p.add_argument("--ner", default="default", help=NER_HELP)
     p.add_argument("--ages", choices=["over89", "all"], default="over89", help=AGES_HELP)
     common(p)

@@ -93,14 +93,26 @@ def publish(data: Path, root: Path, n: int, seed: int, workers: int) -> tuple[Ex
     before = assess(table, QUASI, SENSITIVE)
     g = generalise(table, QUASI, TARGET_K)
     after = assess(g.table, QUASI, SENSITIVE)
-    text = "\n\n".join([
-        format_report(before, "participants.tsv as exported"),
-        f"generalised to k >= {TARGET_K}: " + ", ".join(f"{q} level {g.levels[q]}/{g.top_levels[q]}" for q in QUASI)
-        + f"; {g.suppressed} suppressed; precision {g.loss['precision']}",
-        format_report(after, "after generalisation"),
-    ])  # fmt: skip
+    text = "\n\n".join(
+        [
+            format_report(before, "participants.tsv as exported"),
+            f"generalised to k >= {TARGET_K}: "
+            + ", ".join(f"{q} level {g.levels[q]}/{g.top_levels[q]}" for q in QUASI)
+            + f"; {g.suppressed} suppressed; precision {g.loss['precision']}",
+            format_report(after, "after generalisation"),
+        ]
+    )
     write_text(root / "risk.txt", text + "\n")
     checks = {"errors": len(errors), "warnings": len(issues) - len(errors)}
-    write_json(root / "risk.json", {"before": before.to_dict(), "after": after.to_dict(), "levels": g.levels,
-                                    "suppressed": g.suppressed, "loss": g.loss, "validation": checks})  # fmt: skip
+    write_json(
+        root / "risk.json",
+        {
+            "before": before.to_dict(),
+            "after": after.to_dict(),
+            "levels": g.levels,
+            "suppressed": g.suppressed,
+            "loss": g.loss,
+            "validation": checks,
+        },
+    )
     return rep, text

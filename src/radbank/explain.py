@@ -40,8 +40,9 @@ def _unit_range(x: torch.Tensor) -> torch.Tensor:
     return (x - lo) / (hi - lo).clamp_min(1e-8)
 
 
-def gradcam(model: nn.Module, meta: RunMeta, images: NDArray[Any], classes: list[int],
-            device: torch.device | str = "cpu") -> NDArray[Any]:  # fmt: skip
+def gradcam(
+    model: nn.Module, meta: RunMeta, images: NDArray[Any], classes: list[int], device: torch.device | str = "cpu"
+) -> NDArray[Any]:
     """Heatmaps in [0, 1], shape (n, size, size), for uint8 images (n, size, size)."""
     from monai.visualize.class_activation_maps import GradCAM
 

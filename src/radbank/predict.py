@@ -131,8 +131,9 @@ def predict(
 CAM_BATCH = 64
 
 
-def write_cams(model: Any, meta: RunMeta, images: NDArray[Any], probs: NDArray[Any], names: list[str],
-               out: Path, device: Any) -> list[str]:  # fmt: skip
+def write_cams(
+    model: Any, meta: RunMeta, images: NDArray[Any], probs: NDArray[Any], names: list[str], out: Path, device: Any
+) -> list[str]:
     """Grad-CAM overlays as `<stem>_cam.png` in `out` (a number is added when two inputs share a stem)."""
     from radbank.explain import explained_class, gradcam, overlay
     from radbank.fsutil import atomic_path

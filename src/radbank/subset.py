@@ -94,8 +94,18 @@ def class_targets(n_pos: int, n_neg: int, n: int | None, ratio: str) -> tuple[in
     return pos, n - pos
 
 
-NIH_MANIFEST = ["Image Index", "class", "Patient ID", "Follow-up #", "Patient Age", "Patient Gender", "View Position",
-                "Finding Labels", "official_split", "source"]  # fmt: skip
+NIH_MANIFEST = [
+    "Image Index",
+    "class",
+    "Patient ID",
+    "Follow-up #",
+    "Patient Age",
+    "Patient Gender",
+    "View Position",
+    "Finding Labels",
+    "official_split",
+    "source",
+]
 PADCHEST_MANIFEST = ["ImageID", "class", "PatientID", "StudyID", "Projection", "Labels", "ImageDir", "source"]
 
 
@@ -223,8 +233,12 @@ def write_subset(root: str | Path, out: str | Path, finding: str, options: Subse
     skipped = Skipped(log)  # per-file problems: listed in DIR/skipped.csv, the subset goes on
     skipped.rows.extend(found.absent)
     if result.missing:  # one line for all of them: a partial download may miss thousands
-        log.warning("%s: %d eligible image(s) listed in the CSV are missing on disk, left out (see %s)", base,
-                    result.missing, dest / "skipped.csv")  # fmt: skip
+        log.warning(
+            "%s: %d eligible image(s) listed in the CSV are missing on disk, left out (see %s)",
+            base,
+            result.missing,
+            dest / "skipped.csv",
+        )
     pos_rows, neg_rows = rows[rows["class"] == name], rows[rows["class"] == NEGATIVE_FOLDER]
     if pos_rows.empty or neg_rows.empty:
         raise RadbankError(

@@ -239,13 +239,21 @@ def _make_fit(cfg: TrainConfig, data: PreparedData, device: torch.device, dist: 
         return TensorBatches(data.images[idx], targets[idx], size, norm, device, **kw)
 
     return _Fit(
-        cfg, data, device, dist, spec, model, trained, optimiser, norm,
+        cfg,
+        data,
+        device,
+        dist,
+        spec,
+        model,
+        trained,
+        optimiser,
+        norm,
         train_batches=batches(data.train, cfg.batch_size, shuffle=True, augment=augment, shard=shard),
         val_batches=batches(data.val, eval_batch, shard=shard),
         clean_batches=batches(data.train[:PRECISE_BN_IMAGES], eval_batch),
         augment=augment,
         eval_batch=eval_batch,
-    )  # fmt: skip
+    )
 
 
 def _resume(fit: _Fit, run: RunPaths) -> tuple[int, list[dict[str, float]]]:
@@ -268,9 +276,15 @@ def _epoch(fit: _Fit, epoch: int) -> dict[str, float]:
         torch.manual_seed(cfg.seed * 100_003 + epoch * 101 + dist.rank)  # dropout stream of this epoch
         first = epoch * fit.steps
         res = train_one_epoch(
-            fit.trained, fit.optimiser, fit.train_batches, task, cfg.threshold,
-            seed=cfg.seed * 1_000 + epoch, lr_of_step=lambda i: fit.lr_of(first + i), dist=dist,
-        )  # fmt: skip
+            fit.trained,
+            fit.optimiser,
+            fit.train_batches,
+            task,
+            cfg.threshold,
+            seed=cfg.seed * 1_000 + epoch,
+            lr_of_step=lambda i: fit.lr_of(first + i),
+            dist=dist,
+        )
     if fit.augment is not None:
         recalibrate_batchnorm(fit.model, fit.clean_batches, fit.device)
     val_loss, val_acc = validate(fit.model, fit.val_batches, task, cfg.threshold, fit.device, dist)
@@ -312,9 +326,15 @@ def _loop(fit: _Fit, cfg: TrainConfig, run: RunPaths, start_epoch: int, history:
             pbar.update(1)
             log.info(
                 "epoch %d/%d  loss %.4f  acc %.3f  val_loss %.4f  val_acc %.3f  (%.1fs, %.0f img/s)",
-                epoch + 1, cfg.epochs, row["train_loss"], row["train_accuracy"], row["val_loss"],
-                row["val_accuracy"], row["seconds"], row["train_images_per_s"],
-            )  # fmt: skip
+                epoch + 1,
+                cfg.epochs,
+                row["train_loss"],
+                row["train_accuracy"],
+                row["val_loss"],
+                row["val_accuracy"],
+                row["seconds"],
+                row["train_images_per_s"],
+            )
 
 
 def run_meta(fit: _Fit) -> RunMeta:

@@ -251,8 +251,9 @@ def publish(job: DeidJob, deid: Deidentifier, rules: list[Any], item: Item) -> F
         mark_defaced(item.ds, item.defaced_by)
     status = "quarantined" if decision.status == "quarantine" else "written"
     staged = _stage(job, item, quarantine=status == "quarantined")
-    return FileResult(item.source, status, "; ".join(decision.reasons), item.target, redacted, staged=staged,
-                      face=item.face)  # fmt: skip
+    return FileResult(
+        item.source, status, "; ".join(decision.reasons), item.target, redacted, staged=staged, face=item.face
+    )
 
 
 def publish_undecodable(job: DeidJob, deid: Deidentifier, item: Item, problem: str) -> FileResult:
@@ -260,11 +261,13 @@ def publish_undecodable(job: DeidJob, deid: Deidentifier, item: Item, problem: s
     deid.deidentify(item.ds, identifiers=item.identifiers)
     if job.keep_undecodable and not item.hold:
         reason = f"{problem}; published as it is (keep undecodable)"
-        return FileResult(item.source, "written", reason, item.target, staged=_stage(job, item, quarantine=False),
-                          face=item.face)  # fmt: skip
+        return FileResult(
+            item.source, "written", reason, item.target, staged=_stage(job, item, quarantine=False), face=item.face
+        )
     reason = "; ".join(r for r in (item.hold, problem) if r)
-    return FileResult(item.source, "quarantined", reason, item.target, staged=_stage(job, item, quarantine=True),
-                      face=item.face)  # fmt: skip
+    return FileResult(
+        item.source, "quarantined", reason, item.target, staged=_stage(job, item, quarantine=True), face=item.face
+    )
 
 
 def _stage(job: DeidJob, item: Item, quarantine: bool) -> str:
@@ -345,8 +348,15 @@ def run_batch(job: DeidJob, progress: Callable[[int], None] | None = None) -> Ba
 
         units = series_units(job, [str(u) for u in units])
         job = replace(job, deface_threads=deface_threads(job, len(units)))
-    report = BatchReport(job.input, job.output, str(job.work_dir), keyed.fingerprint(), job.options.to_dict(),
-                         job.executor, policy=policy.source or None)  # fmt: skip
+    report = BatchReport(
+        job.input,
+        job.output,
+        str(job.work_dir),
+        keyed.fingerprint(),
+        job.options.to_dict(),
+        job.executor,
+        policy=policy.source or None,
+    )
     claimed: dict[str, str] = {}  # output -> the input that produced it (first in input order wins)
     for results in _execute([(job, u) for u in units], job):
         for result, found in results:

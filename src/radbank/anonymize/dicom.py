@@ -112,8 +112,13 @@ class Deidentifier:
     def patient_pseudonym(self, ds: Dataset) -> str:
         return self.keyed.pseudonym("patient", self.patient_key(ds))
 
-    def deidentify(self, ds: Dataset, plan: list[Step] | None = None, pixels_cleaned: bool = False,
-                   identifiers: IdentifierSet | None = None) -> Dataset:  # fmt: skip
+    def deidentify(
+        self,
+        ds: Dataset,
+        plan: list[Step] | None = None,
+        pixels_cleaned: bool = False,
+        identifiers: IdentifierSet | None = None,
+    ) -> Dataset:
         """De-identify `ds` in place (and return it); append the steps to `plan` when given. `identifiers`:
         those of `ds` when the caller has already collected them (else they are collected here)."""
         patient = self.patient_key(ds)

@@ -168,5 +168,7 @@ class RuleSet:
 
     def describe(self) -> dict[str, Any]:
         """What the report and the output marker record (no values)."""
-        return {"policy": Path(self.policy.source).name if self.policy.source else None,
-                "overrides": len(self.policy.actions)}  # fmt: skip
+        return {
+            "policy": Path(self.policy.source).name if self.policy.source else None,
+            "overrides": len(self.policy.actions),
+        }

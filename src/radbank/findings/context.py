@@ -18,10 +18,35 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-OPENERS = frozenset({
-    "the", "there", "this", "these", "it", "its", "which", "that", "otherwise", "also", "however",
-    "el", "la", "los", "las", "lo", "se", "hay", "que", "con", "resto", "esto", "este", "esta", "existe",
-})  # fmt: skip
+OPENERS = frozenset(
+    {
+        "the",
+        "there",
+        "this",
+        "these",
+        "it",
+        "its",
+        "which",
+        "that",
+        "otherwise",
+        "also",
+        "however",
+        "el",
+        "la",
+        "los",
+        "las",
+        "lo",
+        "se",
+        "hay",
+        "que",
+        "con",
+        "resto",
+        "esto",
+        "este",
+        "esta",
+        "existe",
+    }
+)
 COORDINATORS = frozenset({"and", "or", "nor", "y", "o", "ni", "e", "u"})
 LIST_ITEM_WORDS = 3
 _COORDINATOR = re.compile(r"\b(?:and|or|nor|y|o|ni|e|u)\b")
@@ -55,8 +80,14 @@ class Sentence:
     folded: str
 
     @classmethod
-    def build(cls, folded: str, span: tuple[int, int], anchors: list[int], terminates: list[tuple[int, int, str]],
-              cues: list[Cue]) -> Sentence:  # fmt: skip
+    def build(
+        cls,
+        folded: str,
+        span: tuple[int, int],
+        anchors: list[int],
+        terminates: list[tuple[int, int, str]],
+        cues: list[Cue],
+    ) -> Sentence:
         """Split folded[start:end] at commas; `anchors` are the mentions' offsets."""
         start, end = span
         seg_starts = [start]
@@ -83,8 +114,9 @@ class Sentence:
 
     def forward_limit(self, cue: Cue) -> int:
         """Where a forward cue's scope ends."""
-        limit = min((t[0] for t in self.terminates if t[0] >= cue.end and t[2] in (cue.category, "any")),
-                    default=self.end)  # fmt: skip
+        limit = min(
+            (t[0] for t in self.terminates if t[0] >= cue.end and t[2] in (cue.category, "any")), default=self.end
+        )
         j = self._seg(cue.end) + 1
         while j < len(self.seg_starts) and self.seg_starts[j] < limit:
             if not (self.has_mention[j] or self.short[j]) or self.opens[j]:
@@ -94,8 +126,9 @@ class Sentence:
 
     def backward_limit(self, cue: Cue) -> int:
         """Where a backward cue's scope begins."""
-        limit = max((t[1] for t in self.terminates if t[1] <= cue.start and t[2] in (cue.category, "any")),
-                    default=self.start)  # fmt: skip
+        limit = max(
+            (t[1] for t in self.terminates if t[1] <= cue.start and t[2] in (cue.category, "any")), default=self.start
+        )
         k = self._seg(cue.start)
         if (
             k > 0 and not self.folded[self.seg_starts[k] : cue.start].strip()

@@ -18,8 +18,16 @@ from radbank.text.batch import MAX_BYTES, TEXT_SUFFIXES, decode
 log = logging.getLogger(__name__)
 TEXT_COLUMNS = ("report", "text", "informe", "report_text", "texto")
 ID_COLUMNS = ("report_id", "id")
-CARRIED = ("path", "SOPInstanceUID", "AccessionNumber", "StudyInstanceUID", "study", "Image Index",
-           "participant_id", "session_id")  # fmt: skip
+CARRIED = (
+    "path",
+    "SOPInstanceUID",
+    "AccessionNumber",
+    "StudyInstanceUID",
+    "study",
+    "Image Index",
+    "participant_id",
+    "session_id",
+)
 
 
 @dataclass
@@ -49,8 +57,9 @@ def readable(name: str) -> str:
     return raw.decode("latin-1")
 
 
-def read_reports(src: str | Path, column: str | None = None, id_column: str | None = None,
-                 max_bytes: int = MAX_BYTES) -> Reports:  # fmt: skip
+def read_reports(
+    src: str | Path, column: str | None = None, id_column: str | None = None, max_bytes: int = MAX_BYTES
+) -> Reports:
     """The reports of `src` (folder, .txt file, or .csv/.tsv/.jsonl with the text in `column`)."""
     path = Path(src)
     if not path.exists():
@@ -84,8 +93,14 @@ def _file(out: Reports, path: Path, report_id: str, max_bytes: int) -> bool:
 
 def _folder(root: Path, max_bytes: int) -> Reports:
     mids = (root / "dataset_description.json").is_file()
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES
-                   and not is_hidden(p.relative_to(root)) and (not mids or p.name.endswith("_report.txt")))  # fmt: skip
+    files = sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in TEXT_SUFFIXES
+        and not is_hidden(p.relative_to(root))
+        and (not mids or p.name.endswith("_report.txt"))
+    )
     if not files:
         raise RadbankError(f"{root}: no report files ({', '.join(sorted(TEXT_SUFFIXES))})")
     stems = [p.stem for p in files]

@@ -108,12 +108,15 @@ def _sentence_mentions(folded: str, start: int, end: int, matches: list[Match]) 
     if not anchors:
         return []
     sentence = Sentence.build(folded, (start, end), anchors, terminates, cues)
-    out = [_decide(sentence, folded, Mention(finding, m.start, m.end, PRESENT, ""), (m.start, m.end))
-           for m, finding in plain]  # fmt: skip
+    out = [
+        _decide(sentence, folded, Mention(finding, m.start, m.end, PRESENT, ""), (m.start, m.end))
+        for m, finding in plain
+    ]
     for state, finding, value in qualified:
         how = folded[state.start : state.end]
-        out.append(_decide(sentence, folded, Mention(finding, state.start, state.end, value, how),
-                           (state.start, state.end)))  # fmt: skip
+        out.append(
+            _decide(sentence, folded, Mention(finding, state.start, state.end, value, how), (state.start, state.end))
+        )
     return [m for m in out if m is not None]
 
 
@@ -129,8 +132,9 @@ def _decide(sentence: Sentence, folded: str, mention: Mention, anchor: tuple[int
     return replace(mention, value=CUE_VALUE[cue.category], cue=folded[cue.start : cue.end])
 
 
-def _qualify(folded: str, anatomy: Match, finding: str, states: list[tuple[Match, Entry]], named: list[int]
-             ) -> tuple[Match, str, int] | None:  # fmt: skip
+def _qualify(
+    folded: str, anatomy: Match, finding: str, states: list[tuple[Match, Entry]], named: list[int]
+) -> tuple[Match, str, int] | None:
     """The state word that goes with a heart/mediastinum word (within STATE_WINDOW words, no comma or other
     finding between them: "large hiatal hernia posterior to the heart" is not a large heart): (state match,
     finding, value) or None."""

@@ -10,16 +10,37 @@ from radbank.findings.lexicon import LANGS, findings_of
 from radbank.mids.umls import Concept, lookup
 
 NIH_FINDINGS = (
-    "Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass", "Nodule", "Pneumonia", "Pneumothorax",
-    "Consolidation", "Edema", "Emphysema", "Fibrosis", "Pleural_Thickening", "Hernia",
-)  # fmt: skip
+    "Atelectasis",
+    "Cardiomegaly",
+    "Effusion",
+    "Infiltration",
+    "Mass",
+    "Nodule",
+    "Pneumonia",
+    "Pneumothorax",
+    "Consolidation",
+    "Edema",
+    "Emphysema",
+    "Fibrosis",
+    "Pleural_Thickening",
+    "Hernia",
+)
 PADCHEST_OF_NIH = {
-    "Atelectasis": "atelectasis", "Cardiomegaly": "cardiomegaly", "Effusion": "pleural effusion",
-    "Infiltration": "infiltrates", "Mass": "mass", "Nodule": "nodule", "Pneumonia": "pneumonia",
-    "Pneumothorax": "pneumothorax", "Consolidation": "consolidation", "Edema": "pulmonary edema",
-    "Emphysema": "emphysema", "Fibrosis": "pulmonary fibrosis", "Pleural_Thickening": "pleural thickening",
+    "Atelectasis": "atelectasis",
+    "Cardiomegaly": "cardiomegaly",
+    "Effusion": "pleural effusion",
+    "Infiltration": "infiltrates",
+    "Mass": "mass",
+    "Nodule": "nodule",
+    "Pneumonia": "pneumonia",
+    "Pneumothorax": "pneumothorax",
+    "Consolidation": "consolidation",
+    "Edema": "pulmonary edema",
+    "Emphysema": "emphysema",
+    "Fibrosis": "pulmonary fibrosis",
+    "Pleural_Thickening": "pleural thickening",
     "Hernia": "hiatal hernia",
-}  # fmt: skip
+}
 LABEL_SETS = ("nih", "padchest", "all")
 NO_FINDING = "No Finding"
 

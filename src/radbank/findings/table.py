@@ -39,8 +39,10 @@ class LabelSummary:
     def lines(self) -> list[str]:
         """A short account for the terminal."""
         langs = ", ".join(f"{k} {v}" for k, v in sorted(self.langs.items()))
-        out = [f"{self.out}: {self.reports} report(s) labelled ({langs or 'none'}), {len(self.skipped)} skipped; "
-               f"{self.seconds:.1f} s"]  # fmt: skip
+        out = [
+            f"{self.out}: {self.reports} report(s) labelled ({langs or 'none'}), {len(self.skipped)} skipped; "
+            f"{self.seconds:.1f} s"
+        ]
         for name, c in self.counts.items():
             if c:
                 out.append(f"  {name:<32} present {c[1]:>6}  negated {c[0]:>6}  uncertain {c[-1]:>6}")
@@ -97,14 +99,19 @@ def label_reports(src: str | Path, out: str | Path, options: LabelOptions | None
     skipped = target.with_name(target.stem + ".skipped.csv")
     skipped.unlink(missing_ok=True)  # a stale list from an earlier run
     if reports.skipped:
-        write_text(skipped, _render(["input", "reason"], [dict(zip(("input", "reason"), s, strict=True))
-                                                          for s in reports.skipped], ","))  # fmt: skip
+        write_text(
+            skipped,
+            _render(
+                ["input", "reason"], [dict(zip(("input", "reason"), s, strict=True)) for s in reports.skipped], ","
+            ),
+        )
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def _row(head: dict[str, str], values: dict[str, int], cols: list[tuple[str, str]], summary: LabelSummary
-         ) -> dict[str, str]:  # fmt: skip
+def _row(
+    head: dict[str, str], values: dict[str, int], cols: list[tuple[str, str]], summary: LabelSummary
+) -> dict[str, str]:
     row = dict(head)
     summary.langs[head["lang"]] += 1
     present, uncertain = [], []

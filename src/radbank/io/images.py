@@ -56,8 +56,9 @@ def sniff_head(head: bytes, name: str | Path) -> str:
     return "unknown"
 
 
-def load_gray_bytes(data: bytes, name: str, max_pixels: int = DEFAULT_MAX_PIXELS, draft: int | None = None
-                    ) -> tuple[Image.Image, object | None]:  # fmt: skip
+def load_gray_bytes(
+    data: bytes, name: str, max_pixels: int = DEFAULT_MAX_PIXELS, draft: int | None = None
+) -> tuple[Image.Image, object | None]:
     """`load_gray` for an image held in memory (an upload); also returns the DICOM dataset, if it is one."""
     kind = sniff_head(data[:132], name)
     if kind == "dicom":

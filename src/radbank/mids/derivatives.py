@@ -70,8 +70,9 @@ def write_labels(root: Path, rows: list[ImageRow], unknown: Counter[str]) -> int
             findings += [{**ids, **coded(n, "curated", unknown), "filename": r.scan_path()} for n in r.labels]
         report = next((r.report for r in images if r.report), "")
         if report:
-            write_text_if_changed(base / f"sub-{sub}" / f"ses-{ses}" / f"sub-{sub}_ses-{ses}_report.txt",
-                                  report.rstrip() + "\n")  # fmt: skip
+            write_text_if_changed(
+                base / f"sub-{sub}" / f"ses-{ses}" / f"sub-{sub}_ses-{ses}_report.txt", report.rstrip() + "\n"
+            )
             nlp = report_findings(report)
             nlp_count += len(nlp)
             names = [f.concept.label for f in nlp] or ["No Finding"]
@@ -81,10 +82,15 @@ def write_labels(root: Path, rows: list[ImageRow], unknown: Counter[str]) -> int
     write_tsv(base / "labels.tsv", BIMCV_COLUMNS, table)
     write_json(base / "findings.json", FINDINGS_JSON)
     write_json(base / "labels.json", LABELS_JSON)
-    write_json(base / "dataset_description.json", {
-        "Name": "Labels and reports", "BIDSVersion": BIDS_VERSION, "DatasetType": "derivative",
-        "GeneratedBy": [{"Name": "radbank", "Version": __version__, "Description": "radbank mids export"}],
-    })  # fmt: skip
+    write_json(
+        base / "dataset_description.json",
+        {
+            "Name": "Labels and reports",
+            "BIDSVersion": BIDS_VERSION,
+            "DatasetType": "derivative",
+            "GeneratedBy": [{"Name": "radbank", "Version": __version__, "Description": "radbank mids export"}],
+        },
+    )
     return nlp_count
 
 
@@ -100,10 +106,15 @@ def _bimcv_row(sub: str, ses: str, images: list[ImageRow], report: str) -> dict[
     coded_terms = [lookup(t) for t in terms if not is_healthy_name(t)]
     cuis = [c.cui for c in coded_terms if c is not None and c.cui]
     loc_cuis = [c.cui for c in (lookup_localization(p) for p in places) if c is not None]
-    return {"PatientID": f"sub-{sub}", "ReportID": f"ses-{ses}", "Report": report or "n/a",
-            "Labels": format_list(terms), "Localizations": format_list(places),
-            "labelCUIS": _numpy_list(list(dict.fromkeys(cuis))),
-            "LocalizationsCUIS": _numpy_list(list(dict.fromkeys(loc_cuis)))}  # fmt: skip
+    return {
+        "PatientID": f"sub-{sub}",
+        "ReportID": f"ses-{ses}",
+        "Report": report or "n/a",
+        "Labels": format_list(terms),
+        "Localizations": format_list(places),
+        "labelCUIS": _numpy_list(list(dict.fromkeys(cuis))),
+        "LocalizationsCUIS": _numpy_list(list(dict.fromkeys(loc_cuis))),
+    }
 
 
 FINDINGS_JSON: dict[str, Any] = {

@@ -24,13 +24,20 @@ BIDSIGNORE = (
 
 def write_description(root: Path, name: str, lay: Layout) -> None:
     """Write dataset_description.json, README (unless there is one) and .bidsignore."""
-    write_json(root / "dataset_description.json", {
-        "Name": name, "BIDSVersion": BIDS_VERSION, "MIDSVersion": MIDS_VERSION, "DatasetType": "raw",
-        "License": "n/a",
-        "GeneratedBy": [{"Name": "radbank", "Version": __version__,
-                         "Description": f"radbank mids export, layout {lay.name}"}],
-        "HowToAcknowledge": "Structured as MIDS (Saborit-Torres et al., arXiv:2010.00434).",
-    })  # fmt: skip
+    write_json(
+        root / "dataset_description.json",
+        {
+            "Name": name,
+            "BIDSVersion": BIDS_VERSION,
+            "MIDSVersion": MIDS_VERSION,
+            "DatasetType": "raw",
+            "License": "n/a",
+            "GeneratedBy": [
+                {"Name": "radbank", "Version": __version__, "Description": f"radbank mids export, layout {lay.name}"}
+            ],
+            "HowToAcknowledge": "Structured as MIDS (Saborit-Torres et al., arXiv:2010.00434).",
+        },
+    )
     write_text_if_changed(root / ".bidsignore", BIDSIGNORE)
     readme = root / "README"
     if not readme.exists():

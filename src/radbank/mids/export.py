@@ -70,9 +70,11 @@ class ExportReport:
     nlp_findings: int = 0
 
     def summary(self) -> str:
-        return (f"{printable(self.out)}: {self.subjects} participants, {self.sessions} sessions, {self.written} images "
-                f"written, {self.resumed} already there, {len(self.skipped)} skipped; {self.nlp_findings} findings "
-                f"coded from reports (layout {self.layout})")  # fmt: skip
+        return (
+            f"{printable(self.out)}: {self.subjects} participants, {self.sessions} sessions, {self.written} images "
+            f"written, {self.resumed} already there, {len(self.skipped)} skipped; {self.nlp_findings} findings "
+            f"coded from reports (layout {self.layout})"
+        )
 
 
 def image_labels(records: Records) -> list[tuple[str, ...]]:
@@ -115,8 +117,9 @@ def _column(table: Any, name: str, default: object = "") -> list[Any]:
     return list(table[name]) if name in table.columns else [default] * len(table)
 
 
-def plan(records: Records, modality: str, body_part: str, lay: Layout, indices: list[int] | None = None
-         ) -> list[ImageRow]:  # fmt: skip
+def plan(
+    records: Records, modality: str, body_part: str, lay: Layout, indices: list[int] | None = None
+) -> list[ImageRow]:
     """Name every image (or those at `indices`, in that order): subject from `patient`, session from `session` or
     `study`, runs numbered per session."""
     t = records.table
@@ -135,9 +138,20 @@ def plan(records: Records, modality: str, body_part: str, lay: Layout, indices: 
         bp = label(str(parts[i] or "") or body_part).lower()
         name = ImageName(sub, ses, mod, ".png", bp=bp, vp=view_label(view))
         by_key[(sub, ses, name.vp)].append(len(rows))
-        rows.append(ImageRow(str(t["path"].iat[i]), name, lay.folder(mod), view, _age(t["age"].iat[i]),
-                             _sex(t["sex"].iat[i]), labels[i], str(study), _split(places[i]),
-                             str(reports[i] or "").strip()))  # fmt: skip
+        rows.append(
+            ImageRow(
+                str(t["path"].iat[i]),
+                name,
+                lay.folder(mod),
+                view,
+                _age(t["age"].iat[i]),
+                _sex(t["sex"].iat[i]),
+                labels[i],
+                str(study),
+                _split(places[i]),
+                str(reports[i] or "").strip(),
+            )
+        )
     for idx in by_key.values():
         for run, i in enumerate(sorted(idx, key=lambda j: rows[j].src), start=1):
             rows[i] = replace(rows[i], name=replace(rows[i].name, run=run))
@@ -226,8 +240,10 @@ def export_mids(
     flat = [i for i in range(len(records)) if not is_volume(mods[i], paths[i])]
     rows = plan(records, modality, body_part, lay, flat)
     spacing, widths = _numbers(records.table, "pixel_spacing"), _numbers(records.table, "original_width")
-    tasks = [(r.src, str(root / r.rel()), r.name.suffix, r.name.bp or body_part, r.view, spacing[i], widths[i],
-              lay.sidecar) for i, r in zip(flat, rows, strict=True)]  # fmt: skip
+    tasks = [
+        (r.src, str(root / r.rel()), r.name.suffix, r.name.bp or body_part, r.view, spacing[i], widths[i], lay.sidecar)
+        for i, r in zip(flat, rows, strict=True)
+    ]
     kept: list[ImageRow] = []
     for row, (status, reason) in zip(rows, map_parallel(_write_image, tasks, workers=opts.workers), strict=True):
         if status == "skipped":

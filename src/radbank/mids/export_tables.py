@@ -76,14 +76,29 @@ def write_tables(root: Path, rows: list[ImageRow], body_part: str, unknown: Coun
     for sub, by_ses in sorted(by_subject.items()):
         ses_rows = []
         for ses, images in sorted(by_ses.items()):
-            write_tsv(root / f"sub-{sub}" / f"ses-{ses}" / f"sub-{sub}_ses-{ses}_scans.tsv", SCAN_COLUMNS, [
-                {"filename": r.scan_path(), "modality": r.modality_name(), "view_position": r.view,
-                 "body_part": r.body_part_name(body_part)} for r in images
-            ])  # fmt: skip
+            write_tsv(
+                root / f"sub-{sub}" / f"ses-{ses}" / f"sub-{sub}_ses-{ses}_scans.tsv",
+                SCAN_COLUMNS,
+                [
+                    {
+                        "filename": r.scan_path(),
+                        "modality": r.modality_name(),
+                        "view_position": r.view,
+                        "body_part": r.body_part_name(body_part),
+                    }
+                    for r in images
+                ],
+            )
             ages = [r.age for r in images if r.age is not None]
             found = curated_findings([x for r in images for x in r.labels])
-            ses_rows.append({"session_id": f"ses-{ses}", "age_at_session": min(ages) if ages else None,
-                             "n_images": len(images), "session_findings": "|".join(found)})  # fmt: skip
+            ses_rows.append(
+                {
+                    "session_id": f"ses-{ses}",
+                    "age_at_session": min(ages) if ages else None,
+                    "n_images": len(images),
+                    "session_findings": "|".join(found),
+                }
+            )
         write_tsv(root / f"sub-{sub}" / f"sub-{sub}_sessions.tsv", SESSION_COLUMNS, ses_rows)
         participants.append(
             _participant(sub, [r for images in by_ses.values() for r in images], len(by_ses), body_part)
@@ -99,10 +114,15 @@ def write_tables(root: Path, rows: list[ImageRow], body_part: str, unknown: Coun
 
 def _participant(sub: str, images: list[ImageRow], n_sessions: int, body_part: str) -> dict[str, Any]:
     ages = [r.age for r in images if r.age is not None]
-    return {"participant_id": f"sub-{sub}", "age": max(ages) if ages else None, "sex": images[0].sex,
-            "n_sessions": n_sessions, "modalities": ",".join(sorted({r.modality_name() for r in images})),
-            "body_parts": ",".join(sorted({r.body_part_name(body_part) for r in images})),
-            "finding": "|".join(curated_findings([x for r in images for x in r.labels]))}  # fmt: skip
+    return {
+        "participant_id": f"sub-{sub}",
+        "age": max(ages) if ages else None,
+        "sex": images[0].sex,
+        "n_sessions": n_sessions,
+        "modalities": ",".join(sorted({r.modality_name() for r in images})),
+        "body_parts": ",".join(sorted({r.body_part_name(body_part) for r in images})),
+        "finding": "|".join(curated_findings([x for r in images for x in r.labels])),
+    }
 
 
 PARTICIPANTS_JSON: dict[str, Any] = {

@@ -31,8 +31,10 @@ def apply_metadata(records: Records, table: pd.DataFrame, root: str | Path, orig
         raise RadbankError(f"{origin}: needs a key column ({', '.join(KEYS)})")
     by_key = table.drop_duplicates(key).set_index(key)
     if key == "path":
-        own = [Path(p).relative_to(root).as_posix() if Path(p).is_relative_to(root) else str(p)
-               for p in records.table["path"]]  # fmt: skip
+        own = [
+            Path(p).relative_to(root).as_posix() if Path(p).is_relative_to(root) else str(p)
+            for p in records.table["path"]
+        ]
     else:
         own = [Path(str(p)).name for p in records.table["path"]]
     found = [k in by_key.index for k in own]

@@ -71,8 +71,18 @@ def parse_name(filename: str) -> ImageName | None:
     if not m:
         return None
     g = m.groupdict()
-    return ImageName(g["sub"], g["ses"], g["suffix"], g["ext"], g["acq"], int(g["run"]) if g["run"] else None,
-                     g["bp"], g["vp"], g["lat"], int(g["chunk"]) if g["chunk"] else None)  # fmt: skip
+    return ImageName(
+        g["sub"],
+        g["ses"],
+        g["suffix"],
+        g["ext"],
+        g["acq"],
+        int(g["run"]) if g["run"] else None,
+        g["bp"],
+        g["vp"],
+        g["lat"],
+        int(g["chunk"]) if g["chunk"] else None,
+    )
 
 
 def label(value: object, max_len: int = 16) -> str:

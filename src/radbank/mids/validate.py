@@ -22,8 +22,19 @@ from radbank.mids.validate_mr import check_mr_name, check_mr_sidecar, is_mr_fold
 
 __all__ = ["Issue", "validate_mids"]
 
-ROOT_FILES = {"dataset_description.json", "participants.tsv", "participants.json", "README", "README.md", "CHANGES",
-              "sessions.json", "scans.json", ".bidsignore", "LICENSE", "findings.json"}  # fmt: skip
+ROOT_FILES = {
+    "dataset_description.json",
+    "participants.tsv",
+    "participants.json",
+    "README",
+    "README.md",
+    "CHANGES",
+    "sessions.json",
+    "scans.json",
+    ".bidsignore",
+    "LICENSE",
+    "findings.json",
+}
 ROOT_FOLDERS = {"code", "derivatives", "sourcedata", "stimuli", "phenotype"}
 SIDECAR_REQUIRED = ("Modality",)
 SIDECAR_RECOMMENDED = (

@@ -20,11 +20,39 @@ from radbank.anonymize.deface.heads import HEAD_PARTS
 from radbank.mids.checker import Checker
 from radbank.mids.naming import ImageName
 
-ANAT_SUFFIXES = frozenset({
-    "T1w", "T2w", "PDw", "T2starw", "FLAIR", "inplaneT1", "inplaneT2", "PDT2", "angio", "T2star", "FLASH", "PD",
-    "T1map", "T2map", "T2starmap", "R1map", "R2map", "R2starmap", "PDmap", "MTRmap", "MTsat", "UNIT1", "T1rho",
-    "MWFmap", "MTVmap", "PDT2map", "Chimap", "S0map", "M0map",
-})  # fmt: skip
+ANAT_SUFFIXES = frozenset(
+    {
+        "T1w",
+        "T2w",
+        "PDw",
+        "T2starw",
+        "FLAIR",
+        "inplaneT1",
+        "inplaneT2",
+        "PDT2",
+        "angio",
+        "T2star",
+        "FLASH",
+        "PD",
+        "T1map",
+        "T2map",
+        "T2starmap",
+        "R1map",
+        "R2map",
+        "R2starmap",
+        "PDmap",
+        "MTRmap",
+        "MTsat",
+        "UNIT1",
+        "T1rho",
+        "MWFmap",
+        "MTVmap",
+        "PDT2map",
+        "Chimap",
+        "S0map",
+        "M0map",
+    }
+)
 MR_GROUPS = ("mim-mr", "mod-mr")
 MR_RECOMMENDED = ("MagneticFieldStrength", "RepetitionTime", "EchoTime")
 SECONDS_AT_MOST = {"RepetitionTime": 100.0, "EchoTime": 1.0}  # the BIDS validator's thresholds

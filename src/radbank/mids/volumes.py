@@ -38,8 +38,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MR_FOLDER = "mim-mr/anat"
-HEADER_TAGS = ["Modality", "BodyPartExamined", "SeriesInstanceUID", "SeriesDescription", "ProtocolName",
-               "SequenceName", "RepetitionTime", "EchoTime", "InversionTime"]  # fmt: skip
+HEADER_TAGS = [
+    "Modality",
+    "BodyPartExamined",
+    "SeriesInstanceUID",
+    "SeriesDescription",
+    "ProtocolName",
+    "SequenceName",
+    "RepetitionTime",
+    "EchoTime",
+    "InversionTime",
+]
 
 
 @dataclass(frozen=True)

@@ -96,8 +96,9 @@ def _check(k: int, max_suppression: float) -> None:
         raise RadbankError(f"the suppression limit must be a fraction in [0, 1) (got {max_suppression})")
 
 
-def generalise(table: pd.DataFrame, quasi: list[str], k: int, max_suppression: float = 0.05,
-               subject: str | None = AUTO) -> Generalised:  # fmt: skip
+def generalise(
+    table: pd.DataFrame, quasi: list[str], k: int, max_suppression: float = 0.05, subject: str | None = AUTO
+) -> Generalised:
     """Generalise `quasi` and suppress records until every class holds at least k persons (module docstring)."""
     check_columns(table, quasi, "quasi-identifier")
     _check(k, max_suppression)
@@ -130,17 +131,26 @@ def generalise(table: pd.DataFrame, quasi: list[str], k: int, max_suppression: f
     kept_codes, kept_persons = pd.factorize(who.codes[kept])
     kept_who = Subjects(kept_codes.astype(np.int64), len(kept_persons), who.column)
     sizes = persons_per_class(combine([cols[q].codes(levels[q])[kept] for q in quasi], int(kept.sum())), kept_who)
-    g = Generalised(out, int(sizes.min()) if len(sizes) else 0, levels,
-                    {q: c.hierarchy.levels for q, c in cols.items()}, {q: c.hierarchy.kind for q, c in cols.items()},
-                    int(small.sum()), unit=who.unit, subjects=who.count, subjects_suppressed=at_risk,
-                    subjects_removed=who.count - kept_who.count,
-                    odd={q: c.hierarchy.odd for q, c in cols.items() if c.hierarchy.odd})  # fmt: skip
+    g = Generalised(
+        out,
+        int(sizes.min()) if len(sizes) else 0,
+        levels,
+        {q: c.hierarchy.levels for q, c in cols.items()},
+        {q: c.hierarchy.kind for q, c in cols.items()},
+        int(small.sum()),
+        unit=who.unit,
+        subjects=who.count,
+        subjects_suppressed=at_risk,
+        subjects_removed=who.count - kept_who.count,
+        odd={q: c.hierarchy.odd for q, c in cols.items() if c.hierarchy.odd},
+    )
     g.loss = information_loss(sizes, levels, g.top_levels, g, k)
     return g
 
 
-def information_loss(sizes: Ints, levels: dict[str, int], top: dict[str, int], g: Generalised,
-                     k: int) -> dict[str, Any]:  # fmt: skip
+def information_loss(
+    sizes: Ints, levels: dict[str, int], top: dict[str, int], g: Generalised, k: int
+) -> dict[str, Any]:
     """Generalisation intensity per column, precision (1 - mean intensity), suppression, DM and C_avg.
 
     `sizes`: the persons of each class of the output.

@@ -57,8 +57,9 @@ def _size_bins(persons: Ints, ids: Ints, who: Subjects) -> list[dict[str, Any]]:
     return out
 
 
-def assess(table: pd.DataFrame, quasi: list[str], sensitive: list[str], threshold: int = 5,
-           subject: str | None = AUTO) -> RiskReport:  # fmt: skip
+def assess(
+    table: pd.DataFrame, quasi: list[str], sensitive: list[str], threshold: int = 5, subject: str | None = AUTO
+) -> RiskReport:
     """All figures of `table` (see the module docstring); `subject`: the person column, AUTO or None (rows)."""
     check_columns(table, quasi, "quasi-identifier")
     check_columns(table, sensitive, "sensitive")
@@ -74,8 +75,18 @@ def assess(table: pd.DataFrame, quasi: list[str], sensitive: list[str], threshol
     ids = class_ids(table, quasi)
     persons = persons_per_class(ids, who)
     smallest = worst_per_person(persons[ids], who)  # per person: the size of their smallest class
-    rep = RiskReport(len(table), list(quasi), list(sensitive), threshold, len(persons), int(persons.min()),
-                     who.unit, who.column, who.count, who.without_id)  # fmt: skip
+    rep = RiskReport(
+        len(table),
+        list(quasi),
+        list(sensitive),
+        threshold,
+        len(persons),
+        int(persons.min()),
+        who.unit,
+        who.column,
+        who.count,
+        who.without_id,
+    )
     rep.class_sizes = _size_bins(persons, ids, who)
     rep.subjects_at_risk = int((smallest < threshold).sum())
     rep.records_at_risk = int((persons[ids] < threshold).sum())

@@ -41,8 +41,10 @@ class RiskReport:
 def unit_line(rep: RiskReport) -> str:
     """Which unit the figures count."""
     if rep.subject is None:
-        return ("unit: record (no subject column: each row is counted as a person; name one with --subject "
-                "if a person can have several rows)")  # fmt: skip
+        return (
+            "unit: record (no subject column: each row is counted as a person; name one with --subject "
+            "if a person can have several rows)"
+        )
     line = f"unit: person (subject column {rep.subject}: {rep.subjects} persons in {rep.records} records)"
     if rep.subjects_without_id:
         line += f"; {rep.subjects_without_id} record(s) without a subject, each counted as a person"
@@ -69,8 +71,10 @@ def format_report(rep: RiskReport, title: str = "") -> str:
     pct = 100.0 / rep.subjects if rep.subjects else 0.0
     at_risk = f"{rep.subjects_at_risk} ({rep.subjects_at_risk * pct:.1f}%)"
     if rep.subject:
-        lines.append(f"persons at risk (a record in a class of < {rep.threshold} persons): {at_risk}; "
-                     f"records in such classes: {rep.records_at_risk}")  # fmt: skip
+        lines.append(
+            f"persons at risk (a record in a class of < {rep.threshold} persons): {at_risk}; "
+            f"records in such classes: {rep.records_at_risk}"
+        )
     else:
         lines.append(f"records at risk (class < {rep.threshold}): {at_risk}")
     lines += [

@@ -75,8 +75,13 @@ def _static(name: str) -> bytes:
 
 def create_app(service: Service, max_bytes: int = DEFAULT_MAX_BYTES, max_files: int = DEFAULT_MAX_FILES) -> FastAPI:
     """The application over a loaded `Service`."""
-    app = FastAPI(title="radbank", version=__version__, description="Chest X-ray second opinion: predict, explain",
-                  docs_url=None, redoc_url=None)  # fmt: skip
+    app = FastAPI(
+        title="radbank",
+        version=__version__,
+        description="Chest X-ray second opinion: predict, explain",
+        docs_url=None,
+        redoc_url=None,
+    )
     install_error_handlers(app)
     add_docs(app)
     page = {n: _static(n) for n in ("index.html", "app.js", "app.css")}

@@ -29,8 +29,10 @@ INIT = b"""window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-
   deepLinking: false, presets: [SwaggerUIBundle.presets.apis], layout: "BaseLayout"});
 """
 # Swagger UI sets inline styles from its scripts; everything still comes from this server.
-DOCS_HEADERS = {**SECURITY_HEADERS, "Content-Security-Policy": SECURITY_HEADERS["Content-Security-Policy"]
-                + "; style-src 'self' 'unsafe-inline'"}  # fmt: skip
+DOCS_HEADERS = {
+    **SECURITY_HEADERS,
+    "Content-Security-Policy": SECURITY_HEADERS["Content-Security-Policy"] + "; style-src 'self' 'unsafe-inline'",
+}
 
 
 def swagger_ui_dir() -> Path | None:
@@ -67,5 +69,6 @@ def add_docs(app: FastAPI) -> None:
             return Response(INIT, media_type="text/javascript", headers=DOCS_HEADERS)
         if name not in ASSETS:
             return error("not found", 404)
-        return Response(_read(folder / name), media_type=ASSETS[name],
-                        headers={**DOCS_HEADERS, "Cache-Control": "max-age=3600"})  # fmt: skip
+        return Response(
+            _read(folder / name), media_type=ASSETS[name], headers={**DOCS_HEADERS, "Cache-Control": "max-age=3600"}
+        )

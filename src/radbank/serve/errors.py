@@ -37,8 +37,11 @@ def error(message: str, status: int, headers: dict[str, str] | None = None, **ex
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-    return error(message.lower() if message in ("Not Found", "Method Not Allowed") else message,
-                 exc.status_code, headers=dict(exc.headers or {}))  # fmt: skip
+    return error(
+        message.lower() if message in ("Not Found", "Method Not Allowed") else message,
+        exc.status_code,
+        headers=dict(exc.headers or {}),
+    )
 
 
 async def _invalid(request: Request, exc: Exception) -> Response:
@@ -48,8 +51,9 @@ async def _invalid(request: Request, exc: Exception) -> Response:
 
 
 async def _disconnected(request: Request, exc: Exception) -> Response:
-    log.warning("client disconnected before its request was complete (%s %s); dropped", request.method,
-                request.url.path)  # fmt: skip
+    log.warning(
+        "client disconnected before its request was complete (%s %s); dropped", request.method, request.url.path
+    )
     return Response(status_code=400)  # nobody is there to read it
 
 

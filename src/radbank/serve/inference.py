@@ -31,9 +31,24 @@ from radbank.serve.card import model_card
 
 log = logging.getLogger(__name__)
 
-HEADER_FIELDS = ("Modality", "BodyPartExamined", "ViewPosition", "PatientSex", "PatientAge", "PatientID",
-                 "PatientName", "StudyDate", "InstitutionName", "PhotometricInterpretation", "Rows", "Columns",
-                 "PixelSpacing", "ImagerPixelSpacing", "KVP", "ExposureTime")  # fmt: skip
+HEADER_FIELDS = (
+    "Modality",
+    "BodyPartExamined",
+    "ViewPosition",
+    "PatientSex",
+    "PatientAge",
+    "PatientID",
+    "PatientName",
+    "StudyDate",
+    "InstitutionName",
+    "PhotometricInterpretation",
+    "Rows",
+    "Columns",
+    "PixelSpacing",
+    "ImagerPixelSpacing",
+    "KVP",
+    "ExposureTime",
+)
 
 
 @dataclass

@@ -97,8 +97,9 @@ def read_tree(root: str | Path, options: MidsOptions | None = None, source: str 
     opts = options or MidsOptions()
     base = Path(root)
     if not is_mids(base):
-        raise RadbankError(f"{base}: not a MIDS tree (needs sub-<label> folders and participants.tsv or "
-                           "dataset_description.json)")  # fmt: skip
+        raise RadbankError(
+            f"{base}: not a MIDS tree (needs sub-<label> folders and participants.tsv or dataset_description.json)"
+        )
     people = participant_rows(base)
     found = session_labels(base, Path(opts.label_table) if opts.label_table else None)
     ses_tables = {sub.name[4:]: session_rows(sub) for sub in subjects(base)}

@@ -240,9 +240,20 @@ def read_nih(
         )
     frame = pd.DataFrame(
         rows,
-        columns=["path", "patient", "study", "followup", "view", "age", "sex", "finding_labels", "official_split",
-                 "pixel_spacing", "original_width"],
-    )  # fmt: skip
+        columns=[
+            "path",
+            "patient",
+            "study",
+            "followup",
+            "view",
+            "age",
+            "sex",
+            "finding_labels",
+            "official_split",
+            "pixel_spacing",
+            "original_width",
+        ],
+    )
     matrix = np.array(label_rows, dtype=np.float32).reshape(len(rows), len(names))
     return Records(frame, matrix, names, "multilabel", names, source="nih", skipped=skipped)
 

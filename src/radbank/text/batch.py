@@ -83,8 +83,13 @@ class TextOptions:
 Rewrite = Callable[[str, str], str]
 
 
-def run_text_batch(src: str | Path, out: str | Path, key: Keyed | None, options: TextOptions | None = None,
-                   progress: Callable[[int], None] | None = None) -> TextReport:  # fmt: skip
+def run_text_batch(
+    src: str | Path,
+    out: str | Path,
+    key: Keyed | None,
+    options: TextOptions | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> TextReport:
     """Pseudonymise `src` (folder, .csv or .jsonl) into `out` (folder, or a file of the same kind)."""
     opts = options or TextOptions()
     src_path, out_path = Path(src), Path(out)
@@ -125,13 +130,19 @@ def _check_paths(src: Path, out: Path, opts: TextOptions, key: Keyed | None) -> 
         raise RadbankError(f"{out}: the output folder must be outside the input folder")
 
 
-def _folder(src: Path, out: Path, one: Rewrite, report: TextReport,
-            limits: tuple[int, Callable[[int], None] | None]) -> None:  # fmt: skip
+def _folder(
+    src: Path, out: Path, one: Rewrite, report: TextReport, limits: tuple[int, Callable[[int], None] | None]
+) -> None:
     """Every report file under `src` (hidden ones left out) into the same place under `out`; `limits`:
     (max bytes per file, progress callback)."""
     max_bytes, progress = limits
-    files = sorted(p for p in src.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES
-                   and not any(part.startswith(".") for part in p.relative_to(src).parts))  # fmt: skip
+    files = sorted(
+        p
+        for p in src.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in TEXT_SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(src).parts)
+    )
     for path in files:
         if not _utf8_name(path):
             reason = f"{str(path)!a}: file name is not valid UTF-8; not processed (rename it)"

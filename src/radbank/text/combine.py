@@ -61,8 +61,32 @@ def _uncovered(text: str, rule: Span, hits: list[Span]) -> list[Span]:
 
 
 _DEPARTMENT = re.compile(r"(?i:servicio|departamento|unidad|secci[oó]n|[aá]rea|planta|consulta)s?\b")
-_COMMON = frozenset({"tras", "de", "del", "la", "el", "los", "las", "y", "en", "con", "por", "para", "edad", "años",
-                     "ciudad", "provincia", "the", "of", "and", "in", "at", "after"})  # fmt: skip
+_COMMON = frozenset(
+    {
+        "tras",
+        "de",
+        "del",
+        "la",
+        "el",
+        "los",
+        "las",
+        "y",
+        "en",
+        "con",
+        "por",
+        "para",
+        "edad",
+        "años",
+        "ciudad",
+        "provincia",
+        "the",
+        "of",
+        "and",
+        "in",
+        "at",
+        "after",
+    }
+)
 
 
 def _identifying(piece: str) -> bool:
@@ -79,24 +103,42 @@ STRUCTURED = frozenset({"DATE", "ID", "EMAIL", "PHONE", "URL", "COUNTRY"})
 """Labels whose rule spans (patterns with checks and cues, a country's whole name) win over model spans they
 contain."""
 _NAME_KINDS = {"professional": "NOMBRE_PERSONAL_SANITARIO", "relative": "FAMILIARES_SUJETO_ASISTENCIA"}
-_ID_KINDS = {"mrn": "ID_SUJETO_ASISTENCIA", "dni": "ID_SUJETO_ASISTENCIA", "ssn": "ID_SUJETO_ASISTENCIA",
-             "insurance": "ID_ASEGURAMIENTO", "accession": "ID_CONTACTO_ASISTENCIAL",
-             "episode": "ID_CONTACTO_ASISTENCIAL", "licence": "ID_TITULACION_PERSONAL_SANITARIO",
-             "bed": "ID_CONTACTO_ASISTENCIAL"}  # fmt: skip
-_BY_LABEL = {"DATE": "FECHAS", "AGE": "EDAD_SUJETO_ASISTENCIA", "SEX": "SEXO_SUJETO_ASISTENCIA", "ADDRESS": "CALLE",
-             "ZIP": "TERRITORIO", "CITY": "TERRITORIO", "COUNTRY": "PAIS", "EMAIL": "CORREO_ELECTRONICO",
-             "PHONE": "NUMERO_TELEFONO", "URL": "URL_WEB", "PROFESSION": "PROFESION",
-             "OTHER": "OTROS_SUJETO_ASISTENCIA"}  # fmt: skip
+_ID_KINDS = {
+    "mrn": "ID_SUJETO_ASISTENCIA",
+    "dni": "ID_SUJETO_ASISTENCIA",
+    "ssn": "ID_SUJETO_ASISTENCIA",
+    "insurance": "ID_ASEGURAMIENTO",
+    "accession": "ID_CONTACTO_ASISTENCIAL",
+    "episode": "ID_CONTACTO_ASISTENCIAL",
+    "licence": "ID_TITULACION_PERSONAL_SANITARIO",
+    "bed": "ID_CONTACTO_ASISTENCIAL",
+}
+_BY_LABEL = {
+    "DATE": "FECHAS",
+    "AGE": "EDAD_SUJETO_ASISTENCIA",
+    "SEX": "SEXO_SUJETO_ASISTENCIA",
+    "ADDRESS": "CALLE",
+    "ZIP": "TERRITORIO",
+    "CITY": "TERRITORIO",
+    "COUNTRY": "PAIS",
+    "EMAIL": "CORREO_ELECTRONICO",
+    "PHONE": "NUMERO_TELEFONO",
+    "URL": "URL_WEB",
+    "PROFESSION": "PROFESION",
+    "OTHER": "OTROS_SUJETO_ASISTENCIA",
+}
 
 
 def meddocan_label(span: Span, text: str) -> str:
     """The MEDDOCAN label of a span: the model's own label, else one read from the rule's label and kind."""
     if span.kind in MEDDOCAN_TO_RADBANK:
         return span.kind
-    by_kind = {"NAME": _NAME_KINDS.get(span.kind, "NOMBRE_SUJETO_ASISTENCIA"),
-               "ID": _ID_KINDS.get(span.kind, "ID_SUJETO_ASISTENCIA"),
-               "PHONE": "NUMERO_FAX" if span.kind == "fax" else "NUMERO_TELEFONO",
-               "INSTITUTION": _institution_label(text[span.start : span.end].lower())}  # fmt: skip
+    by_kind = {
+        "NAME": _NAME_KINDS.get(span.kind, "NOMBRE_SUJETO_ASISTENCIA"),
+        "ID": _ID_KINDS.get(span.kind, "ID_SUJETO_ASISTENCIA"),
+        "PHONE": "NUMERO_FAX" if span.kind == "fax" else "NUMERO_TELEFONO",
+        "INSTITUTION": _institution_label(text[span.start : span.end].lower()),
+    }
     return by_kind.get(span.label) or _BY_LABEL.get(span.label, "OTROS_SUJETO_ASISTENCIA")
 
 

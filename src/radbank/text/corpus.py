@@ -66,8 +66,9 @@ def read_gold(path: str | Path) -> list[dict[str, Any]]:
             for s in rec["spans"]:
                 if not (0 <= s["start"] < s["end"] <= len(text)) or not s.get("label"):
                     raise ValueError(f"bad span {s}")
-            records.append({"id": str(rec.get("id", n)), "lang": rec.get("lang", "auto"), "text": text,
-                            "spans": rec["spans"]})  # fmt: skip
+            records.append(
+                {"id": str(rec.get("id", n)), "lang": rec.get("lang", "auto"), "text": text, "spans": rec["spans"]}
+            )
         except (ValueError, KeyError, TypeError) as exc:
             raise RadbankError(f"{path}:{n}: not a gold record ({exc})") from None
         unknown = sorted({s["label"] for s in rec["spans"]} - set(LABELS))
@@ -88,54 +89,94 @@ def write_gold(records: list[dict[str, Any]], path: str | Path) -> None:
 # --- generator ---------------------------------------------------------------------------------------------------
 
 FINDINGS = {
-    "es": ["No se observan condensaciones ni derrame pleural.", "Signo de Hampton en base izquierda.",
-           "Líneas B de Kerley en ambas bases.", "Catéter de Swan-Ganz con extremo en arteria pulmonar.",
-           "Fractura por aplastamiento de L{v} con pérdida de altura del {p}%.", "Nódulo de {mm} mm en LSI.",
-           "Antecedente de linfoma de Hodgkin.", "Enfermedad de Crohn con engrosamiento ileal de {mm} mm.",
-           "Neumotórax apical derecho de {cm} cm.", "Cardiomegalia. Pinzamiento del seno costofrénico izquierdo.",
-           "Aplastamiento vertebral de T{t} sin cambios.", "Enfermedad de Parkinson conocida.",
-           "Tratamiento con enoxaparina 40 mg.", "Índice cardiotorácico de 0,{p}."],
-    "en": ["No focal consolidation or pleural effusion.", "Hampton hump at the left base.",
-           "Kerley B lines at both bases.", "Swan-Ganz catheter tip in the pulmonary artery.",
-           "Compression fracture of L{v} with {p}% height loss.", "A {mm} mm nodule in the left upper lobe.",
-           "History of Hodgkin lymphoma.", "Crohn disease with ileal wall thickening of {mm} mm.",
-           "Right apical pneumothorax measuring {cm} cm.", "Cardiomegaly. Blunting of the left costophrenic angle.",
-           "Stable T{t} compression deformity.", "Known Parkinson disease.", "On warfarin 5 mg daily.",
-           "Cardiothoracic ratio 0.{p}."],
-}  # fmt: skip
+    "es": [
+        "No se observan condensaciones ni derrame pleural.",
+        "Signo de Hampton en base izquierda.",
+        "Líneas B de Kerley en ambas bases.",
+        "Catéter de Swan-Ganz con extremo en arteria pulmonar.",
+        "Fractura por aplastamiento de L{v} con pérdida de altura del {p}%.",
+        "Nódulo de {mm} mm en LSI.",
+        "Antecedente de linfoma de Hodgkin.",
+        "Enfermedad de Crohn con engrosamiento ileal de {mm} mm.",
+        "Neumotórax apical derecho de {cm} cm.",
+        "Cardiomegalia. Pinzamiento del seno costofrénico izquierdo.",
+        "Aplastamiento vertebral de T{t} sin cambios.",
+        "Enfermedad de Parkinson conocida.",
+        "Tratamiento con enoxaparina 40 mg.",
+        "Índice cardiotorácico de 0,{p}.",
+    ],
+    "en": [
+        "No focal consolidation or pleural effusion.",
+        "Hampton hump at the left base.",
+        "Kerley B lines at both bases.",
+        "Swan-Ganz catheter tip in the pulmonary artery.",
+        "Compression fracture of L{v} with {p}% height loss.",
+        "A {mm} mm nodule in the left upper lobe.",
+        "History of Hodgkin lymphoma.",
+        "Crohn disease with ileal wall thickening of {mm} mm.",
+        "Right apical pneumothorax measuring {cm} cm.",
+        "Cardiomegaly. Blunting of the left costophrenic angle.",
+        "Stable T{t} compression deformity.",
+        "Known Parkinson disease.",
+        "On warfarin 5 mg daily.",
+        "Cardiothoracic ratio 0.{p}.",
+    ],
+}
 TEMPLATES = {
-    "es": ["{patient_cue} {NAME}. {id_cue} {ID}. Fecha: {DATE}.\n{finding} {finding2}\n{sign_cue} {title} {NAME2}.",
-           "{INSTITUTION}\n{patient_cue} {NAME}, {AGE} años. {finding}\nComparado con estudio del {DATE}.",
-           "{title} {NAME2} solicita Rx de tórax. {finding} {finding2}\nTeléfono de contacto: {PHONE}.",
-           "{patient_cue} {NAME}, domicilio en {ADDRESS}, {ZIP} {CITY}. {finding}",
-           "Informe del {DATE}. {finding} Se comenta con su hija {FIRST}.\n{sign_cue} {title} {NAME2}.",
-           "DNI {DNI}. {patient_cue} {NAME}. {finding} Resultados a {EMAIL}.",
-           "{finding} {finding2} Ver {URL}.\n{patient_cue} {NAME} ({id_cue} {ID}).",
-           "La Sra. {SURNAME} refiere disnea desde el {DATE}. {finding}"],
-    "en": ["{patient_cue} {NAME}  {id_cue} {ID}  Date: {DATE}\n{finding} {finding2}\n{sign_cue} {NAME2}, MD.",
-           "{INSTITUTION}\n{patient_cue} {NAME} is a {AGE}-year-old. {finding}\nComparison: {DATE}.",
-           "Ordered by {title} {NAME2}. {finding} {finding2}\nCall back number {PHONE}.",
-           "{patient_cue} {NAME}, {ADDRESS}, {CITY}, MA {ZIP}. {finding}",
-           "Report date {DATE}. {finding} History from his daughter {FIRST}.\nRead by {title} {NAME2}.",
-           "SSN {SSN}. {patient_cue} {NAME}. {finding} Copy to {EMAIL}.",
-           "{finding} {finding2} Images: {URL}.\n{patient_cue} {NAME} ({id_cue} {ID}).",
-           "Mrs. {SURNAME} reports dyspnea since {DATE}. {finding}"],
-}  # fmt: skip
+    "es": [
+        "{patient_cue} {NAME}. {id_cue} {ID}. Fecha: {DATE}.\n{finding} {finding2}\n{sign_cue} {title} {NAME2}.",
+        "{INSTITUTION}\n{patient_cue} {NAME}, {AGE} años. {finding}\nComparado con estudio del {DATE}.",
+        "{title} {NAME2} solicita Rx de tórax. {finding} {finding2}\nTeléfono de contacto: {PHONE}.",
+        "{patient_cue} {NAME}, domicilio en {ADDRESS}, {ZIP} {CITY}. {finding}",
+        "Informe del {DATE}. {finding} Se comenta con su hija {FIRST}.\n{sign_cue} {title} {NAME2}.",
+        "DNI {DNI}. {patient_cue} {NAME}. {finding} Resultados a {EMAIL}.",
+        "{finding} {finding2} Ver {URL}.\n{patient_cue} {NAME} ({id_cue} {ID}).",
+        "La Sra. {SURNAME} refiere disnea desde el {DATE}. {finding}",
+    ],
+    "en": [
+        "{patient_cue} {NAME}  {id_cue} {ID}  Date: {DATE}\n{finding} {finding2}\n{sign_cue} {NAME2}, MD.",
+        "{INSTITUTION}\n{patient_cue} {NAME} is a {AGE}-year-old. {finding}\nComparison: {DATE}.",
+        "Ordered by {title} {NAME2}. {finding} {finding2}\nCall back number {PHONE}.",
+        "{patient_cue} {NAME}, {ADDRESS}, {CITY}, MA {ZIP}. {finding}",
+        "Report date {DATE}. {finding} History from his daughter {FIRST}.\nRead by {title} {NAME2}.",
+        "SSN {SSN}. {patient_cue} {NAME}. {finding} Copy to {EMAIL}.",
+        "{finding} {finding2} Images: {URL}.\n{patient_cue} {NAME} ({id_cue} {ID}).",
+        "Mrs. {SURNAME} reports dyspnea since {DATE}. {finding}",
+    ],
+}
 CUES = {
-    "es": {"patient_cue": ["Paciente:", "Paciente", "Nombre:", "Pte."], "id_cue": ["NHC", "NHC:", "SIP", "Nº historia"],
-           "sign_cue": ["Fdo.", "Informado por", "Validado por", "Firmado:"], "title": ["Dr.", "Dra."]},
-    "en": {"patient_cue": ["Patient:", "Patient", "Name:", "Pt"], "id_cue": ["MRN", "MRN:", "Accession", "Chart"],
-           "sign_cue": ["Signed by", "Dictated by", "Electronically signed by", "Reported by"],
-           "title": ["Dr.", "Dr"]},
-}  # fmt: skip
+    "es": {
+        "patient_cue": ["Paciente:", "Paciente", "Nombre:", "Pte."],
+        "id_cue": ["NHC", "NHC:", "SIP", "Nº historia"],
+        "sign_cue": ["Fdo.", "Informado por", "Validado por", "Firmado:"],
+        "title": ["Dr.", "Dra."],
+    },
+    "en": {
+        "patient_cue": ["Patient:", "Patient", "Name:", "Pt"],
+        "id_cue": ["MRN", "MRN:", "Accession", "Chart"],
+        "sign_cue": ["Signed by", "Dictated by", "Electronically signed by", "Reported by"],
+        "title": ["Dr.", "Dr"],
+    },
+}
 
 
 def _date(rng: random.Random, fake: Faker, lang: str) -> str:
     d = fake.date_between(start_date="-8y", end_date="today")
-    forms = {"es": [f"{d.day:02d}/{d.month:02d}/{d.year}", f"{d.day} de {MONTHS_ES[d.month - 1]} de {d.year}",
-                    d.isoformat(), f"{d.day}/{d.month}/{d.year}", f"{d.day:02d}-{d.month:02d}-{d.year}"],
-             "en": [f"{d.month:02d}/{d.day:02d}/{d.year}", f"{MONTHS_EN[d.month - 1].capitalize()} {d.day}, {d.year}",
-                    d.isoformat(), f"{d.day} {MONTHS_EN[d.month - 1].capitalize()[:3]} {d.year}"]}  # fmt: skip
+    forms = {
+        "es": [
+            f"{d.day:02d}/{d.month:02d}/{d.year}",
+            f"{d.day} de {MONTHS_ES[d.month - 1]} de {d.year}",
+            d.isoformat(),
+            f"{d.day}/{d.month}/{d.year}",
+            f"{d.day:02d}-{d.month:02d}-{d.year}",
+        ],
+        "en": [
+            f"{d.month:02d}/{d.day:02d}/{d.year}",
+            f"{MONTHS_EN[d.month - 1].capitalize()} {d.day}, {d.year}",
+            d.isoformat(),
+            f"{d.day} {MONTHS_EN[d.month - 1].capitalize()[:3]} {d.year}",
+        ],
+    }
     return rng.choice(forms[lang])
 
 
@@ -165,27 +206,49 @@ def generate(n: int, seed: int = 0, langs: tuple[str, ...] = ("es", "en")) -> It
 
         def person(fake: Faker = fake, lang: str = lang) -> str:
             if lang == "es":
-                return f"{fake.first_name()} {fake.last_name()} {fake.last_name()}" if rng.random() < P_SURNAMES2 else \
-                    f"{fake.first_name()} {fake.last_name()}"  # fmt: skip
-            return f"{fake.first_name()} {fake.last_name()}" if rng.random() < P_NO_MIDDLE else \
-                f"{fake.first_name()} {rng.choice('ABCDEFGHJKLMNPRSTW')}. {fake.last_name()}"  # fmt: skip
+                return (
+                    f"{fake.first_name()} {fake.last_name()} {fake.last_name()}"
+                    if rng.random() < P_SURNAMES2
+                    else f"{fake.first_name()} {fake.last_name()}"
+                )
+            return (
+                f"{fake.first_name()} {fake.last_name()}"
+                if rng.random() < P_NO_MIDDLE
+                else f"{fake.first_name()} {rng.choice('ABCDEFGHJKLMNPRSTW')}. {fake.last_name()}"
+            )
 
         values: dict[str, tuple[str, str | None]] = {
-            "NAME": (person(), "NAME"), "NAME2": (person(), "NAME"), "FIRST": (fake.first_name(), "NAME"),
-            "SURNAME": (fake.last_name(), "NAME"), "DATE": (_date(rng, fake, lang), "DATE"),
-            "ID": (str(rng.randint(100000, 99999999)), "ID"), "AGE": (str(rng.randint(90, 104)), "AGE"),
-            "PHONE": (fake.phone_number(), "PHONE"), "EMAIL": (fake.email(), "EMAIL"),
+            "NAME": (person(), "NAME"),
+            "NAME2": (person(), "NAME"),
+            "FIRST": (fake.first_name(), "NAME"),
+            "SURNAME": (fake.last_name(), "NAME"),
+            "DATE": (_date(rng, fake, lang), "DATE"),
+            "ID": (str(rng.randint(100000, 99999999)), "ID"),
+            "AGE": (str(rng.randint(90, 104)), "AGE"),
+            "PHONE": (fake.phone_number(), "PHONE"),
+            "EMAIL": (fake.email(), "EMAIL"),
             "URL": (f"https://pacs.{fake.domain_name()}/viewer/{rng.randint(1000, 99999)}", "URL"),
-            "ADDRESS": (fake.street_address(), "ADDRESS"), "ZIP": (fake.postcode(), "ZIP"),
-            "CITY": (rng.choice(cities[lang]), "CITY"), "INSTITUTION": (_institution(rng, fake, lang), "INSTITUTION"),
-            "DNI": (fake.nif() if lang == "es" else "", "ID"), "SSN": (fake.ssn() if lang == "en" else "", "ID"),
-        }  # fmt: skip
+            "ADDRESS": (fake.street_address(), "ADDRESS"),
+            "ZIP": (fake.postcode(), "ZIP"),
+            "CITY": (rng.choice(cities[lang]), "CITY"),
+            "INSTITUTION": (_institution(rng, fake, lang), "INSTITUTION"),
+            "DNI": (fake.nif() if lang == "es" else "", "ID"),
+            "SSN": (fake.ssn() if lang == "en" else "", "ID"),
+        }
         for cue, options in CUES[lang].items():
             values[cue] = (rng.choice(options), None)
         findings = rng.sample(FINDINGS[lang], 2)
         for k, f in zip(("finding", "finding2"), findings, strict=True):
-            values[k] = (f.format(v=rng.randint(1, 5), p=rng.randint(10, 60), mm=rng.randint(3, 30),
-                                  cm=rng.randint(1, 4), t=rng.randint(1, 12)), None)  # fmt: skip
+            values[k] = (
+                f.format(
+                    v=rng.randint(1, 5),
+                    p=rng.randint(10, 60),
+                    mm=rng.randint(3, 30),
+                    cm=rng.randint(1, 4),
+                    t=rng.randint(1, 12),
+                ),
+                None,
+            )
         text, spans, last = [], [], 0
         length = 0
         for m in re.finditer(r"\{(\w+)\}", template):

@@ -16,15 +16,53 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-MONTHS_ES = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre",
-             "noviembre", "diciembre"]  # fmt: skip
-MONTHS_EN = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-             "november", "december"]  # fmt: skip
-MONTHS_CA = ["gener", "febrer", "març", "abril", "maig", "juny", "juliol", "agost", "setembre", "octubre",
-             "novembre", "desembre"]  # fmt: skip
-WEEKDAYS = {"es": ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"],
-            "ca": ["dilluns", "dimarts", "dimecres", "dijous", "divendres", "dissabte", "diumenge"],
-            "en": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]}  # fmt: skip
+MONTHS_ES = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+]
+MONTHS_EN = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+MONTHS_CA = [
+    "gener",
+    "febrer",
+    "març",
+    "abril",
+    "maig",
+    "juny",
+    "juliol",
+    "agost",
+    "setembre",
+    "octubre",
+    "novembre",
+    "desembre",
+]
+WEEKDAYS = {
+    "es": ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"],
+    "ca": ["dilluns", "dimarts", "dimecres", "dijous", "divendres", "dissabte", "diumenge"],
+    "en": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
+}
 _MONTH_NUMBER = {name: i + 1 for names in (MONTHS_CA, MONTHS_ES, MONTHS_EN) for i, name in enumerate(names)}
 _MONTH_NUMBER.update({"marc": 3, "sept": 9, "setiembre": 9, "ene": 1, "abr": 4, "ago": 8, "dic": 12, "gen": 1})
 _MONTH_NUMBER.update({name[:3]: i + 1 for i, name in enumerate(MONTHS_EN)})
@@ -70,8 +108,9 @@ PATTERNS = [
     ("month", re.compile(rf"(?<![\w.])(?P<month>(?-i:{_MONTH_ALONE}))(?![\w])")),
 ]
 _NO_YEAR = {"d_de_m", "d_m", "m_d", "weekday", "month"}
-_NEEDS = {form: "month" for form in ("d_mon_y", "d_de_m_de_y", "d_m_y", "m_d_y", "m_de_y", "d_de_m", "d_m", "m_d",
-                                     "month")} | {"weekday": "weekday"}  # fmt: skip
+_NEEDS = {
+    form: "month" for form in ("d_mon_y", "d_de_m_de_y", "d_m_y", "m_d_y", "m_de_y", "d_de_m", "d_m", "m_d", "month")
+} | {"weekday": "weekday"}
 _DIGIT = re.compile(r"\d")
 _LETTERS = re.compile(r"[^\W\d_]+")
 _MONTH_WORDS = frozenset(_MONTH_NUMBER)
@@ -96,8 +135,11 @@ def find_dates(text: str, lang: str) -> list[FoundDate]:
     found: list[FoundDate] = []
     taken: list[tuple[int, int]] = []
     words = set(_LETTERS.findall(text.lower()))  # a cheap scan first: most reports name no month nor weekday
-    has = {"digit": _DIGIT.search(text) is not None, "month": not words.isdisjoint(_MONTH_WORDS),
-           "weekday": not words.isdisjoint(_WEEKDAY_WORDS)}  # fmt: skip
+    has = {
+        "digit": _DIGIT.search(text) is not None,
+        "month": not words.isdisjoint(_MONTH_WORDS),
+        "weekday": not words.isdisjoint(_WEEKDAY_WORDS),
+    }
     for form, pattern in PATTERNS:
         if not has[_NEEDS.get(form, "digit")]:
             continue

@@ -53,9 +53,10 @@ class Detector:
         self.ner, self.ages = ner, ages
         self.gaz = gazetteer or load_gazetteer()
         self.names = NameRules(self.gaz)
-        self._city = {lang: re.compile(r"\b(?:" + "|".join(re.escape(c) for c in sorted(cities, key=len,
-                                                                                         reverse=True)) + r")\b")
-                      for lang, cities in self.gaz.cities.items()}  # fmt: skip
+        self._city = {
+            lang: re.compile(r"\b(?:" + "|".join(re.escape(c) for c in sorted(cities, key=len, reverse=True)) + r")\b")
+            for lang, cities in self.gaz.cities.items()
+        }
 
     def detect(self, text: str, lang: str) -> list[Span]:
         protected = protected_spans(text)
@@ -99,8 +100,9 @@ class Detector:
         if span.source == "cue":
             return True
         words = [w.lower() for w in re.findall(r"[^\W\d_]+", value)]
-        return not (not words or all(w in ROLE_WORDS or w in self.gaz.clinical for w in words)
-                    or only_eponym_words(value))  # fmt: skip
+        return not (
+            not words or all(w in ROLE_WORDS or w in self.gaz.clinical for w in words) or only_eponym_words(value)
+        )
 
     def _keep_english_place(self, value: str, span: Span) -> bool:
         """Institutions from the English model need an institution word; its places are not abbreviations."""

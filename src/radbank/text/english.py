@@ -52,8 +52,12 @@ def english_words() -> frozenset[str]:
 
 def _english(word: str) -> bool:
     low = word.lower()
-    stems = {low, low.rstrip("s"), low[:-2] if low.endswith("es") else low,
-             low[:-3] + "y" if low.endswith("ies") else low}  # fmt: skip
+    stems = {
+        low,
+        low.rstrip("s"),
+        low[:-2] if low.endswith("es") else low,
+        low[:-3] + "y" if low.endswith("ies") else low,
+    }
     return bool(stems & english_words())
 
 
@@ -84,8 +88,11 @@ def name_evidence(word: str, listed: Listed, opens_sentence: bool = False) -> bo
 def _capitalised(text: str, start: int, end: int) -> list[tuple[int, str]]:
     """(offset, word) of the capitalised words between `start` and `end`; placeholders (XXXX) left out, and
     a word joined to one ("XXXX-year-old") left out too."""
-    return [(m.start(), w) for m in _WORDS.finditer(text, start, end)
-            if (w := m.group(0))[:1].isupper() and not _PLACEHOLDER.search(w)]  # fmt: skip
+    return [
+        (m.start(), w)
+        for m in _WORDS.finditer(text, start, end)
+        if (w := m.group(0))[:1].isupper() and not _PLACEHOLDER.search(w)
+    ]
 
 
 def english_entity(text: str, span: Span, listed: Listed, is_country: Listed) -> Span | None:

@@ -15,22 +15,26 @@ from importlib import resources
 
 UP = "A-ZÁÉÍÓÚÑÜÀÈÒÇÏÖ"
 _CAP = rf"[{UP}][\wÀ-ÿ'’]*(?:-[{UP}][\wÀ-ÿ'’]*)*"
-HEADS_EN = (r"signs?|catheters?|tubes?|filters?|nodules?|nodes?|disease|syndrome|fractures?|lesions?|lines?|"
-            r"scores?|scales?|classification|criteria|stage|staging|views?|maneuver|manoeuvre|procedure|operation|"
-            r"shunt|valve|pouch|space|ring|stents?|drains?|clips?|needle|nail|plate|pins?|wires?|rods?|screws?|"
-            r"prosthesis|hump|sulcus|angle|index|grade|grading|type|category|test|effect|phenomenon|bod(?:y|ies)|"
-            r"cysts?|cells?|tumou?r|sarcoma|lymphoma|ligament|canal|foramen|hernia|diverticulum|triangle|fossa|duct|"
-            r"gland|capsule|fascia|artery|aneurysm|malformation|anomaly|deformity|ratio|law|technique|repair|"
-            r"arthroplasty|hemiarthroplasty|palsy|ulcer|port|line|system|units?|HU|reflex|circle|fat pad|"
-            r"mask")  # fmt: skip
-HEADS_ES = (r"signos?|sondas?|cat[eé]ter(?:es)?|filtros?|n[oó]dulos?|ganglios?|enfermedad|s[ií]ndrome|fracturas?|"
-            r"lesi[oó]n|l[ií]neas?|escalas?|clasificaci[oó]n|criterios|estadio|estadiaje|proyecci[oó]n|maniobra|"
-            r"procedimiento|intervenci[oó]n|derivaci[oó]n|v[aá]lvula|bolsa|espacio|anillo|stent|drenajes?|clips?|"
-            r"aguja|clavos?|placas?|pr[oó]tesis|joroba|surco|[aá]ngulo|[ií]ndice|grado|tipo|categor[ií]a|prueba|test|"
-            r"efecto|fen[oó]meno|cuerpos?|quistes?|c[eé]lulas?|tumor|sarcoma|linfoma|ligamento|conducto|agujero|"
-            r"hernia|divert[ií]culo|tri[aá]ngulo|fosa|gl[aá]ndula|c[aá]psula|fascia|arteria|aneurisma|malformaci[oó]n|"
-            r"anomal[ií]a|deformidad|ley|t[eé]cnica|tubos?|c[aá]nula|[uú]lcera|par[aá]lisis|reflejo|pol[ií]gono|"
-            r"unidades|UH|mascarilla|material de osteos[ií]ntesis")  # fmt: skip
+HEADS_EN = (
+    r"signs?|catheters?|tubes?|filters?|nodules?|nodes?|disease|syndrome|fractures?|lesions?|lines?|"
+    r"scores?|scales?|classification|criteria|stage|staging|views?|maneuver|manoeuvre|procedure|operation|"
+    r"shunt|valve|pouch|space|ring|stents?|drains?|clips?|needle|nail|plate|pins?|wires?|rods?|screws?|"
+    r"prosthesis|hump|sulcus|angle|index|grade|grading|type|category|test|effect|phenomenon|bod(?:y|ies)|"
+    r"cysts?|cells?|tumou?r|sarcoma|lymphoma|ligament|canal|foramen|hernia|diverticulum|triangle|fossa|duct|"
+    r"gland|capsule|fascia|artery|aneurysm|malformation|anomaly|deformity|ratio|law|technique|repair|"
+    r"arthroplasty|hemiarthroplasty|palsy|ulcer|port|line|system|units?|HU|reflex|circle|fat pad|"
+    r"mask"
+)
+HEADS_ES = (
+    r"signos?|sondas?|cat[eé]ter(?:es)?|filtros?|n[oó]dulos?|ganglios?|enfermedad|s[ií]ndrome|fracturas?|"
+    r"lesi[oó]n|l[ií]neas?|escalas?|clasificaci[oó]n|criterios|estadio|estadiaje|proyecci[oó]n|maniobra|"
+    r"procedimiento|intervenci[oó]n|derivaci[oó]n|v[aá]lvula|bolsa|espacio|anillo|stent|drenajes?|clips?|"
+    r"aguja|clavos?|placas?|pr[oó]tesis|joroba|surco|[aá]ngulo|[ií]ndice|grado|tipo|categor[ií]a|prueba|test|"
+    r"efecto|fen[oó]meno|cuerpos?|quistes?|c[eé]lulas?|tumor|sarcoma|linfoma|ligamento|conducto|agujero|"
+    r"hernia|divert[ií]culo|tri[aá]ngulo|fosa|gl[aá]ndula|c[aá]psula|fascia|arteria|aneurisma|malformaci[oó]n|"
+    r"anomal[ií]a|deformidad|ley|t[eé]cnica|tubos?|c[aá]nula|[uú]lcera|par[aá]lisis|reflejo|pol[ií]gono|"
+    r"unidades|UH|mascarilla|material de osteos[ií]ntesis"
+)
 _AFTER_EN = re.compile(rf"(?P<w>{_CAP}(?:[ \t]+{_CAP}){{0,2}})(?:'s|’s)?[ \t]+(?i:{HEADS_EN})\b")
 _BEFORE_ES = re.compile(
     rf"(?i:\b(?:{HEADS_ES}))[ \t]+(?:(?:de|del|de la|tipo)[ \t]+)?(?P<w>{_CAP}(?:[ \t]+{_CAP}){{0,2}})"
@@ -54,8 +58,10 @@ def _phrase_pattern() -> re.Pattern[str]:
 
 
 # clinical scores named after a place or a person, with their value or scale: "un Glasgow de 8", "Glasgow 15"
-_SCORE = re.compile(r"\b(?:Glasgow|Apgar|Karnofsky|Ranson|Child(?:-Pugh)?|Gleason|Breslow|Clark|Hunt|Fisher)"
-                    r"(?=\s*(?:de\s+|of\s+|[:=]\s*)?\d|\s+(?i:coma|score|scale))")  # fmt: skip
+_SCORE = re.compile(
+    r"\b(?:Glasgow|Apgar|Karnofsky|Ranson|Child(?:-Pugh)?|Gleason|Breslow|Clark|Hunt|Fisher)"
+    r"(?=\s*(?:de\s+|of\s+|[:=]\s*)?\d|\s+(?i:coma|score|scale))"
+)
 
 
 def protected_spans(text: str) -> list[tuple[int, int]]:

@@ -46,8 +46,14 @@ class Scores:
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def row(self) -> dict[str, float | int]:
-        return {"tp": self.tp, "fp": self.fp, "fn": self.fn, "precision": round(self.precision, 4),
-                "recall": round(self.recall, 4), "f1": round(self.f1, 4)}  # fmt: skip
+        return {
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+        }
 
 
 @dataclass
@@ -63,11 +69,17 @@ class Evaluation:
     official: Official | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out = {"reports": self.reports, "seconds": round(self.seconds, 3),
-               "reports_per_second": round(self.reports / self.seconds, 1) if self.seconds else None,
-               **{level: {k: v.row() for k, v in sorted(getattr(self, level).items())}
-                  for level in ("exact", "overlap", "token", "removed")},
-               "missed": self.missed, "spurious": self.spurious}  # fmt: skip
+        out = {
+            "reports": self.reports,
+            "seconds": round(self.seconds, 3),
+            "reports_per_second": round(self.reports / self.seconds, 1) if self.seconds else None,
+            **{
+                level: {k: v.row() for k, v in sorted(getattr(self, level).items())}
+                for level in ("exact", "overlap", "token", "removed")
+            },
+            "missed": self.missed,
+            "spurious": self.spurious,
+        }
         return {**(self.official.to_dict() if self.official else {}), **out}
 
 
@@ -113,8 +125,12 @@ def evaluate(records: list[dict[str, Any]], detector: Detector | None = None) ->
         _score_removal(ev, text, gold, pred)
         if any("meddocan" in g for g in gold):
             ev.official = ev.official or Official()
-            score_document(ev.official, text, [(g["meddocan"], g["start"], g["end"]) for g in gold],
-                           [(meddocan_label(p, text), p.start, p.end) for p in pred])  # fmt: skip
+            score_document(
+                ev.official,
+                text,
+                [(g["meddocan"], g["start"], g["end"]) for g in gold],
+                [(meddocan_label(p, text), p.start, p.end) for p in pred],
+            )
     return ev
 
 

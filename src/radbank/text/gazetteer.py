@@ -50,8 +50,29 @@ def _lower(words: object) -> frozenset[str]:
     return frozenset(out)
 
 
-WORLD_LOCALES = ("en_GB", "en_IE", "en_IN", "en_PK", "en_NG", "yo_NG", "sw", "fr_FR", "de_DE", "it_IT", "pt_PT",
-                 "pt_BR", "ro_RO", "nl_NL", "tr_TR", "vi_VN", "cs_CZ", "sv_SE", "fi_FI", "hu_HU", "id_ID")  # fmt: skip
+WORLD_LOCALES = (
+    "en_GB",
+    "en_IE",
+    "en_IN",
+    "en_PK",
+    "en_NG",
+    "yo_NG",
+    "sw",
+    "fr_FR",
+    "de_DE",
+    "it_IT",
+    "pt_PT",
+    "pt_BR",
+    "ro_RO",
+    "nl_NL",
+    "tr_TR",
+    "vi_VN",
+    "cs_CZ",
+    "sv_SE",
+    "fi_FI",
+    "hu_HU",
+    "id_ID",
+)
 
 
 def _world_names() -> frozenset[str]:

@@ -25,11 +25,37 @@ from radbank.text.spans import Span
 _HEALTH_CENTRE = re.compile(r"(?i:centro\s+de\s+salud|centro\s+salud|c\.\s?s\.|consultorio|ambulatorio)\b")
 _HOSPITAL = re.compile(r"(?i:hospital|hosp\.|cl[ií]nica|complejo\s+hospitalario|sanatorio|policl[ií]nic[oa])\b")
 _INSTITUTIONS = frozenset({"HOSPITAL", "CENTRO_SALUD", "INSTITUCION", "INSTITUTION"})
-_PLACES = frozenset({"TERRITORIO", "PAIS", "INSTITUCION", "NOMBRE_SUJETO_ASISTENCIA", "NOMBRE_PERSONAL_SANITARIO",
-                     "CITY", "COUNTRY", "INSTITUTION", "NAME"})  # fmt: skip
+_PLACES = frozenset(
+    {
+        "TERRITORIO",
+        "PAIS",
+        "INSTITUCION",
+        "NOMBRE_SUJETO_ASISTENCIA",
+        "NOMBRE_PERSONAL_SANITARIO",
+        "CITY",
+        "COUNTRY",
+        "INSTITUTION",
+        "NAME",
+    }
+)
 # country names that MEDDOCAN's texts write and Faker's lists lack
-EXTRA_COUNTRIES = frozenset({"ee. uu.", "ee.uu.", "ee.uu", "eeuu", "usa", "u.s.a.", "estados unidos", "reino unido",
-                             "england", "inglaterra", "república argentina", "gran bretaña", "holanda"})  # fmt: skip
+EXTRA_COUNTRIES = frozenset(
+    {
+        "ee. uu.",
+        "ee.uu.",
+        "ee.uu",
+        "eeuu",
+        "usa",
+        "u.s.a.",
+        "estados unidos",
+        "reino unido",
+        "england",
+        "inglaterra",
+        "república argentina",
+        "gran bretaña",
+        "holanda",
+    }
+)
 _FAX = re.compile(r"(?i:\bfax)\W{0,4}$")
 _PHONE = re.compile(r"(?i:\b(?:tel[eé]fono|tfno|telf|tel|m[oó]vil|tlf))\W{0,4}(?:(?i:de\s+contacto)\W{0,3})?$")
 _NUMBER = re.compile(r"[\d\s().+-]{6,}")
@@ -37,14 +63,30 @@ _NUMBER = re.compile(r"[\d\s().+-]{6,}")
 
 # form fields of a clinical case's header and the label of their value (one label for 99%+ of their values in
 # MEDDOCAN's training partition)
-FIELDS = {"nombre": "NOMBRE_SUJETO_ASISTENCIA", "apellidos": "NOMBRE_SUJETO_ASISTENCIA", "nhc": "ID_SUJETO_ASISTENCIA",
-          "nass": "ID_ASEGURAMIENTO", "domicilio": "CALLE", "localidad/ provincia": "TERRITORIO",
-          "localidad": "TERRITORIO", "provincia": "TERRITORIO", "cp": "TERRITORIO", "fecha de nacimiento": "FECHAS",
-          "fecha de ingreso": "FECHAS", "país": "PAIS", "país de nacimiento": "PAIS", "edad": "EDAD_SUJETO_ASISTENCIA",
-          "sexo": "SEXO_SUJETO_ASISTENCIA", "médico": "NOMBRE_PERSONAL_SANITARIO",
-          "remitido por": "NOMBRE_PERSONAL_SANITARIO", "responsable clínico": "NOMBRE_PERSONAL_SANITARIO",
-          "episodio": "ID_CONTACTO_ASISTENCIAL", "nºcol": "ID_TITULACION_PERSONAL_SANITARIO",
-          "e-mail": "CORREO_ELECTRONICO", "correo electrónico": "CORREO_ELECTRONICO"}  # fmt: skip
+FIELDS = {
+    "nombre": "NOMBRE_SUJETO_ASISTENCIA",
+    "apellidos": "NOMBRE_SUJETO_ASISTENCIA",
+    "nhc": "ID_SUJETO_ASISTENCIA",
+    "nass": "ID_ASEGURAMIENTO",
+    "domicilio": "CALLE",
+    "localidad/ provincia": "TERRITORIO",
+    "localidad": "TERRITORIO",
+    "provincia": "TERRITORIO",
+    "cp": "TERRITORIO",
+    "fecha de nacimiento": "FECHAS",
+    "fecha de ingreso": "FECHAS",
+    "país": "PAIS",
+    "país de nacimiento": "PAIS",
+    "edad": "EDAD_SUJETO_ASISTENCIA",
+    "sexo": "SEXO_SUJETO_ASISTENCIA",
+    "médico": "NOMBRE_PERSONAL_SANITARIO",
+    "remitido por": "NOMBRE_PERSONAL_SANITARIO",
+    "responsable clínico": "NOMBRE_PERSONAL_SANITARIO",
+    "episodio": "ID_CONTACTO_ASISTENCIAL",
+    "nºcol": "ID_TITULACION_PERSONAL_SANITARIO",
+    "e-mail": "CORREO_ELECTRONICO",
+    "correo electrónico": "CORREO_ELECTRONICO",
+}
 _FIELD = re.compile(r"(?:^|[\n.]|(?<=\s))\s*(?P<field>[^\W\d][^\n:.]{0,24}?)\s*:\s*$")
 
 
@@ -54,8 +96,16 @@ def field_label(text: str, start: int) -> str | None:
     return FIELDS.get(m.group("field").lower()) if m else None
 
 
-_NUMBERED = frozenset({"ID_SUJETO_ASISTENCIA", "ID_ASEGURAMIENTO", "ID_CONTACTO_ASISTENCIAL", "FECHAS",
-                       "ID_TITULACION_PERSONAL_SANITARIO", "EDAD_SUJETO_ASISTENCIA"})  # fmt: skip
+_NUMBERED = frozenset(
+    {
+        "ID_SUJETO_ASISTENCIA",
+        "ID_ASEGURAMIENTO",
+        "ID_CONTACTO_ASISTENCIAL",
+        "FECHAS",
+        "ID_TITULACION_PERSONAL_SANITARIO",
+        "EDAD_SUJETO_ASISTENCIA",
+    }
+)
 _WORDY = frozenset({"NOMBRE_SUJETO_ASISTENCIA", "NOMBRE_PERSONAL_SANITARIO", "PAIS", "CALLE"})
 _STREET = re.compile(r"(?i:calle|c/|avda?\.?|avenida|plaza|paseo|camino|carretera|ronda|v[ií]a|traves[ií]a)\b")
 
@@ -109,8 +159,10 @@ def _number(text: str, span: Span) -> str | None:
     return "NUMERO_TELEFONO" if _PHONE.search(before) else None
 
 
-_TRAILING_CUE = re.compile(r"(?i:[\s.,;:]+(?:c\.?p\.?|e-?mail|correo(?: electr[oó]nico)?|tfno\.?|tel[eé]fono|fax|nhc|"
-                           r"nass|n[ºo]\s?col\.?))$")  # fmt: skip
+_TRAILING_CUE = re.compile(
+    r"(?i:[\s.,;:]+(?:c\.?p\.?|e-?mail|correo(?: electr[oó]nico)?|tfno\.?|tel[eé]fono|fax|nhc|"
+    r"nass|n[ºo]\s?col\.?))$"
+)
 _TRAILING_PUNCT = re.compile(r"[\s,;:]+$")
 _LONG_WORD_STOP = re.compile(r"(?:[^\W\d_]{5,}|\d+)\.$")
 _STREET_ZIP = re.compile(r"[\s,]+(?P<zip>(?:E-)?\d{5})$")
@@ -143,8 +195,18 @@ def _split_street(text: str, span: Span) -> list[Span]:
 
 
 _HYPHENATED = re.compile(r"-[A-ZÁÉÍÓÚÑ][\w'’]*")
-_JOINED = frozenset({"TERRITORIO", "CALLE", "NOMBRE_SUJETO_ASISTENCIA", "NOMBRE_PERSONAL_SANITARIO",
-                     "FAMILIARES_SUJETO_ASISTENCIA", "HOSPITAL", "INSTITUCION", "CENTRO_SALUD"})  # fmt: skip
+_JOINED = frozenset(
+    {
+        "TERRITORIO",
+        "CALLE",
+        "NOMBRE_SUJETO_ASISTENCIA",
+        "NOMBRE_PERSONAL_SANITARIO",
+        "FAMILIARES_SUJETO_ASISTENCIA",
+        "HOSPITAL",
+        "INSTITUCION",
+        "CENTRO_SALUD",
+    }
+)
 
 
 def join_hyphenated(text: str, span: Span) -> Span:

@@ -14,12 +14,33 @@ from xml.etree import ElementTree
 from radbank.errors import RadbankError
 
 I2B2_TO_RADBANK = {
-    "PATIENT": "NAME", "DOCTOR": "NAME", "USERNAME": "NAME", "HOSPITAL": "INSTITUTION", "ORGANIZATION": "INSTITUTION",
-    "STREET": "ADDRESS", "CITY": "CITY", "STATE": "CITY", "COUNTRY": "COUNTRY", "ZIP": "ZIP", "LOCATION-OTHER": "CITY",
-    "DATE": "DATE", "AGE": "AGE", "PHONE": "PHONE", "FAX": "PHONE", "EMAIL": "EMAIL", "URL": "URL", "IDNUM": "ID",
-    "MEDICALRECORD": "ID", "HEALTHPLAN": "ID", "ACCOUNT": "ID", "LICENSE": "ID", "DEVICE": "ID", "BIOID": "ID",
-    "VEHICLE": "ID", "PROFESSION": "PROFESSION",
-}  # fmt: skip
+    "PATIENT": "NAME",
+    "DOCTOR": "NAME",
+    "USERNAME": "NAME",
+    "HOSPITAL": "INSTITUTION",
+    "ORGANIZATION": "INSTITUTION",
+    "STREET": "ADDRESS",
+    "CITY": "CITY",
+    "STATE": "CITY",
+    "COUNTRY": "COUNTRY",
+    "ZIP": "ZIP",
+    "LOCATION-OTHER": "CITY",
+    "DATE": "DATE",
+    "AGE": "AGE",
+    "PHONE": "PHONE",
+    "FAX": "PHONE",
+    "EMAIL": "EMAIL",
+    "URL": "URL",
+    "IDNUM": "ID",
+    "MEDICALRECORD": "ID",
+    "HEALTHPLAN": "ID",
+    "ACCOUNT": "ID",
+    "LICENSE": "ID",
+    "DEVICE": "ID",
+    "BIOID": "ID",
+    "VEHICLE": "ID",
+    "PROFESSION": "PROFESSION",
+}
 
 
 def read_i2b2(path: str | Path) -> dict[str, Any]:

@@ -42,8 +42,14 @@ class Counts:
         return 2 * p * r / (p + r) if p + r else 0.0
 
     def row(self) -> dict[str, float | int]:
-        return {"precision": round(self.precision, 4), "recall": round(self.recall, 4), "f1": round(self.f1, 4),
-                "tp": self.tp, "fp": self.fp, "fn": self.fn}  # fmt: skip
+        return {
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+            "tp": self.tp,
+            "fp": self.fp,
+            "fn": self.fn,
+        }
 
 
 @dataclass
@@ -56,9 +62,12 @@ class Official:
     per_label: dict[str, Counts] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"subtask1": self.subtask1.row(), "subtask2_strict": self.subtask2_strict.row(),
-                "subtask2_merged": self.subtask2_merged.row(),
-                "per_label": {k: v.row() for k, v in sorted(self.per_label.items())}}  # fmt: skip
+        return {
+            "subtask1": self.subtask1.row(),
+            "subtask2_strict": self.subtask2_strict.row(),
+            "subtask2_merged": self.subtask2_merged.row(),
+            "per_label": {k: v.row() for k, v in sorted(self.per_label.items())},
+        }
 
 
 def merge_spans(text: str, pairs: Iterable[Pair]) -> list[Pair]:

@@ -30,31 +30,199 @@ PARTICLE = r"(?:de|del|de la|de las|de los|la|y|i|van|von|da|di|du|le|dos|das|Mc
 NAME_RUN = rf"{WORD}(?:[ \t]+(?:{PARTICLE}[ \t]+)?(?:{WORD}|{NICK})){{0,4}}"
 CUED_RUN = rf"(?:{INITIAL}[ \t]+)*{NAME_RUN}(?:,[ \t]*{NAME_RUN})?"
 LOW_RUN = rf"[{LOW}]{{3,}}(?:[ \t]+(?:{PARTICLE}[ \t]+)?[{LOW}]{{3,}}){{0,3}}"
-STOP_WORDS = {"mrn", "dob", "dni", "nie", "nhc", "sip", "cip", "tsi", "ssn", "id", "md", "rx", "tc", "tac", "rm", "pa",
-              "ap", "ct", "mri", "us", "eco", "fdo", "tel", "telf", "email", "fax", "nº", "cp", "acc", "do", "phd",
-              "frcr", "rn", "informe", "report", "exam", "fecha", "date", "edad", "age", "sexo", "sex", "servicio",
-              "hospital", "calle", "avda", "av", "c/", "plaza", "street", "road", "the", "and", "was", "were", "who",
-              "with", "con", "que", "por", "para", "sin", "ha", "se", "le", "al", "el", "en", "is", "at", "on",
-              "to"}  # fmt: skip
-ROLE_WORDS = {"adjunto", "adjunta", "peticionario", "peticionaria", "solicitante", "clinician", "radiologist",
-              "radiólogo", "radióloga", "médico", "médica", "facultativo", "facultativa", "servicio", "radiología",
-              "radiodiagnóstico", "resident", "residente", "consultant", "technologist", "nurse", "enfermero",
-              "enfermera", "patient", "paciente", "doctor", "doctora", "físico", "referring", "attending",
-              "interpreter", "intérprete", "traductor", "traductora", "surgeon", "cirujano", "cirujana", "tech",
-              "technician", "registrar", "sonographer", "radiographer", "staff", "jefe", "jefa", "sección",
-              "unidad", "urgencias", "guardia", "department", "dept", "history", "indication", "findings",
-              "impression", "comparison", "technique", "hallazgos", "conclusión", "impresión", "exploración",
-              "informe", "firmado", "signed", "electronically", "dictated", "reviewed", "read", "correo", "e-mail",
-              "teléfono", "tfno", "dirección", "domicilio", "localidad", "provincia", "nacimiento", "país",
-              "historia", "actual", "presentamos", "presenta", "acude", "refiere", "ingresa", "remitido",
-              "datos", "asistenciales", "clínico", "clínica", "antecedentes", "motivo", "consulta"}  # fmt: skip
+STOP_WORDS = {
+    "mrn",
+    "dob",
+    "dni",
+    "nie",
+    "nhc",
+    "sip",
+    "cip",
+    "tsi",
+    "ssn",
+    "id",
+    "md",
+    "rx",
+    "tc",
+    "tac",
+    "rm",
+    "pa",
+    "ap",
+    "ct",
+    "mri",
+    "us",
+    "eco",
+    "fdo",
+    "tel",
+    "telf",
+    "email",
+    "fax",
+    "nº",
+    "cp",
+    "acc",
+    "do",
+    "phd",
+    "frcr",
+    "rn",
+    "informe",
+    "report",
+    "exam",
+    "fecha",
+    "date",
+    "edad",
+    "age",
+    "sexo",
+    "sex",
+    "servicio",
+    "hospital",
+    "calle",
+    "avda",
+    "av",
+    "c/",
+    "plaza",
+    "street",
+    "road",
+    "the",
+    "and",
+    "was",
+    "were",
+    "who",
+    "with",
+    "con",
+    "que",
+    "por",
+    "para",
+    "sin",
+    "ha",
+    "se",
+    "le",
+    "al",
+    "el",
+    "en",
+    "is",
+    "at",
+    "on",
+    "to",
+}
+ROLE_WORDS = {
+    "adjunto",
+    "adjunta",
+    "peticionario",
+    "peticionaria",
+    "solicitante",
+    "clinician",
+    "radiologist",
+    "radiólogo",
+    "radióloga",
+    "médico",
+    "médica",
+    "facultativo",
+    "facultativa",
+    "servicio",
+    "radiología",
+    "radiodiagnóstico",
+    "resident",
+    "residente",
+    "consultant",
+    "technologist",
+    "nurse",
+    "enfermero",
+    "enfermera",
+    "patient",
+    "paciente",
+    "doctor",
+    "doctora",
+    "físico",
+    "referring",
+    "attending",
+    "interpreter",
+    "intérprete",
+    "traductor",
+    "traductora",
+    "surgeon",
+    "cirujano",
+    "cirujana",
+    "tech",
+    "technician",
+    "registrar",
+    "sonographer",
+    "radiographer",
+    "staff",
+    "jefe",
+    "jefa",
+    "sección",
+    "unidad",
+    "urgencias",
+    "guardia",
+    "department",
+    "dept",
+    "history",
+    "indication",
+    "findings",
+    "impression",
+    "comparison",
+    "technique",
+    "hallazgos",
+    "conclusión",
+    "impresión",
+    "exploración",
+    "informe",
+    "firmado",
+    "signed",
+    "electronically",
+    "dictated",
+    "reviewed",
+    "read",
+    "correo",
+    "e-mail",
+    "teléfono",
+    "tfno",
+    "dirección",
+    "domicilio",
+    "localidad",
+    "provincia",
+    "nacimiento",
+    "país",
+    "historia",
+    "actual",
+    "presentamos",
+    "presenta",
+    "acude",
+    "refiere",
+    "ingresa",
+    "remitido",
+    "datos",
+    "asistenciales",
+    "clínico",
+    "clínica",
+    "antecedentes",
+    "motivo",
+    "consulta",
+}
 # Spanish and English function words ("una", "hasta", "the"...), some of them also listed names somewhere: never a
 # name in lower case, nor alone before a lower-case word ("paciente: Una mujer de 50 años")
-FUNCTION_WORDS = frozenset(_ES_STOP | _EN_STOP) - {"de", "del", "la", "las", "los", "y", "i", "van", "von", "da",
-                                                   "di", "du", "le", "dos", "das"}  # fmt: skip
+FUNCTION_WORDS = frozenset(_ES_STOP | _EN_STOP) - {
+    "de",
+    "del",
+    "la",
+    "las",
+    "los",
+    "y",
+    "i",
+    "van",
+    "von",
+    "da",
+    "di",
+    "du",
+    "le",
+    "dos",
+    "das",
+}
 # medical specialties and services after "Médico:" or "Servicio de" are no names ("Endocrinología", "Cirugía")
-SPECIALTY = re.compile(r"(?i:.*(?:log[ií]a|iatr[ií]a|cirug[ií]a|medicina|nutrici[oó]n|maxilofacial|forense|"
-                       r"polic[ií]a|cient[ií]fica|pediatr[ií]a|urgencias|intensiva|interna|oral))")  # fmt: skip
+SPECIALTY = re.compile(
+    r"(?i:.*(?:log[ií]a|iatr[ií]a|cirug[ií]a|medicina|nutrici[oó]n|maxilofacial|forense|"
+    r"polic[ií]a|cient[ií]fica|pediatr[ií]a|urgencias|intensiva|interna|oral))"
+)
 TITLES = r"Dr|Dra|Dres|Drs|Prof|Profa|D|Dña|Dª|Don|Doña|Sr|Sra|Srta|Mr|Mrs|Ms|Miss|Mx|DR|DRA|MR|MRS|MS|SR|SRA|PROF"
 CUES = (
     r"paciente|pte|nombre(?: y apellidos)?|apellidos(?: y nombre| , nombre)?|firmado(?: electrónicamente)? por|fdo|"
@@ -91,8 +259,10 @@ PROFESSIONAL_CUE = re.compile(
     r"sonographer|nurse|surgeon|midwife|enfermer[oa]|cirujan[oa]|t[eé]cnic[oa]|matr[oó]n[a]?|anestesista|"
     r"residente|tutor[a]?|auxiliar)\b)"
 )
-RELATIVE_CUE = re.compile(r"(?i:\b(?:hij[oa]|espos[oa]|marido|madre|padre|herman[oa]|familiar|cuidador[a]?|wife|"
-                          r"husband|son|daughter|mother|father|brother|sister|caregiver)\b)")  # fmt: skip
+RELATIVE_CUE = re.compile(
+    r"(?i:\b(?:hij[oa]|espos[oa]|marido|madre|padre|herman[oa]|familiar|cuidador[a]?|wife|"
+    r"husband|son|daughter|mother|father|brother|sister|caregiver)\b)"
+)
 
 
 def _determiner(text: str, start: int, end: int) -> bool:
@@ -147,8 +317,12 @@ class NameRules:
 
     def _bad_word(self, word: str, cued: bool) -> bool:
         low = word.lower().rstrip(".")
-        return (low in STOP_WORDS or low in ROLE_WORDS or (low in self.gaz.clinical and not cued)
-                or SPECIALTY.fullmatch(low) is not None)  # fmt: skip
+        return (
+            low in STOP_WORDS
+            or low in ROLE_WORDS
+            or (low in self.gaz.clinical and not cued)
+            or SPECIALTY.fullmatch(low) is not None
+        )
 
     def trim(self, text: str, start: int, end: int, cued: bool = True) -> tuple[int, int]:
         """Drop leading role words and anything from the first word that is clearly not a name."""
@@ -239,6 +413,7 @@ class NameRules:
                 forms |= {w, w.upper(), w[0].upper() + w[1:].lower() if w.isupper() else w[0].upper() + w[1:]}
         if not forms:
             return []
-        pattern = re.compile(r"(?<![\w])(?:" + "|".join(re.escape(w) for w in sorted(forms, key=len, reverse=True))
-                             + r")(?![\w])")  # fmt: skip
+        pattern = re.compile(
+            r"(?<![\w])(?:" + "|".join(re.escape(w) for w in sorted(forms, key=len, reverse=True)) + r")(?![\w])"
+        )
         return [(m.start(), m.end()) for m in pattern.finditer(text)]

@@ -25,9 +25,22 @@ from radbank.text.spans import LABELS, Span
 
 NerFn = Callable[[str, str], list[Span]]
 MODEL_ES = Path(__file__).parent / "models" / "meddocan_es"
-LABEL_MAP = {"PER": "NAME", "PERSON": "NAME", "PATIENT": "NAME", "DOCTOR": "NAME", "ORG": "INSTITUTION",
-             "FAC": "INSTITUTION", "HOSPITAL": "INSTITUTION", "LOC": "CITY", "GPE": "CITY", "DATE": "DATE",
-             "PHONE": "PHONE", "IDNUM": "ID", "MEDICALRECORD": "ID", **MEDDOCAN_TO_RADBANK}  # fmt: skip
+LABEL_MAP = {
+    "PER": "NAME",
+    "PERSON": "NAME",
+    "PATIENT": "NAME",
+    "DOCTOR": "NAME",
+    "ORG": "INSTITUTION",
+    "FAC": "INSTITUTION",
+    "HOSPITAL": "INSTITUTION",
+    "LOC": "CITY",
+    "GPE": "CITY",
+    "DATE": "DATE",
+    "PHONE": "PHONE",
+    "IDNUM": "ID",
+    "MEDICALRECORD": "ID",
+    **MEDDOCAN_TO_RADBANK,
+}
 # words that make a sentence worth the model even in lower case (MEDDOCAN annotates them)
 _TRIGGERS = re.compile(
     r"(?i:\b(?:var[oó]n|mujer|hombre|niñ[oa]s?|masculino|femenino|madre|padre|padres|hij[oa]s?|herman[oa]s?|"
@@ -38,15 +51,90 @@ _TRIGGERS = re.compile(
 )
 _CAPITALISED = re.compile(r"(?<![\w])(?!X{2,}\b)[A-ZÁÉÍÓÚÑÜÀÈÒÇÏ][\w'’-]*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;\n]|\d\.)[\s\-*•\d.)]*$")
-COMMON_CAPS = frozenset({
-    "pa", "ap", "ct", "mri", "rm", "tc", "tac", "rx", "us", "eco", "icu", "uci", "copd", "epoc", "chf", "ekg",
-    "ecg", "iv", "picc", "et", "ng", "og", "ij", "svc", "ivc", "aicd", "cabg", "cvc", "dr", "dra", "mr", "mrs",
-    "ms", "md", "rn", "mm", "cm", "ml", "kg", "the", "and", "of", "no", "or", "with", "without", "left", "right",
-    "bilateral", "findings", "impression", "comparison", "indication", "history", "technique", "exam",
-    "examination", "report", "chest", "views", "view", "lateral", "frontal", "portable", "upright", "supine",
-    "hallazgos", "impresión", "conclusión", "comparación", "indicación", "técnica", "informe", "tórax", "abdomen",
-    "izquierdo", "izquierda", "derecho", "derecha", "ok"
-})  # fmt: skip
+COMMON_CAPS = frozenset(
+    {
+        "pa",
+        "ap",
+        "ct",
+        "mri",
+        "rm",
+        "tc",
+        "tac",
+        "rx",
+        "us",
+        "eco",
+        "icu",
+        "uci",
+        "copd",
+        "epoc",
+        "chf",
+        "ekg",
+        "ecg",
+        "iv",
+        "picc",
+        "et",
+        "ng",
+        "og",
+        "ij",
+        "svc",
+        "ivc",
+        "aicd",
+        "cabg",
+        "cvc",
+        "dr",
+        "dra",
+        "mr",
+        "mrs",
+        "ms",
+        "md",
+        "rn",
+        "mm",
+        "cm",
+        "ml",
+        "kg",
+        "the",
+        "and",
+        "of",
+        "no",
+        "or",
+        "with",
+        "without",
+        "left",
+        "right",
+        "bilateral",
+        "findings",
+        "impression",
+        "comparison",
+        "indication",
+        "history",
+        "technique",
+        "exam",
+        "examination",
+        "report",
+        "chest",
+        "views",
+        "view",
+        "lateral",
+        "frontal",
+        "portable",
+        "upright",
+        "supine",
+        "hallazgos",
+        "impresión",
+        "conclusión",
+        "comparación",
+        "indicación",
+        "técnica",
+        "informe",
+        "tórax",
+        "abdomen",
+        "izquierdo",
+        "izquierda",
+        "derecho",
+        "derecha",
+        "ok",
+    }
+)
 
 
 def needs_model(text: str, is_name_or_place: Callable[[str], bool]) -> bool:
@@ -89,8 +177,12 @@ def _load_spacy(name: str) -> Any:
     except ImportError:
         raise RadbankError(f"{name}: a spaCy model needs spaCy (pip install spacy)") from None
     try:
-        return spacy.load(name, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
-                          if name == MODEL_EN else [])  # fmt: skip
+        return spacy.load(
+            name,
+            exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
+            if name == MODEL_EN
+            else [],
+        )
     except OSError as exc:
         raise RadbankError(f"{name}: the NER model is not installed ({exc})") from None
 

@@ -32,8 +32,11 @@ def read_openi_reports(archive: str | Path) -> list[tuple[str, str]]:
                 if handle is None:
                     continue
                 root = ElementTree.fromstring(handle.read())
-                sections = [f"{a.get('Label', '')}: {a.text.strip()}" for a in root.iter("AbstractText")
-                            if a.text and a.text.strip()]  # fmt: skip
+                sections = [
+                    f"{a.get('Label', '')}: {a.text.strip()}"
+                    for a in root.iter("AbstractText")
+                    if a.text and a.text.strip()
+                ]
                 if sections:
                     out.append((Path(member.name).stem, "\n".join(sections)))
     except (OSError, tarfile.TarError, ElementTree.ParseError) as exc:

@@ -17,35 +17,51 @@ UP = "A-ZÁÉÍÓÚÑÜÀÈÒÇÏ"
 OLDEST_KEPT_AGE = 89  # HIPAA Safe Harbor: ages over 89 are identifiers
 _LABELLED = r"\s*(?:n[ºo°]\.?|núm(?:ero)?\.?|number|no\.?|#|id)?\s*(?:de\s+)?[:.]?\s*"
 ID_CUED = [
-    ("licence", r"(?i:\b(?:n[ºo°]\.?\s*(?:de\s+)?col(?:egiad[oa])?\.?|colegiad[oa]|col\.|n[ºo°]\s*col|"
-                r"licen[cs]e(?: number)?|GMC(?: number| no\.?)?|NMC(?: PIN)?|IMC(?: number| no\.?)?|NPI|DEA))"),
-    ("mrn", r"(?i:\b(?:NHC|N\.H\.C\.|H\.?C\.|n[ºo°]\.?\s*h[ªa]\.?(?:\s*c[ll]?[ií]?n?\.?)?|historia(?: cl[ií]nica)?|"
-            r"MRN|MR|medical record|record|chart|hospital number|hosp(?:ital)? no\.?|unit number|"
-            r"expediente|CIP|SIP|TSI|tarjeta(?: sanitaria)?|patient id|ID paciente|ID|documento(?: de identidad)?|"
-            r"NIF|c[eé]dula))"),
-    ("insurance", r"(?i:\b(?:NUSS|NASS|afiliaci[oó]n|seguridad social|n[ºo°]\s*SS|health card|NHS|CHI|PPSN?|"
-                  r"medicare|medicaid|insurance|member id|p[oó]liza|aseguradora))"),
+    (
+        "licence",
+        r"(?i:\b(?:n[ºo°]\.?\s*(?:de\s+)?col(?:egiad[oa])?\.?|colegiad[oa]|col\.|n[ºo°]\s*col|"
+        r"licen[cs]e(?: number)?|GMC(?: number| no\.?)?|NMC(?: PIN)?|IMC(?: number| no\.?)?|NPI|DEA))",
+    ),
+    (
+        "mrn",
+        r"(?i:\b(?:NHC|N\.H\.C\.|H\.?C\.|n[ºo°]\.?\s*h[ªa]\.?(?:\s*c[ll]?[ií]?n?\.?)?|historia(?: cl[ií]nica)?|"
+        r"MRN|MR|medical record|record|chart|hospital number|hosp(?:ital)? no\.?|unit number|"
+        r"expediente|CIP|SIP|TSI|tarjeta(?: sanitaria)?|patient id|ID paciente|ID|documento(?: de identidad)?|"
+        r"NIF|c[eé]dula))",
+    ),
+    (
+        "insurance",
+        r"(?i:\b(?:NUSS|NASS|afiliaci[oó]n|seguridad social|n[ºo°]\s*SS|health card|NHS|CHI|PPSN?|"
+        r"medicare|medicaid|insurance|member id|p[oó]liza|aseguradora))",
+    ),
     ("episode", r"(?i:\b(?:episodio|episode|encounter|ingreso|admission|visit|CAS|contacto))"),
-    ("accession", r"(?i:\b(?:n[ºo°]\s*de\s*acceso|acceso|accession|acc|petici[oó]n|solicitud|estudio|study|"
-                  r"exam(?:ination)?|order|orden|informe|report))"),
+    (
+        "accession",
+        r"(?i:\b(?:n[ºo°]\s*de\s*acceso|acceso|accession|acc|petici[oó]n|solicitud|estudio|study|"
+        r"exam(?:ination)?|order|orden|informe|report))",
+    ),
     ("dni", r"(?i:\b(?:DNI|NIE|D\.N\.I\.|pasaporte|passport))"),
     ("ssn", r"(?i:\b(?:SSN|social security(?: number)?|SS#))"),
-]  # fmt: skip
+]
 ID_VALUE = (
     r"(?P<value>(?:[A-Z]{2,4}[ ])?\d[\d./-]*(?:[ ]\d[\d./-]*\d){1,3}"  # grouped: "VAL 0923 1145", "28 28 70973"
     r"|(?=[A-Z0-9./-]*\d)[A-Z0-9][A-Z0-9./-]{2,24}[A-Z0-9])"
 )
 ID_PATTERNS = [(kind, re.compile(cue + _LABELLED + ID_VALUE, re.I)) for kind, cue in ID_CUED]
-BED = re.compile(r"(?i:\b(?:cama|habitaci[oó]n|hab\.|box|boxes|planta|sala|bed|room|rm\.?|ward|bay|cubicle|"
-                 r"unidad)\s*(?:n[ºo°]\.?\s*|#\s*|no\.?\s*)?[:.]?\s*)"
-                 r"(?P<value>(?=[\w-]*\d)[A-Z0-9]{1,5}(?:[-/.][A-Z0-9]{1,4})?)\b")  # fmt: skip
+BED = re.compile(
+    r"(?i:\b(?:cama|habitaci[oó]n|hab\.|box|boxes|planta|sala|bed|room|rm\.?|ward|bay|cubicle|"
+    r"unidad)\s*(?:n[ºo°]\.?\s*|#\s*|no\.?\s*)?[:.]?\s*)"
+    r"(?P<value>(?=[\w-]*\d)[A-Z0-9]{1,5}(?:[-/.][A-Z0-9]{1,4})?)\b"
+)
 DNI = re.compile(r"\b(?:\d{8}|\d{2}\.\d{3}\.\d{3})[-\s]?[A-Za-z]\b|\b[XYZxyz][-\s]?\d{7}[-\s]?[A-Za-z]\b")
 SSN = re.compile(r"\b\d{3}-\d{2}-\d{4}\b")
 LONG_DIGITS = re.compile(r"(?<![\d.,])\d{7,}(?![\d.,]\d)")
 GROUPED_DIGITS = re.compile(r"(?<![\w/.-])\d{2,}(?:-\d+){2,}(?![\w/-])")  # "560-40-78-5"
 CODE = re.compile(r"\b[A-Z]{1,3}\d{3,}[/-]\d{3,}\b")  # "XW277/90683"
-PAGER = re.compile(r"(?i:\b(?:pager|beeper|bleep|busca(?:personas)?|extensi[oó]n|ext\.?)\s*"
-                   r"(?:#|n[ºo°]\.?|no\.?)?[:\s]*)(?P<value>\d{3,6})\b")  # fmt: skip
+PAGER = re.compile(
+    r"(?i:\b(?:pager|beeper|bleep|busca(?:personas)?|extensi[oó]n|ext\.?)\s*"
+    r"(?:#|n[ºo°]\.?|no\.?)?[:\s]*)(?P<value>\d{3,6})\b"
+)
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"')\]]+[^\s<>\"')\].,;:]")
 _EXT = r"(?:[ \t]*(?:,[ \t]*)?(?:ext\.?|extn\.?|extensi[oó]n|x)[ \t]*\d{1,5})?"
@@ -56,10 +72,12 @@ PHONE = re.compile(
     r"|(?<![\w+])\(?0\d{1,4}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,4}" + _EXT + r"\b"  # UK/Irish trunk-prefixed numbers
 )
 FAX_CUE = re.compile(r"(?i:\bfax\b)[\s:.]*$")
-STREET_ES = (r"Calle|CALLE|C/|c/|Cl\.|Avda\.?|AVDA\.?|Avenida|AVENIDA|Av\.?|Plaza|PLAZA|Pl\.|Pza\.?|Paseo|PASEO|"
-             r"P[ºo]\.?|"
-             r"Camino|Carretera|Ctra\.?|Ronda|Traves[ií]a|Glorieta|Urbanizaci[oó]n|Urb\.|Partida|Pasaje|Rambla|Carrer|"
-             r"Avinguda|Pla[çc]a|Alameda|Callej[oó]n|Ca[ñn]ada|Cuesta|Pasadizo|V[ií]a|Vial")  # fmt: skip
+STREET_ES = (
+    r"Calle|CALLE|C/|c/|Cl\.|Avda\.?|AVDA\.?|Avenida|AVENIDA|Av\.?|Plaza|PLAZA|Pl\.|Pza\.?|Paseo|PASEO|"
+    r"P[ºo]\.?|"
+    r"Camino|Carretera|Ctra\.?|Ronda|Traves[ií]a|Glorieta|Urbanizaci[oó]n|Urb\.|Partida|Pasaje|Rambla|Carrer|"
+    r"Avinguda|Pla[çc]a|Alameda|Callej[oó]n|Ca[ñn]ada|Cuesta|Pasadizo|V[ií]a|Vial"
+)
 _STREET_NUMBER = (
     r"(?:,?[ \t]*(?:n[ºo°]\.?[ \t]*)?\d+[A-Za-z]?(?:-\d+)?)?"
     r"(?:,?[ \t]*\d{1,2}[ºª]?[ \t]*-?[ \t]*[A-Za-z]\b|,?[ \t]*\d{1,2}[ºª])?"
@@ -78,10 +96,47 @@ def _usps_suffixes() -> str:
     """USPS street suffixes (as Faker's en_US data lists them), with the usual abbreviations and UK ones."""
     from faker.providers.address.en_US import Provider
 
-    words = {*Provider.street_suffixes, "Street", "Avenue", "Road", "Boulevard", "Lane", "Drive", "Court", "Place",
-             "Terrace", "Circle", "Highway", "Parkway", "Square", "Way", "St", "Ave", "Rd", "Blvd", "Ln", "Dr", "Ct",
-             "Pl", "Hwy", "Pkwy", "Sq", "Ter", "Cir", "Close", "Crescent", "Gardens", "Grove", "Mews", "Row", "Walk",
-             "Hill", "Green", "Park", "Quay"}  # fmt: skip
+    words = {
+        *Provider.street_suffixes,
+        "Street",
+        "Avenue",
+        "Road",
+        "Boulevard",
+        "Lane",
+        "Drive",
+        "Court",
+        "Place",
+        "Terrace",
+        "Circle",
+        "Highway",
+        "Parkway",
+        "Square",
+        "Way",
+        "St",
+        "Ave",
+        "Rd",
+        "Blvd",
+        "Ln",
+        "Dr",
+        "Ct",
+        "Pl",
+        "Hwy",
+        "Pkwy",
+        "Sq",
+        "Ter",
+        "Cir",
+        "Close",
+        "Crescent",
+        "Gardens",
+        "Grove",
+        "Mews",
+        "Row",
+        "Walk",
+        "Hill",
+        "Green",
+        "Park",
+        "Quay",
+    }
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
@@ -99,19 +154,25 @@ STREET_BEFORE_ZIP = re.compile(
     rf"(?=[.,]?[ \t]+(?:E-)?(?:0[1-9]|[1-4]\d|5[0-2])\d{{3}}[.,]?[ \t]+[{UP}])",
     re.M,
 )
-ZIP = re.compile(r"(?i:\b(?:C\.?P\.?|c[oó]digo postal|zip(?: code)?)[:\s]*)"
-                 r"(?P<value>\d{5}(?:-\d{3,4})?|[A-Z]?\d{4}(?:[A-Z]{3})?)\b"
-                 r"|\b(?P<v2>(?:0[1-9]|[1-4]\d|5[0-2])\d{3})(?=\s+[" + UP + r"])"
-                 r"|(?<=\b[A-Z]{2}\s)(?P<v3>\d{5}(?:-\d{4})?)\b")  # fmt: skip
-_INST_ES = (r"Hospital|Hosp\.|Cl[ií]nica|Centro de Salud|Centro M[eé]dico|C\.S\.|Consultorio|Policl[ií]nica|"
-            r"Complejo Hospitalario|Consorcio Hospital(?:ario)?|Consorci Hospital(?:ari)?|Instituto|Fundaci[oó]n?|"
-            r"Sanatorio|Residencia|Mutua|Hospital Universitario|Departamento de Salud|Servicio de Urgencias del|"
-            r"Centre de Salut|Hospital Universitari|Universidad|Universitat|Facultad|Laboratorios?|Asociaci[oó]n|"
-            r"Sociedad|Fundaci[oó]|Instituci[oó]n")  # fmt: skip
-_INST_EN = (r"Hospital|Medical Center|Medical Centre|Clinic|Health Center|Health Centre|Health System|Infirmary|"
-            r"Memorial|Children's Hospital|Cancer Center|Health|Nursing Home|Care Home|Rehabilitation Center|"
-            r"Hospice|Nursing Facility|Surgery Center|University Hospital|Teaching Hospital|Trust|Imaging Center|"
-            r"Radiology|Surgery|Practice|NHS Foundation Trust")  # fmt: skip
+ZIP = re.compile(
+    r"(?i:\b(?:C\.?P\.?|c[oó]digo postal|zip(?: code)?)[:\s]*)"
+    r"(?P<value>\d{5}(?:-\d{3,4})?|[A-Z]?\d{4}(?:[A-Z]{3})?)\b"
+    r"|\b(?P<v2>(?:0[1-9]|[1-4]\d|5[0-2])\d{3})(?=\s+[" + UP + r"])"
+    r"|(?<=\b[A-Z]{2}\s)(?P<v3>\d{5}(?:-\d{4})?)\b"
+)
+_INST_ES = (
+    r"Hospital|Hosp\.|Cl[ií]nica|Centro de Salud|Centro M[eé]dico|C\.S\.|Consultorio|Policl[ií]nica|"
+    r"Complejo Hospitalario|Consorcio Hospital(?:ario)?|Consorci Hospital(?:ari)?|Instituto|Fundaci[oó]n?|"
+    r"Sanatorio|Residencia|Mutua|Hospital Universitario|Departamento de Salud|Servicio de Urgencias del|"
+    r"Centre de Salut|Hospital Universitari|Universidad|Universitat|Facultad|Laboratorios?|Asociaci[oó]n|"
+    r"Sociedad|Fundaci[oó]|Instituci[oó]n"
+)
+_INST_EN = (
+    r"Hospital|Medical Center|Medical Centre|Clinic|Health Center|Health Centre|Health System|Infirmary|"
+    r"Memorial|Children's Hospital|Cancer Center|Health|Nursing Home|Care Home|Rehabilitation Center|"
+    r"Hospice|Nursing Facility|Surgery Center|University Hospital|Teaching Hospital|Trust|Imaging Center|"
+    r"Radiology|Surgery|Practice|NHS Foundation Trust"
+)
 _CONNECT = r"(?:de|del|la|las|los|el|y|i|d'|de la|DE|DEL|LA|LAS|LOS|EL|Y|I|D'|DE LA)"
 INSTITUTION_ES = re.compile(
     rf"\b(?:{_INST_ES}|{_INST_ES.upper()})"
@@ -137,8 +198,9 @@ AGE_OF_PERSON = re.compile(
 
 
 def _geo_pattern(names: list[str]) -> re.Pattern[str]:
-    return re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True))
-                      + r")(?![\w])")  # fmt: skip
+    return re.compile(
+        r"(?<![\w.])(?:" + "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True)) + r")(?![\w])"
+    )
 
 
 def _spanish_geography() -> tuple[re.Pattern[str], re.Pattern[str]]:
@@ -147,8 +209,24 @@ def _spanish_geography() -> tuple[re.Pattern[str], re.Pattern[str]]:
     from faker.providers.address.en_US import Provider as English
     from faker.providers.address.es_ES import Provider as Spanish
 
-    countries = [*Spanish.countries, "EE.UU.", "EEUU", "EE. UU.", "USA", "U.S.A.", "Estados Unidos", "Reino Unido",
-                 "Inglaterra", "Escocia", "Gales", "Irlanda", "Holanda", "Países Bajos", "Rusia", "China"]  # fmt: skip
+    countries = [
+        *Spanish.countries,
+        "EE.UU.",
+        "EEUU",
+        "EE. UU.",
+        "USA",
+        "U.S.A.",
+        "Estados Unidos",
+        "Reino Unido",
+        "Inglaterra",
+        "Escocia",
+        "Gales",
+        "Irlanda",
+        "Holanda",
+        "Países Bajos",
+        "Rusia",
+        "China",
+    ]
     regions = [*Spanish.states, *Spanish.regions, *English.states, "Euskadi", "Catalunya", "Andalucía"]
     return _geo_pattern(countries), _geo_pattern(regions)
 
@@ -185,8 +263,11 @@ def id_spans(text: str) -> list[Span]:
     spans += [Span(m.start(), m.end(), "ID", "ssn") for m in SSN.finditer(text) if valid_ssn(m.group(0))]
     spans += [Span(m.start(), m.end(), "ID", "number") for m in LONG_DIGITS.finditer(text)]
     for pattern in (GROUPED_DIGITS, CODE):
-        spans += [Span(m.start(), m.end(), "ID", "number") for m in pattern.finditer(text)
-                  if sum(ch.isdigit() for ch in m.group(0)) >= MIN_ID_DIGITS]  # fmt: skip
+        spans += [
+            Span(m.start(), m.end(), "ID", "number")
+            for m in pattern.finditer(text)
+            if sum(ch.isdigit() for ch in m.group(0)) >= MIN_ID_DIGITS
+        ]
     return spans
 
 
@@ -224,8 +305,10 @@ def place_spans(text: str, lang: str) -> list[Span]:
 
 
 # "de 20 años de evolución", "más de 2 años", "en un plazo de 2 años", "niños a partir de 2 años": durations
-_DURATION_AFTER = re.compile(r"(?i:\s+de\s+(?:evoluci[oó]n|duraci[oó]n|antig[üu]edad|seguimiento|tratamiento|"
-                             r"diagn[oó]stico|latencia))")  # fmt: skip
+_DURATION_AFTER = re.compile(
+    r"(?i:\s+de\s+(?:evoluci[oó]n|duraci[oó]n|antig[üu]edad|seguimiento|tratamiento|"
+    r"diagn[oó]stico|latencia))"
+)
 _DURATION_BEFORE = re.compile(
     r"(?i:\b(?:m[aá]s|menos|plazo|hace|durante|partir|tras|despu[eé]s|cada|periodo|per[ií]odo|lapso|intervalo|"
     r"mayores|menores|niños|pacientes)\s+(?:de\s+)?)$"
@@ -241,8 +324,12 @@ def age_spans(text: str, ages: str = "over89") -> list[Span]:
     """Ages: those over 89 (HIPAA Safe Harbor, the default; the number alone) or, with `ages='all'`, every
     age of a person (MEDDOCAN's guideline; the unit kept in the span, "70 años")."""
     if ages == "all":
-        return [Span(m.start(g), m.end(g), "AGE", "age") for m in AGE_OF_PERSON.finditer(text)
-                for g in ("age", "age2") if m.group(g) and not _duration(text, m.start(g), m.end(g))]  # fmt: skip
+        return [
+            Span(m.start(g), m.end(g), "AGE", "age")
+            for m in AGE_OF_PERSON.finditer(text)
+            for g in ("age", "age2")
+            if m.group(g) and not _duration(text, m.start(g), m.end(g))
+        ]
     spans = []
     for m in AGE.finditer(text):
         group = "age" if m.group("age") else "age2"

@@ -11,10 +11,16 @@ from radbank.text.detect import Detector
 from radbank.text.spans import Span
 from radbank.text.surrogates import Surrogates
 
-_ES_HINTS = re.compile(r"\b(?:el|la|los|las|de|del|con|sin|que|se|y|en|por|para|paciente|hallazgos|derrame|"
-                       r"pulmonar|tórax|izquierd[oa]|derech[oa]|informe)\b", re.I)  # fmt: skip
-_EN_HINTS = re.compile(r"\b(?:the|of|and|with|without|is|are|no|in|for|patient|findings|effusion|lung|chest|"
-                       r"left|right|impression|report)\b", re.I)  # fmt: skip
+_ES_HINTS = re.compile(
+    r"\b(?:el|la|los|las|de|del|con|sin|que|se|y|en|por|para|paciente|hallazgos|derrame|"
+    r"pulmonar|tórax|izquierd[oa]|derech[oa]|informe)\b",
+    re.I,
+)
+_EN_HINTS = re.compile(
+    r"\b(?:the|of|and|with|without|is|are|no|in|for|patient|findings|effusion|lung|chest|"
+    r"left|right|impression|report)\b",
+    re.I,
+)
 
 
 def guess_language(text: str) -> str:
@@ -38,8 +44,15 @@ def default_detector(ner: str | None = NER_DEFAULT, ages: str = "over89") -> Det
     return Detector(None if ner == NER_NONE else load_ner(ner), ages=ages)
 
 
-def pseudonymize(text: str, lang: str = "auto", key: Keyed | None = None, patient: str = "", *,
-                 mode: str = "surrogate", detector: Detector | None = None) -> tuple[str, list[Span]]:  # fmt: skip
+def pseudonymize(
+    text: str,
+    lang: str = "auto",
+    key: Keyed | None = None,
+    patient: str = "",
+    *,
+    mode: str = "surrogate",
+    detector: Detector | None = None,
+) -> tuple[str, list[Span]]:
     """(new text, spans found in the ORIGINAL text).
 
     `mode='surrogate'` replaces each identifier with a synthetic one of the same kind (needs `key`; the

@@ -23,9 +23,28 @@ LABELS = (
     "OTHER",
 )
 # when two candidates overlap: the longer wins; on equal length, the earlier label here
-PRIORITY = {label: i for i, label in enumerate(("EMAIL", "URL", "ID", "PHONE", "DATE", "ADDRESS", "INSTITUTION",
-                                                "NAME", "CITY", "ZIP", "AGE", "COUNTRY", "PROFESSION", "SEX",
-                                                "OTHER"))}  # fmt: skip
+PRIORITY = {
+    label: i
+    for i, label in enumerate(
+        (
+            "EMAIL",
+            "URL",
+            "ID",
+            "PHONE",
+            "DATE",
+            "ADDRESS",
+            "INSTITUTION",
+            "NAME",
+            "CITY",
+            "ZIP",
+            "AGE",
+            "COUNTRY",
+            "PROFESSION",
+            "SEX",
+            "OTHER",
+        )
+    )
+}
 
 
 @dataclass(frozen=True)

@@ -107,13 +107,23 @@ def _deface_nifti(job: DefaceJob, task: Task) -> VolumeResult:
         return VolumeResult(task.rel, "skipped", problem)
     data = vol.scaled().reshape(vol.raw.shape[:3])
     result = deface_array(data, vol.affine, job.method, ears=job.ears, contrast=task.contrast, threads=job.threads)
-    out = VolumeResult(task.rel, "written", "; ".join(result.notes), task.output, result.method, result.contrast,
-                       result.qc.to_dict())  # fmt: skip
+    out = VolumeResult(
+        task.rel, "written", "; ".join(result.notes), task.output, result.method, result.contrast, result.qc.to_dict()
+    )
     if job.qc_dir:
         from radbank.anonymize.deface.render import write_qc
 
-        out.qc_page = str(write_qc(Path(job.qc_dir), qc_name(task.rel), data, result.removed, vol.affine,
-                                   qc=result.qc, facts=qc_facts(result)))  # fmt: skip
+        out.qc_page = str(
+            write_qc(
+                Path(job.qc_dir),
+                qc_name(task.rel),
+                data,
+                result.removed,
+                vol.affine,
+                qc=result.qc,
+                facts=qc_facts(result),
+            )
+        )
     payload = defaced_bytes(vol, np.asarray(result.removed))
     if not result.qc.passed:
         out.status, out.output = "quarantined", str(Path(job.quarantine) / task.rel)
@@ -185,9 +195,14 @@ def run_deface(
     the_plan = plan(src, dst, [work_dir] + ([Path(qc_dir)] if qc_dir else []))
     key = _check_key(the_plan, dst, key_file)
     workers = default_workers() if workers <= 0 else workers
-    job = DefaceJob(method, ears, str((work_dir / "quarantine").resolve()),
-                    str(Path(qc_dir).resolve()) if qc_dir else None,
-                    max(1, default_workers() // workers), key)  # fmt: skip
+    job = DefaceJob(
+        method,
+        ears,
+        str((work_dir / "quarantine").resolve()),
+        str(Path(qc_dir).resolve()) if qc_dir else None,
+        max(1, default_workers() // workers),
+        key,
+    )
     report = DefaceReport(str(src), str(dst), str(work_dir), the_plan.kind, method, ears)
     report.volumes += [VolumeResult(rel, "skipped", reason) for rel, reason in the_plan.skipped]
     for rel, reason in the_plan.skipped:
@@ -240,6 +255,14 @@ def _finish(report: DefaceReport, work_dir: Path, qc_dir: str | Path | None) -> 
         rows = []
         for v in report.volumes:
             if v.qc is not None:
-                rows.append({"volume": v.source, "status": v.status, "method": v.method, "reason": v.reason,
-                             "page": Path(v.qc_page).name if v.qc_page else "", **v.qc})  # fmt: skip
+                rows.append(
+                    {
+                        "volume": v.source,
+                        "status": v.status,
+                        "method": v.method,
+                        "reason": v.reason,
+                        "page": Path(v.qc_page).name if v.qc_page else "",
+                        **v.qc,
+                    }
+                )
         write_text(Path(qc_dir) / "index.html", index_page(rows))

@@ -11,8 +11,23 @@ import re
 from typing import Any
 
 TRAINED = frozenset({"T1w"})
-DEFACED_SUFFIXES = frozenset({"T1w", "T2w", "FLAIR", "PDw", "T2starw", "PD", "T1rho", "inplaneT1", "inplaneT2",
-                              "angio", "UNIT1", "PDT2", "T2star"})  # fmt: skip
+DEFACED_SUFFIXES = frozenset(
+    {
+        "T1w",
+        "T2w",
+        "FLAIR",
+        "PDw",
+        "T2starw",
+        "PD",
+        "T1rho",
+        "inplaneT1",
+        "inplaneT2",
+        "angio",
+        "UNIT1",
+        "PDT2",
+        "T2star",
+    }
+)
 MIN_T1_CORRELATION = 0.2  # T1w heads measured 0.37-0.98; intensity-inverted copies -0.40 to -0.98
 FLAIR_MIN_TI_MS, T2_MIN_TE_MS = 1500.0, 60.0  # timing rules for series without a telling description
 T1_MAX_TE_MS, T1_MAX_TR_MS, T1_TI_MS = 20.0, 800.0, (400.0, 1300.0)  # spin-echo T1, or MPRAGE-like inversion

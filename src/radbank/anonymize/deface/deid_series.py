@@ -232,6 +232,8 @@ def _deface(job: DeidJob, datasets: list[Any]) -> tuple[str, str, str, list[str]
     qc = result.qc
     if not qc.passed:
         return f"face not removed (defacing failed QC: {'; '.join(qc.reasons)})", "", "", result.notes
-    face = (f"removed ({result.method}; {qc.face_skin_removed:.1%} of the face surface, "
-            f"{qc.brain_changed} brain voxels changed)")  # fmt: skip
+    face = (
+        f"removed ({result.method}; {qc.face_skin_removed:.1%} of the face surface, "
+        f"{qc.brain_changed} brain voxels changed)"
+    )
     return "", result.method, face, result.notes

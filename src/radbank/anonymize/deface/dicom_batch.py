@@ -59,13 +59,23 @@ def deface_dicom_task(task: Task, job: DefaceJob, deid: Any) -> VolumeResult:
     except SeriesProblem as exc:
         return VolumeResult(task.rel, "skipped", str(exc))
     name = qc_name(str(Path(targets[0]).parent))  # pseudonymous: patient pseudonym and new study UID
-    out = VolumeResult(task.rel, "written", "; ".join(result.notes), str(out_root / Path(targets[0]).parent),
-                       result.method, result.contrast, result.qc.to_dict())  # fmt: skip
+    out = VolumeResult(
+        task.rel,
+        "written",
+        "; ".join(result.notes),
+        str(out_root / Path(targets[0]).parent),
+        result.method,
+        result.contrast,
+        result.qc.to_dict(),
+    )
     if job.qc_dir:
         from radbank.anonymize.deface.render import write_qc
 
-        out.qc_page = str(write_qc(Path(job.qc_dir), name, vol.scaled, result.removed, vol.affine, qc=result.qc,
-                                   facts=qc_facts(result)))  # fmt: skip
+        out.qc_page = str(
+            write_qc(
+                Path(job.qc_dir), name, vol.scaled, result.removed, vol.affine, qc=result.qc, facts=qc_facts(result)
+            )
+        )
     root = out_root
     if not result.qc.passed:
         root = Path(job.quarantine)

@@ -24,8 +24,15 @@ from radbank.anonymize.deface.orient import Array
 ORIENTATION_TOLERANCE = 1e-3  # direction cosines; also the smallest slice gap, as a share of the median gap
 SPACING_TOLERANCE = 0.1  # slice gaps may differ by 10% of the median
 VISUAL_FEATURES_CODE = ("113102", "Clean Recognizable Visual Features Option")
-__all__ = ["HEAD_PARTS", "SeriesProblem", "SeriesVolume", "deface_series", "is_head_mr", "mark_defaced",
-           "series_volume"]  # fmt: skip
+__all__ = [
+    "HEAD_PARTS",
+    "SeriesProblem",
+    "SeriesVolume",
+    "deface_series",
+    "is_head_mr",
+    "mark_defaced",
+    "series_volume",
+]
 
 
 class SeriesProblem(Exception):

@@ -85,10 +85,17 @@ def plan(src: Path, dst: Path, exclude: list[Path]) -> Plan:
         return _tree(src, dst, files)
     niftis = [f for f in files if is_nifti_name(f)]
     if niftis:
-        tasks = [Task("nifti", (str(f),), str(dst / f.relative_to(src)), shown(f.relative_to(src)),
-                      contrast_from_name(f.name)) for f in niftis]  # fmt: skip
-        return Plan("folder", tasks, [(shown(f.relative_to(src)), "not a NIfTI file (left out)") for f in files
-                                      if not is_nifti_name(f)])  # fmt: skip
+        tasks = [
+            Task(
+                "nifti", (str(f),), str(dst / f.relative_to(src)), shown(f.relative_to(src)), contrast_from_name(f.name)
+            )
+            for f in niftis
+        ]
+        return Plan(
+            "folder",
+            tasks,
+            [(shown(f.relative_to(src)), "not a NIfTI file (left out)") for f in files if not is_nifti_name(f)],
+        )
     dicoms = [f for f in files if _is_dicom(f)]
     if not dicoms:
         raise RadbankError(f"{src}: no NIfTI or DICOM files found")
@@ -117,9 +124,15 @@ def _series(src: Path, dst: Path, files: list[Path]) -> Plan:
             )
             continue
         groups.setdefault(str(ds.get("SeriesInstanceUID", "") or f.parent), []).append(f)
-    tasks = [Task("dicom", tuple(str(f) for f in members), str(dst),
-                  shown(f"{members[0].parent.relative_to(src)} ({len(members)} files, first {members[0].name})"))
-             for members in groups.values()]  # fmt: skip
+    tasks = [
+        Task(
+            "dicom",
+            tuple(str(f) for f in members),
+            str(dst),
+            shown(f"{members[0].parent.relative_to(src)} ({len(members)} files, first {members[0].name})"),
+        )
+        for members in groups.values()
+    ]
     return Plan("dicom", tasks, skipped)
 
 

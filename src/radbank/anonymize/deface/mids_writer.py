@@ -24,8 +24,18 @@ from radbank.anonymize.deface.core import DefaceOptions, DefaceResult, deface_ar
 from radbank.anonymize.deface.orient import Array
 from radbank.fsutil import write_json
 
-MR_FIELDS = ("MagneticFieldStrength", "RepetitionTime", "EchoTime", "InversionTime", "FlipAngle", "SliceThickness",
-             "MRAcquisitionType", "ScanningSequence", "SequenceVariant", "PixelBandwidth")  # fmt: skip
+MR_FIELDS = (
+    "MagneticFieldStrength",
+    "RepetitionTime",
+    "EchoTime",
+    "InversionTime",
+    "FlipAngle",
+    "SliceThickness",
+    "MRAcquisitionType",
+    "ScanningSequence",
+    "SequenceVariant",
+    "PixelBandwidth",
+)
 SECONDS = ("RepetitionTime", "EchoTime", "InversionTime")  # DICOM ms -> BIDS s
 INTEGERS = (np.int16, np.uint16)  # stored as they are, without scale factors (float32 otherwise)
 
@@ -40,8 +50,17 @@ class MidsVolume:
     result: DefaceResult | None
 
 
-def mids_mr_path(root: str | Path, sub: str, ses: str, suffix: str = "T1w", *, acq: str | None = None,
-                 run: int | None = None, folder: str = "anat", modality_folder: str = "mim-mr") -> Path:  # fmt: skip
+def mids_mr_path(
+    root: str | Path,
+    sub: str,
+    ses: str,
+    suffix: str = "T1w",
+    *,
+    acq: str | None = None,
+    run: int | None = None,
+    folder: str = "anat",
+    modality_folder: str = "mim-mr",
+) -> Path:
     """`root/sub-<s>/ses-<e>/mim-mr/anat/sub-<s>_ses-<e>[_acq-][_run-]_<suffix>.nii.gz` (labels: letters, digits)."""
     parts = [f"sub-{sub}", f"ses-{ses}"] + ([f"acq-{acq}"] if acq else []) + ([f"run-{run}"] if run else [])
     base = Path(root) / f"sub-{sub}" / f"ses-{ses}"
@@ -110,14 +129,23 @@ def write_mids_mr(
     if not result.qc.passed:
         return MidsVolume(path, False, "; ".join(result.qc.reasons), result)
     if t1_only and not result.fit.t1_correlation >= MIN_T1_CORRELATION:  # NaN is not T1-like either
-        why = (f"contrast unknown (no BIDS suffix, description or telling timing) and not T1-like "
-               f"(r = {result.fit.t1_correlation:.2f} with the T1w template): no BIDS suffix to name it")  # fmt: skip
+        why = (
+            f"contrast unknown (no BIDS suffix, description or telling timing) and not T1-like "
+            f"(r = {result.fit.t1_correlation:.2f} with the T1w template): no BIDS suffix to name it"
+        )
         return MidsVolume(path, False, why, result)
     out = np.where(result.removed, np.float32(min(0.0, float(data.min()))), data)
     img = nib.Nifti1Image(_stored(out), affine)
     img.header.set_xyzt_units("mm", "sec")
-    facts = {**(sidecar or {}), "Defaced": {"Method": result.method, "Software": "radbank deface",
-             "Ears": ears, "QC": {k: v for k, v in result.qc.to_dict().items() if k != "reasons"}}}  # fmt: skip
+    facts = {
+        **(sidecar or {}),
+        "Defaced": {
+            "Method": result.method,
+            "Software": "radbank deface",
+            "Ears": ears,
+            "QC": {k: v for k, v in result.qc.to_dict().items() if k != "reasons"},
+        },
+    }
     write_json(path.with_name(path.name[: -len(".nii.gz")] + ".json"), facts)
     write_nifti(path, img.to_bytes())
     return MidsVolume(path, True, "; ".join(result.notes), result)
@@ -134,8 +162,16 @@ def _stored(values: Array) -> Array:
     return values.astype(np.float32)
 
 
-def write_mids_dicom_series(root: str | Path, sub: str, ses: str, datasets: list[Any], *, method: str = "unet",
-                            ears: bool = False, run: int | None = None) -> MidsVolume:  # fmt: skip
+def write_mids_dicom_series(
+    root: str | Path,
+    sub: str,
+    ses: str,
+    datasets: list[Any],
+    *,
+    method: str = "unet",
+    ears: bool = False,
+    run: int | None = None,
+) -> MidsVolume:
     """A DICOM MR series (already de-identified or not: only pixels and acquisition facts are used) as a defaced
     NIfTI + sidecar in the MIDS tree; the suffix comes from the series' contrast (T1w when unknown)."""
     from radbank.anonymize.deface.contrast import contrast_from_dicom

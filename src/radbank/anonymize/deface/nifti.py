@@ -114,8 +114,16 @@ def read_nifti(path: str | Path) -> NiftiVolume:
     raw = np.frombuffer(buf, dtype=dtype, count=int(np.prod(shape)), offset=offset).reshape(shape, order="F")
     slope, inter = hdr.get_slope_inter()
     affine = np.asarray(hdr.get_best_affine(), dtype=np.float64)
-    return NiftiVolume(p, buf[:offset], buf[offset + nbytes :], raw, affine,
-                       1.0 if slope is None else float(slope), 0.0 if inter is None else float(inter), hdr)  # fmt: skip
+    return NiftiVolume(
+        p,
+        buf[:offset],
+        buf[offset + nbytes :],
+        raw,
+        affine,
+        1.0 if slope is None else float(slope),
+        0.0 if inter is None else float(inter),
+        hdr,
+    )
 
 
 def defaced_bytes(volume: NiftiVolume, face: Array) -> bytes:

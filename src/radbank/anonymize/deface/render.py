@@ -75,13 +75,16 @@ def volume_page(title: str, qc: QCResult, facts: dict[str, Any], png_name: str) 
     rows = {**facts, **{k: v for k, v in qc.to_dict().items() if k not in ("passed", "reasons")}}
     table = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows.items())
     reasons = "".join(f"<li>{html.escape(r)}</li>" for r in qc.reasons)
-    return (f"<!doctype html><meta charset=utf-8><title>{html.escape(title)}</title><style>{CSS}</style>"
-            f"<h1>{html.escape(title)}</h1><p>QC {verdict}</p>{f'<ul>{reasons}</ul>' if reasons else ''}"
-            f"<img src=\"{html.escape(png_name)}\" alt=\"before and after\"><table>{table}</table>")  # fmt: skip
+    return (
+        f"<!doctype html><meta charset=utf-8><title>{html.escape(title)}</title><style>{CSS}</style>"
+        f"<h1>{html.escape(title)}</h1><p>QC {verdict}</p>{f'<ul>{reasons}</ul>' if reasons else ''}"
+        f'<img src="{html.escape(png_name)}" alt="before and after"><table>{table}</table>'
+    )
 
 
-def write_qc(qc_dir: Path, name: str, data: Array, removed: Array, affine: Array, *, qc: QCResult,
-             facts: dict[str, Any]) -> Path:  # fmt: skip
+def write_qc(
+    qc_dir: Path, name: str, data: Array, removed: Array, affine: Array, *, qc: QCResult, facts: dict[str, Any]
+) -> Path:
     """Write `<name>.png` and `<name>.html` in the QC folder; return the page's path."""
     png = qc_dir / f"{name}.png"
     render_pictures(data, removed, affine, png)
@@ -99,5 +102,7 @@ def index_page(rows: list[dict[str, Any]]) -> str:
         link = f'<a href="{html.escape(str(r.get("page", "")))}">{html.escape(str(r.get("volume", "")))}</a>'
         cells = [link] + [html.escape(str(r.get(c, ""))) for c in cols[1:]]
         body += "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>"
-    return (f"<!doctype html><meta charset=utf-8><title>radbank deface QC</title><style>{CSS}</style>"
-            f"<h1>radbank deface QC</h1><table><tr>{head}</tr>{body}</table>")  # fmt: skip
+    return (
+        f"<!doctype html><meta charset=utf-8><title>radbank deface QC</title><style>{CSS}</style>"
+        f"<h1>radbank deface QC</h1><table><tr>{head}</tr>{body}</table>"
+    )
