@@ -230,3 +230,11 @@ def test_non_utf8_file_name_is_reported_not_a_crash(tmp_path: Path) -> None:
     vol = _report(out)["volumes"][0]
     assert vol["status"] == "written"
     assert (out / name).is_file()
+
+
+def test_an_unknown_method_is_one_error_naming_the_choices() -> None:
+    from radbank.anonymize.deface.core import DefaceOptions
+    from radbank.errors import RadbankError
+
+    with pytest.raises(RadbankError, match="unknown defacing method 'blur'; choose one of unet, template"):
+        DefaceOptions("blur")

@@ -185,7 +185,8 @@ def run_deface(
     """Deface IN into OUT (see inputs.py for the kinds of IN); per-volume problems are reported, not raised."""
     from radbank.parallel import default_workers, map_parallel
 
-    method, ears = (options or DefaceOptions()).method, (options or DefaceOptions()).ears
+    how = options or DefaceOptions()
+    method, ears = how.method, how.ears
     src, dst = Path(in_path), Path(out_path)
     if src.exists() and dst.exists() and dst.resolve() == src.resolve():
         raise RadbankError(f"{dst}: the output must differ from the input")

@@ -118,7 +118,8 @@ def write_mids_mr(
     from radbank.anonymize.deface.nifti import nibabel, write_nifti
 
     nib = nibabel()
-    method, ears = (options or DefaceOptions()).method, (options or DefaceOptions()).ears
+    how = options or DefaceOptions()
+    method, ears = how.method, how.ears
     if path.exists():
         return MidsVolume(path, True, "already there", None)
     problem = volume_problem(data.shape, affine)
