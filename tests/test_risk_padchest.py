@@ -1,6 +1,6 @@
 """`radbank risk` on a sample of BIMCV's real PadChest label table (shipped inside the torchxrayvision wheel).
 
-The wheel is fetched from the package registry at test time (cached under ~/.cache/radbank-tests); the test
+The wheel is fetched from the package registry at test time (cached under ~/.cache/radbank-registry); the test
 skips when the registry cannot be reached. The table is never written into the repository.
 """
 
@@ -22,7 +22,6 @@ from registry_files import Unavailable, registry_archive
 
 WHEEL = "torchxrayvision==1.5.7"
 MEMBER = "torchxrayvision/data/PADCHEST_chest_x_ray_images_labels_160K_01.02.19.csv.gz"
-CACHE = Path.home() / ".cache" / "radbank-tests" / "torchxrayvision"
 ROWS = 30_000
 QUASI = ["PatientBirth", "PatientSex_DICOM", "StudyDate_DICOM"]
 
