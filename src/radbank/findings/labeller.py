@@ -46,7 +46,7 @@ class ReportLabels:
 def _guess(text: str, folded: str) -> tuple[str, list[Match]]:
     """The language whose phrase lists match more of the report (on a tie, the report de-identifier's guess
     from function words), and its matches."""
-    from radbank.text.pseudonymize import guess_language
+    from radbank.text.language import guess_language
 
     en, es = find(folded, "en"), find(folded, "es")
     n_en, n_es = (sum(len(m.entries) for m in found) for found in (en, es))

@@ -16,8 +16,9 @@ from typing import Any
 
 from radbank.text.combine import meddocan_label
 from radbank.text.detect import Detector
+from radbank.text.language import guess_language
 from radbank.text.meddocan import Official, score_document
-from radbank.text.pseudonymize import KEPT_LABELS, default_detector, guess_language
+from radbank.text.pseudonymize import KEPT_LABELS, default_detector
 from radbank.text.spans import Span
 
 IDENTIFYING = ("NAME", "ID", "DATE", "PHONE", "EMAIL", "URL", "ADDRESS", "ZIP", "CITY", "INSTITUTION")
