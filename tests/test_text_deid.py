@@ -158,7 +158,7 @@ def test_tables(tmp_path: Path) -> None:
     assert len(report.skipped) == 1
     assert "r.jsonl:2" in report.skipped[0][1]
     assert "Emily" not in (tmp_path / "o.jsonl").read_text("utf-8")
-    with pytest.raises(RadbankError, match="needs --column"):
+    with pytest.raises(RadbankError, match="needs the name of the column holding the report text"):
         run_text_batch(table, tmp_path / "x.csv", KEY)
 
 
@@ -203,3 +203,12 @@ def test_a_spacy_model_plugs_in_from_a_path(tmp_path: Path) -> None:
     assert "xochitl" not in new.lower()
     with pytest.raises(RadbankError, match="not a spaCy pipeline"):
         load_ner(tmp_path)
+
+
+def test_a_table_without_column_names_the_flag_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table = tmp_path / "reports.csv"
+    table.write_text("id,report\n1,Paciente Rosa Vidal Mira.\n", "utf-8")
+    assert main(["anonymize", "text", str(table), str(tmp_path / "out.csv"), "--mode", "redact", "-q"]) == 2
+    assert "(--column)" in capsys.readouterr().err

@@ -63,7 +63,7 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
 def _read(path: Path, max_bytes: int) -> tuple[str, str]:
     size = path.stat().st_size
     if size > max_bytes:
-        raise RadbankError(f"{path}: {size:,} bytes, over the limit of {max_bytes:,} (--max-bytes)")
+        raise RadbankError(f"{path}: {size:,} bytes, over the limit of {max_bytes:,}", settings=("max_bytes",))
     return decode(path.read_bytes(), str(path))
 
 
@@ -185,7 +185,7 @@ def _patient_of(path: Path, root: Path) -> str:
 def _table(src: Path, out: Path, opts: TextOptions, one: Rewrite, report: TextReport) -> None:
     column, patient_column = opts.column, opts.patient_column
     if not column:
-        raise RadbankError(f"{src}: a table needs --column NAME (the column holding the report text)")
+        raise RadbankError(f"{src}: a table needs the name of the column holding the report text", settings=("column",))
     text, _ = _read(src, opts.max_bytes * TABLE_FACTOR)
     dialect = "excel-tab" if src.suffix.lower() == ".tsv" else "excel"
     reader = csv.DictReader(io.StringIO(text), dialect=dialect)
