@@ -32,8 +32,8 @@ from functools import cache
 from pathlib import Path
 
 from radbank.findings.labeller import label_report
-from radbank.findings.labels import NIH_FINDINGS
 from radbank.mids.umls import concepts, lookup
+from radbank.sources.nih import NIH_FINDINGS
 
 MESH = {
     "Atelectasis": ("Pulmonary Atelectasis",),

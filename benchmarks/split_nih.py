@@ -28,23 +28,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-FINDINGS = (
-    "Atelectasis",
-    "Cardiomegaly",
-    "Effusion",
-    "Infiltration",
-    "Mass",
-    "Nodule",
-    "Pneumonia",
-    "Pneumothorax",
-    "Consolidation",
-    "Edema",
-    "Emphysema",
-    "Fibrosis",
-    "Pleural_Thickening",
-    "Hernia",
-    "No Finding",
-)
+from radbank.sources.nih import NIH_FINDINGS, NO_FINDING
+
+FINDINGS = (*NIH_FINDINGS, NO_FINDING)
 MEMBER = "torchxrayvision/data/Data_Entry_2017_v2020.csv.gz"
 CACHE = Path.home() / ".cache" / "radbank-bench" / "torchxrayvision"
 

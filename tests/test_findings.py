@@ -9,8 +9,9 @@ import pytest
 
 from radbank.findings.fold import fold
 from radbank.findings.labeller import label_report
-from radbank.findings.labels import NIH_FINDINGS, columns, cui_of
+from radbank.findings.labels import columns, cui_of
 from radbank.findings.segment import sentences
+from radbank.sources.nih import NIH_FINDINGS
 
 ES_CORPUS = Path(__file__).parent / "data" / "findings_es.jsonl"
 

@@ -26,24 +26,9 @@ from radbank.phantom.cases import plan_cases
 from radbank.phantom.dicom import planted_identifiers, write_phi_set
 from radbank.sources.folders import read_class_folders
 from radbank.sources.mids import read_mids
+from radbank.sources.nih import NIH_FINDINGS, NO_FINDING
 
-NIH = [
-    "Atelectasis",
-    "Cardiomegaly",
-    "Effusion",
-    "Infiltration",
-    "Mass",
-    "Nodule",
-    "Pneumonia",
-    "Pneumothorax",
-    "Consolidation",
-    "Edema",
-    "Emphysema",
-    "Fibrosis",
-    "Pleural_Thickening",
-    "Hernia",
-    "No Finding",
-]
+NIH = [*NIH_FINDINGS, NO_FINDING]
 SIDECAR_KEYS = set(TEXT + TECHNIQUE + SPACING + REQUIRED_FIELDS + RECOMMENDED_FIELDS) | {
     "SourcePhotometricInterpretation",
     "SourceBitsStored",

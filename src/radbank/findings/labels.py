@@ -8,23 +8,8 @@ from functools import cache
 from radbank.errors import RadbankError
 from radbank.findings.lexicon import LANGS, findings_of
 from radbank.mids.umls import Concept, lookup
+from radbank.sources.nih import NIH_FINDINGS
 
-NIH_FINDINGS = (
-    "Atelectasis",
-    "Cardiomegaly",
-    "Effusion",
-    "Infiltration",
-    "Mass",
-    "Nodule",
-    "Pneumonia",
-    "Pneumothorax",
-    "Consolidation",
-    "Edema",
-    "Emphysema",
-    "Fibrosis",
-    "Pleural_Thickening",
-    "Hernia",
-)
 PADCHEST_OF_NIH = {
     "Atelectasis": "atelectasis",
     "Cardiomegaly": "cardiomegaly",

@@ -17,7 +17,7 @@ from typing import Any
 from radbank.text.combine import meddocan_label
 from radbank.text.detect import Detector
 from radbank.text.language import guess_language
-from radbank.text.meddocan import Official, score_document
+from radbank.text.meddocan import Counts, Official, score_document
 from radbank.text.pseudonymize import KEPT_LABELS, default_detector
 from radbank.text.spans import Span
 
@@ -27,34 +27,10 @@ IDENTIFYING = ("NAME", "ID", "DATE", "PHONE", "EMAIL", "URL", "ADDRESS", "ZIP", 
 TOKEN = re.compile(r"\w+", re.U)
 
 
-@dataclass
-class Scores:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
+class Scores(Counts):
+    """Counts whose precision and recall are 1.0 when there is nothing to find or nothing found."""
 
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
-
-    def row(self) -> dict[str, float | int]:
-        return {
-            "tp": self.tp,
-            "fp": self.fp,
-            "fn": self.fn,
-            "precision": round(self.precision, 4),
-            "recall": round(self.recall, 4),
-            "f1": round(self.f1, 4),
-        }
+    EMPTY = 1.0
 
 
 @dataclass

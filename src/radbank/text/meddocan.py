@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 Entity = tuple[str, int, int]
 Pair = tuple[int, int]
@@ -28,13 +28,15 @@ class Counts:
     fp: int = 0
     fn: int = 0
 
+    EMPTY: ClassVar[float] = 0.0  # precision (recall) when nothing was predicted (expected): MEDDOCAN's script
+
     @property
     def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else self.EMPTY
 
     @property
     def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else self.EMPTY
 
     @property
     def f1(self) -> float:
