@@ -55,10 +55,14 @@ def test_train_prints_headline(trained_run: Path, phantom120: Path, capsys: pyte
 
 def test_evaluate_reproduces_train_metrics(trained_run: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before = read_json(trained_run / "metrics.json")
+    predictions = (trained_run / "predictions.csv").read_bytes()
     assert main(["evaluate", str(trained_run), "-q"]) == 0
+    assert (trained_run / "predictions.csv").read_bytes() == predictions
     after = read_json(trained_run / "metrics.json")
     assert after["confusion_matrix"] == before["confusion_matrix"]
     assert after["split"] == before["split"]
+    assert after["roc_auc"] == before["roc_auc"]  # intervals too: the same probabilities bit for bit
+    assert after == before
     out = capsys.readouterr().out
     assert "validation accuracy" in out
     assert "predicted" in out

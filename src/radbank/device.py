@@ -41,3 +41,10 @@ def autocast(device: torch.device) -> Any:
     if device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return contextlib.nullcontext()
+
+
+def place_model(model: torch.nn.Module, device: torch.device | str) -> torch.nn.Module:
+    """The model on `device` in channels-last layout, as training and every inference path hold it (the batches
+    are channels-last too), so that a run's predictions are the same bit for bit wherever they are computed."""
+    placed: torch.nn.Module = model.to(device=device, memory_format=torch.channels_last)  # type: ignore[call-overload]
+    return placed

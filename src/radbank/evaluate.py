@@ -68,7 +68,7 @@ def compute_metrics(meta: RunMeta, records: Records, probs: NDArray[Any]) -> dic
 
 
 def predictions_table(meta: RunMeta, records: Records, probs: NDArray[Any]) -> pd.DataFrame:
-    """One row per image: truth, probabilities, predicted class."""
+    """One row per image, in path order: truth, probabilities, predicted class."""
     task = meta.task
     table = records.table[["path", "patient"]].copy()
     names = meta.class_names
@@ -90,7 +90,7 @@ def predictions_table(meta: RunMeta, records: Records, probs: NDArray[Any]) -> p
         for j, n in enumerate(meta.label_names):
             table[f"truth_{n}"] = records.labels[:, j]
             table[f"prob_{n}"] = probs[:, j]
-    return table
+    return table.sort_values("path", kind="stable").reset_index(drop=True)  # the same file from train and evaluate
 
 
 SPLIT_NAMES = {"val": "validation", "test": "test"}

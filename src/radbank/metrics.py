@@ -81,7 +81,9 @@ def auc_with_ci(y_true: NDArray[Any], score: NDArray[Any], n_boot: int = 2000, s
 
 
 def bootstrap_aucs(pos: NDArray[Any], neg: NDArray[Any], n_boot: int, seed: int = 0, chunk: int = 100) -> NDArray[Any]:
-    """AUCs of `n_boot` resamples, positives and negatives resampled separately (stratified)."""
+    """AUCs of `n_boot` resamples, positives and negatives resampled separately (stratified). The interval depends
+    on the scores only, not on the order of the images (train and `radbank evaluate` list them differently)."""
+    pos = np.sort(pos)
     n_p, n_n = len(pos), len(neg)
     rng = np.random.default_rng(seed)
     sorted_neg = cb.SortedNegatives(pos, neg)

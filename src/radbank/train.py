@@ -26,7 +26,7 @@ from radbank.data.augment import RandomAffine
 from radbank.data.batches import TensorBatches, normalisation
 from radbank.data.prepare import PreparedData, prepare_data
 from radbank.data.preprocess import Preprocess
-from radbank.device import configure, inference_batch_size
+from radbank.device import configure, inference_batch_size, place_model
 from radbank.distributed import Dist, device_of, init_distributed
 from radbank.engine import cosine_lr, recalibrate_batchnorm, train_one_epoch, validate
 from radbank.errors import RadbankError
@@ -213,8 +213,7 @@ def _build(cfg: TrainConfig, spec: ModelSpec, device: torch.device) -> nn.Module
         from radbank.models.pretrained import load_pretrained
 
         load_pretrained(model, cfg.weights)
-    moved: nn.Module = model.to(device=device, memory_format=torch.channels_last)  # type: ignore[call-overload]
-    return moved
+    return place_model(model, device)
 
 
 def _make_fit(cfg: TrainConfig, data: PreparedData, device: torch.device, dist: Dist) -> _Fit:

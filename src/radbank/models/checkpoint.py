@@ -15,6 +15,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from radbank.device import place_model
 from radbank.errors import RadbankError
 from radbank.fsutil import atomic_path
 from radbank.models.registry import create_model
@@ -74,4 +75,4 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> tup
         model.load_state_dict(state)
     except (SafetensorError, RuntimeError, OSError) as exc:
         raise RadbankError(f"{path}: weights do not fit model {spec.name} ({str(exc).splitlines()[0]})") from None
-    return model.to(device).eval(), meta
+    return place_model(model, device).eval(), meta
