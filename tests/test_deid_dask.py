@@ -48,4 +48,4 @@ def test_dask_needs_a_scheduler(tmp_path: Path) -> None:
     with pytest.raises(RadbankError, match="needs a scheduler address"):
         run_batch(job)
     with pytest.raises(RadbankError, match="cannot reach the Dask scheduler"):
-        run_batch(replace(job, output=str(tmp_path / "out2"), scheduler="tcp://127.0.0.1:9"))
+        run_batch(replace(job, output=str(tmp_path / "out2"), scheduler="tcp://127.0.0.1:9", scheduler_timeout=1.0))

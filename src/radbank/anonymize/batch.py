@@ -62,6 +62,7 @@ class DeidJob:
     workers: int = 0  # local processes (0: all cores)
     executor: str = "local"  # local or dask
     scheduler: str | None = None  # the Dask scheduler's address
+    scheduler_timeout: float = 30.0  # seconds to reach it
     ocr: bool = False
     strict_pixels: bool = False
     pixel_rules: tuple[str, ...] = ()  # extra burned-in text recipes
@@ -454,7 +455,7 @@ def _execute(tasks: list[Unit], job: DeidJob) -> Iterator[list[tuple[FileResult,
         raise RadbankError("the dask executor needs dask[distributed] (pip install 'radbank[dask]')") from None
     connect: Any = Client  # dask's API has no type hints
     try:
-        client = connect(job.scheduler, timeout=30)
+        client = connect(job.scheduler, timeout=job.scheduler_timeout)
     except OSError as exc:
         raise RadbankError(f"cannot reach the Dask scheduler at {job.scheduler} ({exc})") from None
     try:
