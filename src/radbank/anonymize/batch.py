@@ -25,7 +25,7 @@ import os
 import time
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import KW_ONLY, asdict, dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,7 @@ class DeidJob:
     input: str
     output: str
     key_file: str
+    _: KW_ONLY  # the settings by name: a new one cannot shift the others
     options: Options = field(default_factory=Options)
     policy_file: str | None = None  # site policy (rules.SitePolicy)
     work: str | None = None  # reports and quarantine; default <output>.deid
