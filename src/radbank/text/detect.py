@@ -9,7 +9,8 @@ with rules.
 - combine.py joins both (the model's spans first; a rule span that reaches further grows them);
 - precision: redaction placeholders stay; eponyms in their clinical context (eponyms.py), role words and
   clinical words are not names; institutions from the English model need an institution word;
-- then every other occurrence of a found name's words is a name too, except where an eponym stands.
+- then every other occurrence of a found name's words is a name too, except where an eponym stands, and
+  every other occurrence of a found ID's value or an institution's acronym (repeats.py) is removed too.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from radbank.text.eponyms import only_eponym_words, protected_spans
 from radbank.text.gazetteer import Gazetteer, load_gazetteer
 from radbank.text.guidelines import to_guidelines
 from radbank.text.makers import maker_spans
+from radbank.text.name_fields import field_names
 from radbank.text.names import ROLE_WORDS, NameRules
 from radbank.text.ner import NerFn
 from radbank.text.patterns import (
@@ -33,6 +35,7 @@ from radbank.text.patterns import (
     id_spans,
     place_spans,
 )
+from radbank.text.repeats import acronym_spans, repeated_spans
 from radbank.text.spans import Span
 
 AGES = ("over89", "all")
@@ -63,6 +66,8 @@ class Detector:
         rules = [s for s in self.candidates(text, lang) if self._keep(text, s, protected)]
         model = [s for s in (self.ner(text, lang) if self.ner else []) if self._keep(text, s, protected)]
         spans = to_guidelines(text, combine(text, model, rules), self.gaz)
+        spans = sorted(spans + acronym_spans(text, spans), key=lambda s: s.start)
+        spans = sorted(spans + repeated_spans(text, spans), key=lambda s: s.start)
         return self._propagate(text, spans, protected)
 
     def candidates(self, text: str, lang: str) -> list[Span]:
@@ -74,7 +79,8 @@ class Detector:
         for pattern in self._city.values():
             spans += [Span(m.start(), m.end(), "CITY", "city") for m in pattern.finditer(text)]
         taken = [(s.start, s.end) for s in spans if s.label in ("INSTITUTION", "ADDRESS", "EMAIL", "URL")]
-        for start, end, kind, source in self.names.find(text):
+        found = self.names.find(text) + [(start, end, "person", "cue") for start, end in field_names(text)]
+        for start, end, kind, source in found:
             if not any(a <= start and end <= b for a, b in taken):
                 spans.append(Span(start, end, "NAME", kind, source))
         return spans

@@ -1,6 +1,8 @@
 """A product's maker in parentheses, as Spanish case reports cite it: "(Tobradex®, Alcon-Cusí, Barcelona,
 España)", "(Geistlich, Wolhusen, Suiza)". MEDDOCAN's guideline (and its training partition) annotates the
 maker as an institution, the city as a territory and the country as a country; the product stays.
+A maker is also the part right after a registered product ("(Lumexa®, Farmalab)", "(Lumexa™, Farmalab,
+Vigo)") and a part that ends with a company's form ("Medisur Devices Inc.", "Ortoplan S.L.").
 """
 
 from __future__ import annotations
@@ -17,16 +19,40 @@ MIN_PARTS = 3  # maker, city, country at least
 _MAKER = re.compile(r"[^\W\d_][^\d]*")  # a maker's name holds no digit ("timoftol 0,5%" is a product)
 
 
+_COMPANY = re.compile(r"[^\W\d_][^\d]*\b(?:Inc|Ltd|GmbH|Corp|Co|S\.\s?[AL]|S\.[AL]\.U|SpA|AG|plc|LLC)\.?")
+_CAPITALISED = re.compile(r"[A-ZÁÉÍÓÚÑ]")
+
+
+def _parts(text: str, m: re.Match[str]) -> list[tuple[int, int]]:
+    parts = []
+    for p in _PART.finditer(m.group(1)):
+        core = re.search(r"\S(?:.*\S)?", p.group(0))
+        if core:
+            start = m.start(1) + p.start() + core.start()
+            parts.append((start, start + len(core.group(0))))
+    return parts
+
+
+def _named_makers(text: str, parts: list[tuple[int, int]], gaz: Gazetteer) -> list[Span]:
+    """The part after a registered product and a part that ends with a company's form, as institutions."""
+    spans = []
+    for i, (start, end) in enumerate(parts):
+        value = text[start:end].rstrip("®™ ")
+        after_product = i > 0 and any(mark in text[parts[i - 1][0] : parts[i - 1][1]] for mark in "®™")
+        place = gaz.is_place(value) or gaz.is_country(value) or value.lower() in EXTRA_COUNTRIES
+        maker = after_product and _MAKER.fullmatch(value) is not None and _CAPITALISED.match(value) is not None
+        if (maker and not place) or _COMPANY.fullmatch(value):
+            spans.append(Span(start, start + len(value), "INSTITUTION", "INSTITUCION"))
+    return spans
+
+
 def maker_spans(text: str, gaz: Gazetteer) -> list[Span]:
-    """Maker (INSTITUTION), city (CITY) and country (COUNTRY) of every "(..., maker, city, country)"."""
+    """Maker (INSTITUTION), city (CITY) and country (COUNTRY) of every "(..., maker, city, country)", and the
+    makers named after a registered product or by a company's form."""
     spans = []
     for m in _PARENTHESES.finditer(text):
-        parts = []
-        for p in _PART.finditer(m.group(1)):
-            core = re.search(r"\S(?:.*\S)?", p.group(0))
-            if core:
-                start = m.start(1) + p.start() + core.start()
-                parts.append((start, start + len(core.group(0))))
+        parts = _parts(text, m)
+        spans += _named_makers(text, parts, gaz)
         if len(parts) < MIN_PARTS:
             continue
         country, city, maker = parts[-1], parts[-2], parts[-3]
