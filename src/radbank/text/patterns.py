@@ -165,8 +165,15 @@ _INST_ES = (
     r"Complejo Hospitalario|Consorcio Hospital(?:ario)?|Consorci Hospital(?:ari)?|Instituto|Fundaci[oó]n?|"
     r"Sanatorio|Residencia|Mutua|Hospital Universitario|Departamento de Salud|Servicio de Urgencias del|"
     r"Centre de Salut|Hospital Universitari|Universidad|Universitat|Facultad|Laboratorios?|Asociaci[oó]n|"
-    r"Sociedad|Fundaci[oó]|Instituci[oó]n"
+    r"Sociedad|Fundaci[oó]|Instituci[oó]n|Centro(?! de Salud)|Escuela|Xarxa|Palacio|Juzgados?|"
+    r"Complejo (?:Asistencial|Universitario)"
 )
+# hospital abbreviations ("H. U. Costa Azul")
+_INST_ES_MORE = r"H\.[ \t]?[UGC]\.(?:[ \t]?[UGC]\.)?"
+# lower-case words inside an institution's name ("Hospital universitario Costa Azul") and a quoted name
+_INST_INSIDE = r"universitari[oa]|general|cl[ií]nico|provincial|comarcal|regional|militar|materno|infantil"
+_STREET_TYPE = rf"(?:{STREET_ES})(?!\w)"  # a street's type ends an institution's name
+_QUOTED = r"[\"“«][^\"”»\n]{1,40}[\"”»]"
 _INST_EN = (
     r"Hospital|Medical Center|Medical Centre|Clinic|Health Center|Health Centre|Health System|Infirmary|"
     r"Memorial|Children's Hospital|Cancer Center|Health|Nursing Home|Care Home|Rehabilitation Center|"
@@ -175,8 +182,11 @@ _INST_EN = (
 )
 _CONNECT = r"(?:de|del|la|las|los|el|y|i|d'|de la|DE|DEL|LA|LAS|LOS|EL|Y|I|D'|DE LA)"
 INSTITUTION_ES = re.compile(
-    rf"\b(?:{_INST_ES}|{_INST_ES.upper()})"
-    rf"(?:[ \t]+(?:{_CONNECT}[ \t]+)*(?:[{UP}][\w'’-]{{0,3}}\.|[{UP}][\w'’-]*|\d+)){{1,7}}"
+    rf"\b(?:{_INST_ES}|{_INST_ES.upper()}|{_INST_ES_MORE})"
+    rf"(?:[ \t]+(?:(?:{_CONNECT}|{_INST_INSIDE})[ \t]+)*(?!{_STREET_TYPE})(?:[{UP}][\w'’-]{{0,3}}\.|[{UP}][\w'’-]*|\d+)){{1,7}}"
+    rf"(?:[ \t]+{_QUOTED})?"
+    # "el hospital Virgen del Mar": the lower-case word needs a capitalised name after it
+    rf"|\bhospital(?:[ \t]+(?:(?:{_CONNECT}|{_INST_INSIDE})[ \t]+)*[{UP}][\w'’-]*){{1,7}}"
 )
 INSTITUTION_EN = re.compile(
     rf"\b(?:(?:St\.?|Saint|Mount|Mt\.?|ST\.?|SAINT)[ \t]+)?(?:[{UP}][\w'’.-]*[ \t]+){{1,4}}"
