@@ -60,6 +60,8 @@ class Detector:
             lang: re.compile(r"\b(?:" + "|".join(re.escape(c) for c in sorted(cities, key=len, reverse=True)) + r")\b")
             for lang, cities in self.gaz.cities.items()
         }
+        towns = sorted(self.gaz.towns_es, key=len, reverse=True)
+        self._towns_es = re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(t) for t in towns) + r")(?![\w])")
 
     def detect(self, text: str, lang: str) -> list[Span]:
         protected = protected_spans(text)
@@ -76,7 +78,7 @@ class Detector:
         spans += [Span(d.start, d.end, "DATE", d.form) for d in find_dates(text, lang)]
         spans += place_spans(text, lang) + geography_spans(text, lang) + age_spans(text, self.ages)
         spans += maker_spans(text, self.gaz) if lang == "es" else []
-        for pattern in self._city.values():
+        for pattern in [*self._city.values(), *([self._towns_es] if lang == "es" else [])]:
             spans += [Span(m.start(), m.end(), "CITY", "city") for m in pattern.finditer(text)]
         taken = [(s.start, s.end) for s in spans if s.label in ("INSTITUTION", "ADDRESS", "EMAIL", "URL")]
         found = self.names.find(text) + [(start, end, "person", "cue") for start, end in field_names(text)]
