@@ -34,15 +34,18 @@ def _parts(text: str, m: re.Match[str]) -> list[tuple[int, int]]:
 
 
 def _named_makers(text: str, parts: list[tuple[int, int]], gaz: Gazetteer) -> list[Span]:
-    """The part after a registered product and a part that ends with a company's form, as institutions."""
-    spans = []
-    for i, (start, end) in enumerate(parts):
+    """The first wordy part after a registered product (its dose between them) and a part that ends with a
+    company's form, as institutions."""
+    spans, product = [], False
+    towns = {*gaz.cities["es"], *gaz.cities["en"], *gaz.towns_es}
+    for start, end in parts:
         value = text[start:end].rstrip("®™ ")
-        after_product = i > 0 and any(mark in text[parts[i - 1][0] : parts[i - 1][1]] for mark in "®™")
-        place = gaz.is_place(value) or gaz.is_country(value) or value.lower() in EXTRA_COUNTRIES
-        maker = after_product and _MAKER.fullmatch(value) is not None and _CAPITALISED.match(value) is not None
+        place = value in towns or gaz.is_place(value) or gaz.is_country(value) or value.lower() in EXTRA_COUNTRIES
+        maker = product and _MAKER.fullmatch(value) is not None and _CAPITALISED.match(value) is not None
         if (maker and not place) or _COMPANY.fullmatch(value):
             spans.append(Span(start, start + len(value), "INSTITUTION", "INSTITUCION"))
+        holds_digit = any(ch.isdigit() for ch in value)
+        product = any(mark in text[start:end] for mark in "®™") or (product and holds_digit)
     return spans
 
 

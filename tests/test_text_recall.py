@@ -1,0 +1,146 @@
+"""Recall classes of Spanish reports (issue 14): repeated identifiers, institution acronyms, one-line name
+fields, makers after a registered product, institutions without a listed word, towns. Examples written for
+these tests (not from MEDDOCAN, the dev corpus or the Indiana reports); the rules alone (no model) must hold."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from radbank.text.makers import maker_spans
+from radbank.text.gazetteer import load_gazetteer
+from radbank.text.name_fields import field_names
+from radbank.text.patterns import INSTITUTION_ES
+from radbank.text.pseudonymize import default_detector, pseudonymize
+
+
+def redact(text: str) -> str:
+    return pseudonymize(text, "es", mode="redact", detector=default_detector("none", "all"))[0]
+
+
+def gone(secret: str, output: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(secret)}(?!\w)", output) is None
+
+
+def institutions(text: str) -> list[str]:
+    return [m.group(0) for m in INSTITUTION_ES.finditer(text)]
+
+
+def test_a_found_id_is_removed_where_it_repeats_glued_to_a_prefix() -> None:
+    assert gone("5520147", redact("NHC: 5520147.\nTarjeta: hc-5520147.\nRx de tórax normal."))
+
+
+def test_a_short_number_is_not_spread() -> None:
+    out = redact("NHC: 5520147.\nDosis 1200 mg; control en 1200 h.")
+    assert "1200" in out
+
+
+def test_an_institutions_acronym_in_parentheses_is_removed() -> None:
+    out = redact("Remitida desde el Hospital Costa Azul (HCA) para control.")
+    assert gone("HCA", out)
+
+
+def test_an_institutions_acronym_is_removed_where_it_repeats() -> None:
+    out = redact("Remitida desde el Hospital Costa Azul (HCA). Al alta vuelve al HCA para seguimiento.")
+    assert gone("HCA", out)
+
+
+def test_a_common_abbreviation_after_an_institution_is_no_acronym() -> None:
+    out = redact("Estudio del Hospital Costa Azul (TC) sin hallazgos. Se repite TC en un mes.")
+    assert "Se repite TC" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Nombre: Itziar.\nApellidos: Quiles.\nNHC: 330291.", "Itziar"),
+        ("Nombre: Itziar.\nApellidos: Quiles.\nNHC: 330291.", "Quiles"),
+        ("Apellidos:Bravo Quiles\nNombre:Nerea", "Bravo Quiles"),
+        ("Apellidos:Bravo Quiles\nNombre:Nerea", "Nerea"),
+    ],
+)
+def test_a_name_field_that_fills_its_line_is_a_name(text: str, name: str) -> None:
+    assert name in [text[s:e] for s, e in field_names(text)]
+
+
+def test_a_one_word_name_field_is_removed() -> None:
+    assert gone("Zuriñe", redact("Nombre: Zuriñe.\nApellidos: Olaeta Mugica.\nRx de tórax PA."))
+
+
+def test_a_sentence_after_a_field_is_no_name() -> None:
+    assert field_names("Paciente: Mujer de 40 años con tos.\n") == []
+
+
+GAZ = load_gazetteer()
+
+
+def maker_values(text: str) -> list[str]:
+    return [text[s.start : s.end] for s in maker_spans(text, GAZ) if s.label == "INSTITUTION"]
+
+
+def test_the_part_after_a_registered_product_is_its_maker() -> None:
+    assert maker_values("se pautó colirio (Lumexa®, Farmalab) cada 8 horas") == ["Farmalab"]
+
+
+def test_a_product_with_its_dose_before_the_maker() -> None:
+    assert maker_values("timolol (Ocutim® 0,5%, Farmalab Ibérica)") == ["Farmalab Ibérica"]
+
+
+def test_a_company_form_makes_a_maker() -> None:
+    assert maker_values("se fijó con placas (Osteofix, Medisur Devices Inc.)") == ["Medisur Devices Inc."]
+
+
+def test_a_place_after_a_registered_product_is_no_maker() -> None:
+    assert maker_values("colirio (Lumexa®, Madrid)") == []
+
+
+def test_a_product_is_kept() -> None:
+    out = redact("Se pautó colirio (Lumexa®, Farmalab) cada 8 horas.")
+    assert "Lumexa®" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "institution"),
+    [
+        ("Valorado en el Centro Balear de Neurología del Sueño.", "Centro Balear de Neurología del Sueño"),
+        ("Remitido por la Escuela de Enfermería Santa Ana, en Vigo.", "Escuela de Enfermería Santa Ana"),
+        ("Autopsia ordenada por el Juzgado de Instrucción 4.", "Juzgado de Instrucción 4"),
+        ("Se traslada al hospital Santa Lucía de Cartagena.", "hospital Santa Lucía de Cartagena"),
+        ("Dra. Ruiz, H. U. Costa Blanca, Servicio de Radiología.", "H. U. Costa Blanca"),
+        ("Hospital General \"Río Claro\", planta 3.", 'Hospital General "Río Claro"'),
+        ("Hospital universitario Costa Azul, Servicio de Radiología.", "Hospital universitario Costa Azul"),
+    ],
+)
+def test_institutions_without_a_listed_words_cue(text: str, institution: str) -> None:
+    assert institutions(text) == [institution]
+
+
+def test_a_streets_type_ends_an_institutions_name() -> None:
+    assert institutions("Hospital Costa Azul Calle Mayor 3, Alicante") == ["Hospital Costa Azul"]
+
+
+def test_a_lower_case_hospital_before_a_number_is_no_institution() -> None:
+    assert institutions("Llega a nuestro hospital 12 horas después.") == []
+
+
+def test_the_centre_of_a_lesion_is_no_institution() -> None:
+    assert institutions("Centro de la lesión hipodenso.") == []
+
+
+def test_a_town_of_the_geonames_list_is_removed() -> None:
+    assert gone("Getafe", redact("Paciente que reside en Getafe desde hace años."))
+
+
+def test_a_latin_american_capital_is_removed() -> None:
+    assert gone("Montevideo", redact("Natural de Montevideo, consulta por disnea."))
+
+
+def test_an_mri_sequence_named_like_a_town_is_kept() -> None:
+    out = redact("Secuencias Turbo spin eco en T2 sin hallazgos.")
+    assert "Turbo" in out
+
+
+def test_clinical_criteria_named_after_a_town_are_kept() -> None:
+    out = redact("Cumple los criterios revisados de El Escorial para ELA.")
+    assert "El Escorial" in out
