@@ -10,7 +10,7 @@ import pytest
 
 from radbank.text.makers import maker_spans
 from radbank.text.gazetteer import load_gazetteer
-from radbank.text.name_fields import field_names
+from radbank.text.form_fields import field_addresses, field_names
 from radbank.text.patterns import INSTITUTION_ES
 from radbank.text.pseudonymize import default_detector, pseudonymize
 
@@ -144,3 +144,22 @@ def test_an_mri_sequence_named_like_a_town_is_kept() -> None:
 def test_clinical_criteria_named_after_a_town_are_kept() -> None:
     out = redact("Cumple los criterios revisados de El Escorial para ELA.")
     assert "El Escorial" in out
+
+
+def test_an_address_field_with_a_number_is_a_street() -> None:
+    text = "Domicilio: av, de la ermita 12, 3B.\nLocalidad: Elda."
+    assert [text[s:e] for s, e in field_addresses(text)] == ["av, de la ermita 12, 3B"]
+
+
+def test_an_address_field_without_a_number_is_left_to_the_other_rules() -> None:
+    assert field_addresses("Domicilio: desconocido.\n") == []
+
+
+def test_a_street_named_in_lower_case_is_removed() -> None:
+    out = redact("Remitido por: Dra. Ruiz. Avenida de la alameda 14, Elda.")
+    assert gone("alameda", out)
+
+
+def test_a_street_word_before_a_duration_is_no_street() -> None:
+    out = redact("Salió a la calle hace 2 días sin incidencias.")
+    assert "hace 2 días" in out

@@ -23,7 +23,7 @@ from radbank.text.eponyms import only_eponym_words, protected_spans
 from radbank.text.gazetteer import Gazetteer, load_gazetteer
 from radbank.text.guidelines import to_guidelines
 from radbank.text.makers import maker_spans
-from radbank.text.name_fields import field_names
+from radbank.text.form_fields import field_addresses, field_names
 from radbank.text.names import ROLE_WORDS, NameRules
 from radbank.text.ner import NerFn
 from radbank.text.patterns import (
@@ -77,6 +77,7 @@ class Detector:
         spans = contact_spans(text) + id_spans(text)
         spans += [Span(d.start, d.end, "DATE", d.form) for d in find_dates(text, lang)]
         spans += place_spans(text, lang) + geography_spans(text, lang) + age_spans(text, self.ages)
+        spans += [Span(start, end, "ADDRESS", "street") for start, end in field_addresses(text)]
         spans += maker_spans(text, self.gaz) if lang == "es" else []
         for pattern in [*self._city.values(), *([self._towns_es] if lang == "es" else [])]:
             spans += [Span(m.start(), m.end(), "CITY", "city") for m in pattern.finditer(text)]

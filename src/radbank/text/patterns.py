@@ -87,7 +87,9 @@ ADDRESS_ES = re.compile(
     rf"\b(?:{STREET_ES})[ \t]+(?:(?:de|del|la|las|los|el|dels|d')[ \t]+)*[{UP}0-9][\w'’.-]*(?:[ \t]+(?:(?:de|del|la|"
     rf"las|los|y|el)[ \t]+)*[{UP}][\w'’.-]*){{0,5}}"
     + _STREET_NUMBER
-    + r"|\b(?:calle|avenida|plaza|paseo|carrer|camino|avda\.)[ \t]+(?:[\w'’.-]+[ \t]+){0,4}?(?:n[ºo°]\.?[ \t]*)?\d+"
+    + r"|\b(?i:calle|avenida|plaza|paseo|carrer|camino|avda\.|av\.|c/\.?)[ \t]*"
+    + r"(?:(?!(?i:y|a|en|con|por|que|se|hace|desde|hasta|tras|durante|un|una|unos|unas|hacia|sin)\b)[\w'’.-]+[ \t]+){0,4}?"
+    + r"(?:n[ºo°]\.?[ \t]*)?\d+"
     + _STREET_NUMBER
 )
 
