@@ -163,3 +163,26 @@ def test_a_street_named_in_lower_case_is_removed() -> None:
 def test_a_street_word_before_a_duration_is_no_street() -> None:
     out = redact("Salió a la calle hace 2 días sin incidencias.")
     assert "hace 2 días" in out
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Consulta: C/ Olmo 4, 03600, Elda.", "03600"),
+        ("Consulta: C/ Olmo 4, 30012-Murcia.", "30012"),
+        ("Consulta: Paraje Los Pinos s/n (33011) Oviedo.", "33011"),
+        ("Consulta en Getafe 28904. Tel. consulta.", "28904"),
+    ],
+)
+def test_a_postal_code_beside_its_town_is_removed(text: str, code: str) -> None:
+    assert gone(code, redact(text))
+
+
+def test_a_lab_value_beside_a_capitalised_word_is_kept() -> None:
+    out = redact("Leucocitos 17850, Neutrófilos 86%.")
+    assert "17850" in out
+
+
+def test_a_postal_code_found_once_is_removed_where_it_repeats() -> None:
+    out = redact("CP: 46015.\nCopia enviada al 46015.")
+    assert gone("46015", out)

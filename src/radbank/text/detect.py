@@ -34,6 +34,7 @@ from radbank.text.patterns import (
     geography_spans,
     id_spans,
     place_spans,
+    postal_beside_towns,
 )
 from radbank.text.repeats import acronym_spans, repeated_spans
 from radbank.text.spans import Span
@@ -79,8 +80,12 @@ class Detector:
         spans += place_spans(text, lang) + geography_spans(text, lang) + age_spans(text, self.ages)
         spans += [Span(start, end, "ADDRESS", "street") for start, end in field_addresses(text)]
         spans += maker_spans(text, self.gaz) if lang == "es" else []
-        for pattern in [*self._city.values(), *([self._towns_es] if lang == "es" else [])]:
-            spans += [Span(m.start(), m.end(), "CITY", "city") for m in pattern.finditer(text)]
+        towns = [
+            Span(m.start(), m.end(), "CITY", "city")
+            for pattern in [*self._city.values(), *([self._towns_es] if lang == "es" else [])]
+            for m in pattern.finditer(text)
+        ]
+        spans += towns + (postal_beside_towns(text, towns) if lang == "es" else [])
         taken = [(s.start, s.end) for s in spans if s.label in ("INSTITUTION", "ADDRESS", "EMAIL", "URL")]
         found = self.names.find(text) + [(start, end, "person", "cue") for start, end in field_names(text)]
         for start, end, kind, source in found:

@@ -209,6 +209,27 @@ AGE_OF_PERSON = re.compile(
 )
 
 
+_ZIP_ES = r"(?:0[1-9]|[1-4]\d|5[0-2])\d{3}"
+_ZIP_BEFORE_TOWN = re.compile(rf"(?<![\d.,/-])\(?(?P<zip>{_ZIP_ES})\)?[ \t]*[,.-]?[ \t]*\(?$")
+_ZIP_AFTER_TOWN = re.compile(rf"[ \t]*[,.(-]?[ \t]*(?P<zip>{_ZIP_ES})(?![\d,/]\d|\d)")
+_BESIDE = 12  # characters a postal code may stand from its town
+
+
+def postal_beside_towns(text: str, towns: list[Span]) -> list[Span]:
+    """Spanish postal codes written right before or after a found town ("28006, Madrid", "08005-Barcelona",
+    "(27003) Lugo", "Barcelona 08017"): a five-digit number there is the town's code, not a lab value."""
+    spans = []
+    for town in towns:
+        before = _ZIP_BEFORE_TOWN.search(text[max(0, town.start - _BESIDE) : town.start])
+        if before:
+            offset = max(0, town.start - _BESIDE)
+            spans.append(Span(offset + before.start("zip"), offset + before.end("zip"), "ZIP", "postal"))
+        after = _ZIP_AFTER_TOWN.match(text, town.end)
+        if after:
+            spans.append(Span(after.start("zip"), after.end("zip"), "ZIP", "postal"))
+    return spans
+
+
 def _geo_pattern(names: list[str]) -> re.Pattern[str]:
     return re.compile(
         r"(?<![\w.])(?:" + "|".join(re.escape(n) for n in sorted(set(names), key=len, reverse=True)) + r")(?![\w])"

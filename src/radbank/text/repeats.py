@@ -1,7 +1,7 @@
 """What a report repeats: an identifier found once is removed wherever it stands again.
 
-- the value of a found ID, phone or fax number (five digits or more) elsewhere in the report, also glued to
-  a prefix ("NHC: 204518" found, "CIPA: nhc-204518" too);
+- the value of a found ID, phone or fax number or postal code (five digits or more) elsewhere in the report,
+  also glued to a prefix ("NHC: 204518" found, "CIPA: nhc-204518" too);
 - an institution's acronym in parentheses right after it ("Hospital Costa Azul (HCA)"), and that acronym
   wherever else the report writes it ("ingresó en el HCA").
 Names spread the same way in names.py (`NameRules.propagate`).
@@ -37,7 +37,7 @@ def repeated_spans(text: str, spans: list[Span]) -> list[Span]:
     out: list[Span] = []
     for s in spans:
         value = text[s.start : s.end]
-        if s.label in ("ID", "PHONE") and sum(ch.isdigit() for ch in value) >= MIN_DIGITS:
+        if s.label in ("ID", "PHONE", "ZIP") and sum(ch.isdigit() for ch in value) >= MIN_DIGITS:
             pattern = rf"(?<![\d]){re.escape(value)}(?![\d])"
         elif s.source == "acronym":
             pattern = rf"(?<![\w-]){re.escape(value)}(?![\w-])"
