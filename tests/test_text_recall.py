@@ -186,3 +186,19 @@ def test_a_lab_value_beside_a_capitalised_word_is_kept() -> None:
 def test_a_postal_code_found_once_is_removed_where_it_repeats() -> None:
     out = redact("CP: 46015.\nCopia enviada al 46015.")
     assert gone("46015", out)
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("Fax: 96 512 40 33. Correo en el reverso.", "96 512 40 33"),
+        ("Tlf. 654 330921 (mañanas).", "654 330921"),
+    ],
+)
+def test_spanish_phone_layouts(text: str, number: str) -> None:
+    assert gone(number, redact(text))
+
+
+def test_a_licence_number_glued_to_the_name_is_removed() -> None:
+    out = redact("Médico: Inés Pastor MollNºCol: 46 46 20981.\nInforme clínico.")
+    assert gone("46 46 20981", out)

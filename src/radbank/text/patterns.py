@@ -19,8 +19,9 @@ _LABELLED = r"\s*(?:n[ºo°]\.?|núm(?:ero)?\.?|number|no\.?|#|id)?\s*(?:de\s+)?
 ID_CUED = [
     (
         "licence",
+        r"(?:(?<=[^\W\d_])N[ºo°]\s?Col\b\.?|"  # glued to the name before it: "Ana Ruiz GarcíaNºCol: ..."
         r"(?i:\b(?:n[ºo°]\.?\s*(?:de\s+)?col(?:egiad[oa])?\.?|colegiad[oa]|col\.|n[ºo°]\s*col|"
-        r"licen[cs]e(?: number)?|GMC(?: number| no\.?)?|NMC(?: PIN)?|IMC(?: number| no\.?)?|NPI|DEA))",
+        r"licen[cs]e(?: number)?|GMC(?: number| no\.?)?|NMC(?: PIN)?|IMC(?: number| no\.?)?|NPI|DEA)))",
     ),
     (
         "mrn",
@@ -66,7 +67,8 @@ EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"')\]]+[^\s<>\"')\].,;:]")
 _EXT = r"(?:[ \t]*(?:,[ \t]*)?(?:ext\.?|extn\.?|extensi[oó]n|x)[ \t]*\d{1,5})?"
 PHONE = re.compile(
-    r"(?<![\w+])(?:\+34[\s.-]?|0034[\s.-]?)?[6789]\d{2}(?:[\s.-]?\d{3}[\s.-]?\d{3}|(?:[\s.-]\d{2}){3})" + _EXT + r"\b"
+    r"(?<![\w+])(?:\+34[\s.-]?|0034[\s.-]?)?(?:[6789]\d{2}(?:[\s.-]?\d{3}[\s.-]?\d{3}|(?:[\s.-]\d{2}){3}|[\s.-]\d{6})"
+    r"|[89]\d[\s.-]\d{3}(?:[\s.-]\d{2}){2})" + _EXT + r"\b"
     r"|(?<![\w+])(?:\+1[\s.-]?|001[\s.-]?|1[\s.-])?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}" + _EXT + r"\b"
     r"|(?<![\w+])(?:\+|00)[1-9]\d{0,2}[\s.-]?(?:\(0?\d{1,4}\)[\s.-]?)?\d{1,4}(?:[\s.-]?\d{2,4}){1,4}" + _EXT + r"\b"
     r"|(?<![\w+])\(?0\d{1,4}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,4}" + _EXT + r"\b"  # UK/Irish trunk-prefixed numbers
