@@ -55,17 +55,24 @@ def maker_spans(text: str, gaz: Gazetteer) -> list[Span]:
     spans = []
     for m in _PARENTHESES.finditer(text):
         parts = _parts(text, m)
-        spans += _named_makers(text, parts, gaz)
-        if len(parts) < MIN_PARTS:
-            continue
-        country, city, maker = parts[-1], parts[-2], parts[-3]
-        name = text[country[0] : country[1]].rstrip(". ")
-        if not (gaz.is_country(name) or name.lower() in EXTRA_COUNTRIES):
-            continue
-        spans += [Span(*country, "COUNTRY", "PAIS"), Span(*city, "CITY", "TERRITORIO")]
-        value = text[maker[0] : maker[1]].rstrip("®™ ")
-        if gaz.is_place(value):  # "(..., Inc., Cincinnati, Oh, USA)": a city and its state
-            spans.append(Span(maker[0], maker[0] + len(value), "CITY", "TERRITORIO"))
-        elif _MAKER.fullmatch(value):
-            spans.append(Span(maker[0], maker[0] + len(value), "INSTITUTION", "INSTITUCION"))
+        listed = _by_country(text, parts, gaz)
+        taken = {(s.start, s.end) for s in listed}
+        spans += listed + [s for s in _named_makers(text, parts, gaz) if (s.start, s.end) not in taken]
+    return spans
+
+
+def _by_country(text: str, parts: list[tuple[int, int]], gaz: Gazetteer) -> list[Span]:
+    """Country, city and maker of "(..., maker, city, country)" (nothing when the last part is no country)."""
+    if len(parts) < MIN_PARTS:
+        return []
+    country, city, maker = parts[-1], parts[-2], parts[-3]
+    name = text[country[0] : country[1]].rstrip(". ")
+    if not (gaz.is_country(name) or name.lower() in EXTRA_COUNTRIES):
+        return []
+    spans = [Span(*country, "COUNTRY", "PAIS"), Span(*city, "CITY", "TERRITORIO")]
+    value = text[maker[0] : maker[1]].rstrip("®™ ")
+    if gaz.is_place(value):  # "(..., Inc., Cincinnati, Oh, USA)": a city and its state
+        spans.append(Span(maker[0], maker[0] + len(value), "CITY", "TERRITORIO"))
+    elif _MAKER.fullmatch(value):
+        spans.append(Span(maker[0], maker[0] + len(value), "INSTITUTION", "INSTITUCION"))
     return spans
