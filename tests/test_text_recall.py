@@ -202,3 +202,11 @@ def test_spanish_phone_layouts(text: str, number: str) -> None:
 def test_a_licence_number_glued_to_the_name_is_removed() -> None:
     out = redact("Médico: Inés Pastor MollNºCol: 46 46 20981.\nInforme clínico.")
     assert gone("46 46 20981", out)
+
+
+def test_a_us_state_closes_a_makers_list() -> None:
+    assert maker_values("(OCT 2000, Brightline Optics, Dublin, CA)") == ["Brightline Optics"]
+
+
+def test_a_number_before_a_state_is_no_town() -> None:
+    assert maker_spans("(3 mm, 2 cm, 4 días, Texas)", GAZ) == []

@@ -1,13 +1,15 @@
 """A product's maker in parentheses, as Spanish case reports cite it: "(Tobradex®, Alcon-Cusí, Barcelona,
 España)", "(Geistlich, Wolhusen, Suiza)". MEDDOCAN's guideline (and its training partition) annotates the
 maker as an institution, the city as a territory and the country as a country; the product stays.
-A maker is also the part right after a registered product ("(Lumexa®, Farmalab)", "(Lumexa™, Farmalab,
+A US state may close the list instead of a country ("(..., Acme Optics, Dublin, CA)"). A maker is also the part right after a registered product ("(Lumexa®, Farmalab)", "(Lumexa™, Farmalab,
 Vigo)") and a part that ends with a company's form ("Medisur Devices Inc.", "Ortoplan S.L.").
 """
 
 from __future__ import annotations
 
 import re
+
+from faker.providers.address.en_US import Provider as UsAddress
 
 from radbank.text.gazetteer import Gazetteer
 from radbank.text.guidelines import EXTRA_COUNTRIES
@@ -19,6 +21,7 @@ MIN_PARTS = 3  # maker, city, country at least
 _MAKER = re.compile(r"[^\W\d_][^\d]*")  # a maker's name holds no digit ("timoftol 0,5%" is a product)
 
 
+US_STATES = frozenset({*UsAddress.states, *UsAddress.states_abbr})
 _COMPANY = re.compile(r"[^\W\d_][^\d]*\b(?:Inc|Ltd|GmbH|Corp|Co|S\.\s?[AL]|S\.[AL]\.U|SpA|AG|plc|LLC)\.?")
 _CAPITALISED = re.compile(r"[A-ZÁÉÍÓÚÑ]")
 
@@ -66,10 +69,15 @@ def _by_country(text: str, parts: list[tuple[int, int]], gaz: Gazetteer) -> list
     if len(parts) < MIN_PARTS:
         return []
     country, city, maker = parts[-1], parts[-2], parts[-3]
-    name = text[country[0] : country[1]].rstrip(". ")
-    if not (gaz.is_country(name) or name.lower() in EXTRA_COUNTRIES):
+    name, town = text[country[0] : country[1]].rstrip(". "), text[city[0] : city[1]]
+    if _CAPITALISED.match(town) is None or any(ch.isdigit() for ch in town):
+        return []  # "(3 mm, 4 días, Texas)": no town before the state or country
+    if name in US_STATES:  # "(..., Acme Optics, Dublin, CA)": a US state closes the list
+        spans = [Span(*country, "CITY", "TERRITORIO"), Span(*city, "CITY", "TERRITORIO")]
+    elif gaz.is_country(name) or name.lower() in EXTRA_COUNTRIES:
+        spans = [Span(*country, "COUNTRY", "PAIS"), Span(*city, "CITY", "TERRITORIO")]
+    else:
         return []
-    spans = [Span(*country, "COUNTRY", "PAIS"), Span(*city, "CITY", "TERRITORIO")]
     value = text[maker[0] : maker[1]].rstrip("®™ ")
     if gaz.is_place(value):  # "(..., Inc., Cincinnati, Oh, USA)": a city and its state
         spans.append(Span(maker[0], maker[0] + len(value), "CITY", "TERRITORIO"))
