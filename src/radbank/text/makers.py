@@ -1,8 +1,9 @@
 """A product's maker in parentheses, as Spanish case reports cite it: "(Tobradex®, Alcon-Cusí, Barcelona,
 España)", "(Geistlich, Wolhusen, Suiza)". MEDDOCAN's guideline (and its training partition) annotates the
 maker as an institution, the city as a territory and the country as a country; the product stays.
-A US state may close the list instead of a country ("(..., Acme Optics, Dublin, CA)"). A maker is also the part right after a registered product ("(Lumexa®, Farmalab)", "(Lumexa™, Farmalab,
-Vigo)") and a part that ends with a company's form ("Medisur Devices Inc.", "Ortoplan S.L.").
+A US state may close the list instead of a country ("(..., Acme Optics, Dublin, CA)"). A maker is also the
+part right after a registered product ("(Lumexa®, Farmalab)", "(Lumexa™, Farmalab, Vigo)") and a part that
+ends with a company's form ("Medisur Devices Inc.", "Ortoplan S.L.").
 """
 
 from __future__ import annotations

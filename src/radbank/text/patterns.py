@@ -90,7 +90,8 @@ ADDRESS_ES = re.compile(
     rf"las|los|y|el)[ \t]+)*[{UP}][\w'’.-]*){{0,5}}"
     + _STREET_NUMBER
     + r"|\b(?i:calle|avenida|plaza|paseo|carrer|camino|avda\.|av\.|c/\.?)[ \t]*"
-    + r"(?:(?!(?i:y|a|en|con|por|que|se|hace|desde|hasta|tras|durante|un|una|unos|unas|hacia|sin)\b)[\w'’.-]+[ \t]+){0,4}?"
+    + r"(?:(?!(?i:y|a|en|con|por|que|se|hace|desde|hasta|tras|durante|un|una|unos|unas|hacia|sin)\b)"
+    + r"[\w'’.-]+[ \t]+){0,4}?"
     + r"(?:n[ºo°]\.?[ \t]*)?\d+"
     + _STREET_NUMBER
 )
@@ -187,7 +188,8 @@ _INST_EN = (
 _CONNECT = r"(?:de|del|la|las|los|el|y|i|d'|de la|DE|DEL|LA|LAS|LOS|EL|Y|I|D'|DE LA)"
 INSTITUTION_ES = re.compile(
     rf"\b(?:{_INST_ES}|{_INST_ES.upper()}|{_INST_ES_MORE})"
-    rf"(?:[ \t]+(?:(?:{_CONNECT}|{_INST_INSIDE})[ \t]+)*(?!{_STREET_TYPE})(?:[{UP}][\w'’-]{{0,3}}\.|[{UP}][\w'’-]*|\d+)){{1,7}}"
+    rf"(?:[ \t]+(?:(?:{_CONNECT}|{_INST_INSIDE})[ \t]+)*(?!{_STREET_TYPE})"
+    rf"(?:[{UP}][\w'’-]{{0,3}}\.|[{UP}][\w'’-]*|\d+)){{1,7}}"
     rf"(?:[ \t]+{_QUOTED})?"
     # "el hospital Virgen del Mar": the lower-case word needs a capitalised name after it
     rf"|\bhospital(?:[ \t]+(?:(?:{_CONNECT}|{_INST_INSIDE})[ \t]+)*[{UP}][\w'’-]*){{1,7}}"
