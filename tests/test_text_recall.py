@@ -13,6 +13,7 @@ from radbank.text.gazetteer import load_gazetteer
 from radbank.text.makers import maker_spans
 from radbank.text.patterns import INSTITUTION_ES
 from radbank.text.pseudonymize import default_detector, pseudonymize
+from radbank.text.towns import TownFinder
 
 
 def redact(text: str) -> str:
@@ -210,3 +211,13 @@ def test_a_us_state_closes_a_makers_list() -> None:
 
 def test_a_number_before_a_state_is_no_town() -> None:
     assert maker_spans("(3 mm, 2 cm, 4 días, Texas)", GAZ) == []
+
+
+def test_the_town_finder_takes_the_longest_name() -> None:
+    finder = TownFinder(["Villa", "Villa del Mar"])
+    text = "Vive en Villa del Mar."
+    assert [text[s:e] for s, e in finder.find(text)] == ["Villa del Mar"]
+
+
+def test_the_town_finder_takes_whole_words_only() -> None:
+    assert TownFinder(["Elda"]).find("Eldana y Eldaño") == []

@@ -38,6 +38,7 @@ from radbank.text.patterns import (
 )
 from radbank.text.repeats import acronym_spans, repeated_spans
 from radbank.text.spans import Span
+from radbank.text.towns import TownFinder
 
 AGES = ("over89", "all")
 _AGE_NUMBER = re.compile(r"\d+")
@@ -61,8 +62,7 @@ class Detector:
             lang: re.compile(r"\b(?:" + "|".join(re.escape(c) for c in sorted(cities, key=len, reverse=True)) + r")\b")
             for lang, cities in self.gaz.cities.items()
         }
-        towns = sorted(self.gaz.towns_es, key=len, reverse=True)
-        self._towns_es = re.compile(r"(?<![\w.])(?:" + "|".join(re.escape(t) for t in towns) + r")(?![\w])")
+        self._towns_es = TownFinder(self.gaz.towns_es)
 
     def detect(self, text: str, lang: str) -> list[Span]:
         protected = protected_spans(text)
@@ -80,10 +80,9 @@ class Detector:
         spans += place_spans(text, lang) + geography_spans(text, lang) + age_spans(text, self.ages)
         spans += [Span(start, end, "ADDRESS", "street") for start, end in field_addresses(text)]
         spans += maker_spans(text, self.gaz) if lang == "es" else []
-        towns = [
-            Span(m.start(), m.end(), "CITY", "city")
-            for pattern in [*self._city.values(), *([self._towns_es] if lang == "es" else [])]
-            for m in pattern.finditer(text)
+        towns = [Span(m.start(), m.end(), "CITY", "city") for p in self._city.values() for m in p.finditer(text)]
+        towns += [
+            Span(start, end, "CITY", "city") for start, end in (self._towns_es.find(text) if lang == "es" else [])
         ]
         spans += towns + (postal_beside_towns(text, towns) if lang == "es" else [])
         taken = [(s.start, s.end) for s in spans if s.label in ("INSTITUTION", "ADDRESS", "EMAIL", "URL")]
