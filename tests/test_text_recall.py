@@ -221,3 +221,8 @@ def test_the_town_finder_takes_the_longest_name() -> None:
 
 def test_the_town_finder_takes_whole_words_only() -> None:
     assert TownFinder(["Elda"]).find("Eldana y Eldaño") == []
+
+
+def test_a_country_written_with_full_stops_closes_a_makers_list() -> None:
+    text = "(Lente tórica, Brightline Optics, Boston, U.S.A.)"
+    assert maker_values(text) == ["Brightline Optics"]

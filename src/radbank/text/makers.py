@@ -75,7 +75,7 @@ def _by_country(text: str, parts: list[tuple[int, int]], gaz: Gazetteer) -> list
         return []  # "(3 mm, 4 días, Texas)": no town before the state or country
     if name in US_STATES:  # "(..., Acme Optics, Dublin, CA)": a US state closes the list
         spans = [Span(*country, "CITY", "TERRITORIO"), Span(*city, "CITY", "TERRITORIO")]
-    elif gaz.is_country(name) or name.lower() in EXTRA_COUNTRIES:
+    elif gaz.is_country(name) or name.lower() in EXTRA_COUNTRIES or f"{name.lower()}." in EXTRA_COUNTRIES:
         spans = [Span(*country, "COUNTRY", "PAIS"), Span(*city, "CITY", "TERRITORIO")]
     else:
         return []
