@@ -226,3 +226,11 @@ def test_the_town_finder_takes_whole_words_only() -> None:
 def test_a_country_written_with_full_stops_closes_a_makers_list() -> None:
     text = "(Lente tórica, Brightline Optics, Boston, U.S.A.)"
     assert maker_values(text) == ["Brightline Optics"]
+
+
+def test_a_hospitals_acronym_before_its_quoted_name() -> None:
+    assert institutions('Trasladado al HGM "Costa Azul" de madrugada.') == ['HGM "Costa Azul"']
+
+
+def test_an_abbreviation_before_a_quoted_lower_case_word_is_no_institution() -> None:
+    assert institutions('HTA "esencial" en tratamiento.') == []

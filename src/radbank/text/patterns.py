@@ -178,7 +178,7 @@ _INST_ES_MORE = r"H\.[ \t]?[UGC]\.(?:[ \t]?[UGC]\.)?"
 # lower-case words inside an institution's name ("Hospital universitario Costa Azul") and a quoted name
 _INST_INSIDE = r"universitari[oa]|general|cl[ií]nico|provincial|comarcal|regional|militar|materno|infantil"
 _STREET_TYPE = rf"(?:{STREET_ES})(?!\w)"  # a street's type ends an institution's name
-_QUOTED = r"[\"“«][^\"”»\n]{1,40}[\"”»]"
+_QUOTED = rf"[\"“«][{UP}0-9][^\"”»\n]{{0,40}}[\"”»]"  # a quoted name: capitalised or a number first
 _INST_EN = (
     r"Hospital|Medical Center|Medical Centre|Clinic|Health Center|Health Centre|Health System|Infirmary|"
     r"Memorial|Children's Hospital|Cancer Center|Health|Nursing Home|Care Home|Rehabilitation Center|"
@@ -191,6 +191,8 @@ INSTITUTION_ES = re.compile(
     rf"(?:[ \t]+(?:(?:{_CONNECT}|{_INST_INSIDE})[ \t]+)*(?!{_STREET_TYPE})"
     rf"(?:[{UP}][\w'’-]{{0,3}}\.|[{UP}][\w'’-]*|\d+)){{1,7}}"
     rf"(?:[ \t]+{_QUOTED})?"
+    # a hospital's acronym before its quoted name: 'HGM "Costa Azul"'
+    rf"|\bH[A-Z]{{1,4}}[ \t]+{_QUOTED}"
     # "el hospital Virgen del Mar": the lower-case word needs a capitalised name after it
     rf"|\bhospital(?:[ \t]+(?:(?:{_CONNECT}|{_INST_INSIDE})[ \t]+)*[{UP}][\w'’-]*){{1,7}}"
 )
