@@ -234,3 +234,13 @@ def test_a_hospitals_acronym_before_its_quoted_name() -> None:
 
 def test_an_abbreviation_before_a_quoted_lower_case_word_is_no_institution() -> None:
     assert institutions('HTA "esencial" en tratamiento.') == []
+
+
+def test_a_devices_description_before_its_maker_is_kept() -> None:
+    text = "(Lente tórica, Brightline Optics, U.S.A.)"
+    assert maker_values(text) == []
+
+
+def test_a_maker_after_a_product_may_hold_a_lower_case_word() -> None:
+    text = "(Lumexa®, Farmalab iberia, Vigo, España)"
+    assert maker_values(text) == ["Farmalab iberia"]

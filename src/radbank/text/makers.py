@@ -20,11 +20,24 @@ _PARENTHESES = re.compile(r"\(([^()\n]{3,160})\)")
 _PART = re.compile(r"(?:[^,;.]|\.(?!\s+[A-ZÁÉÍÓÚÑ]))+")  # parts split at commas, semicolons, sentence ends
 MIN_PARTS = 3  # maker, city, country at least
 _MAKER = re.compile(r"[^\W\d_][^\d]*")  # a maker's name holds no digit ("timoftol 0,5%" is a product)
+_JOINING = frozenset({"de", "del", "la", "y", "e", "and", "of", "the", "et", "und"})
+
+
+def _maker_name(value: str) -> bool:
+    """A maker's name: no digit, and no lower-case word but joining words ("Topógrafo corneal" describes a
+    device; "Baush and Lomb", "bioMérieux" are makers)."""
+    words = re.findall(r"[^\W\d_]+", value)
+    return _MAKER.fullmatch(value) is not None and not any(w.islower() and w not in _JOINING for w in words)
 
 
 US_STATES = frozenset({*UsAddress.states, *UsAddress.states_abbr})
 _COMPANY = re.compile(r"[^\W\d_][^\d]*\b(?:Inc|Ltd|GmbH|Corp|Co|S\.\s?[AL]|S\.[AL]\.U|SpA|AG|plc|LLC)\.?")
 _CAPITALISED = re.compile(r"[A-ZÁÉÍÓÚÑ]")
+
+
+def _after_product(text: str, parts: list[tuple[int, int]], i: int) -> bool:
+    """Whether the part before part `i` names a registered product ("Lumexa®", "Ocutim™")."""
+    return i > 0 and any(mark in text[parts[i - 1][0] : parts[i - 1][1]] for mark in "®™")
 
 
 def _parts(text: str, m: re.Match[str]) -> list[tuple[int, int]]:
@@ -45,7 +58,7 @@ def _named_makers(text: str, parts: list[tuple[int, int]], gaz: Gazetteer) -> li
     for start, end in parts:
         value = text[start:end].rstrip("®™ ")
         place = value in towns or gaz.is_place(value) or gaz.is_country(value) or value.lower() in EXTRA_COUNTRIES
-        maker = product and _MAKER.fullmatch(value) is not None and _CAPITALISED.match(value) is not None
+        maker = product and _maker_name(value) and _CAPITALISED.match(value) is not None
         if (maker and not place) or _COMPANY.fullmatch(value):
             spans.append(Span(start, start + len(value), "INSTITUTION", "INSTITUCION"))
         holds_digit = any(ch.isdigit() for ch in value)
@@ -82,6 +95,6 @@ def _by_country(text: str, parts: list[tuple[int, int]], gaz: Gazetteer) -> list
     value = text[maker[0] : maker[1]].rstrip("®™ ")
     if gaz.is_place(value):  # "(..., Inc., Cincinnati, Oh, USA)": a city and its state
         spans.append(Span(maker[0], maker[0] + len(value), "CITY", "TERRITORIO"))
-    elif _MAKER.fullmatch(value):
+    elif _maker_name(value) or (_MAKER.fullmatch(value) and _after_product(text, parts, len(parts) - 3)):
         spans.append(Span(maker[0], maker[0] + len(value), "INSTITUTION", "INSTITUCION"))
     return spans
