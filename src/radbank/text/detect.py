@@ -9,7 +9,8 @@ with rules.
 - combine.py joins both (the model's spans first; a rule span that reaches further grows them);
 - precision: redaction placeholders stay; eponyms in their clinical context (eponyms.py), role words and
   clinical words are not names; institutions from the English model need an institution word;
-- then every other occurrence of a found name's words is a name too, except where an eponym stands.
+- then every other occurrence of a found name's words is a name too, except where an eponym stands, and
+  every other occurrence of a found ID's value or an institution's acronym (repeats.py) is removed too.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import re
 from radbank.text.combine import combine, is_placeholder
 from radbank.text.dates import find_dates
 from radbank.text.eponyms import only_eponym_words, protected_spans
+from radbank.text.form_fields import field_addresses, field_names
 from radbank.text.gazetteer import Gazetteer, load_gazetteer
 from radbank.text.guidelines import to_guidelines
 from radbank.text.makers import maker_spans
@@ -32,8 +34,11 @@ from radbank.text.patterns import (
     geography_spans,
     id_spans,
     place_spans,
+    postal_beside_towns,
 )
+from radbank.text.repeats import acronym_spans, repeated_spans
 from radbank.text.spans import Span
+from radbank.text.towns import TownFinder
 
 AGES = ("over89", "all")
 _AGE_NUMBER = re.compile(r"\d+")
@@ -57,12 +62,15 @@ class Detector:
             lang: re.compile(r"\b(?:" + "|".join(re.escape(c) for c in sorted(cities, key=len, reverse=True)) + r")\b")
             for lang, cities in self.gaz.cities.items()
         }
+        self._towns_es = TownFinder(self.gaz.towns_es)
 
     def detect(self, text: str, lang: str) -> list[Span]:
         protected = protected_spans(text)
         rules = [s for s in self.candidates(text, lang) if self._keep(text, s, protected)]
         model = [s for s in (self.ner(text, lang) if self.ner else []) if self._keep(text, s, protected)]
         spans = to_guidelines(text, combine(text, model, rules), self.gaz)
+        spans = sorted(spans + acronym_spans(text, spans), key=lambda s: s.start)
+        spans = sorted(spans + repeated_spans(text, spans), key=lambda s: s.start)
         return self._propagate(text, spans, protected)
 
     def candidates(self, text: str, lang: str) -> list[Span]:
@@ -70,11 +78,16 @@ class Detector:
         spans = contact_spans(text) + id_spans(text)
         spans += [Span(d.start, d.end, "DATE", d.form) for d in find_dates(text, lang)]
         spans += place_spans(text, lang) + geography_spans(text, lang) + age_spans(text, self.ages)
+        spans += [Span(start, end, "ADDRESS", "street") for start, end in field_addresses(text)]
         spans += maker_spans(text, self.gaz) if lang == "es" else []
-        for pattern in self._city.values():
-            spans += [Span(m.start(), m.end(), "CITY", "city") for m in pattern.finditer(text)]
+        towns = [Span(m.start(), m.end(), "CITY", "city") for p in self._city.values() for m in p.finditer(text)]
+        towns += [
+            Span(start, end, "CITY", "city") for start, end in (self._towns_es.find(text) if lang == "es" else [])
+        ]
+        spans += towns + (postal_beside_towns(text, towns) if lang == "es" else [])
         taken = [(s.start, s.end) for s in spans if s.label in ("INSTITUTION", "ADDRESS", "EMAIL", "URL")]
-        for start, end, kind, source in self.names.find(text):
+        found = self.names.find(text) + [(start, end, "person", "cue") for start, end in field_names(text)]
+        for start, end, kind, source in found:
             if not any(a <= start and end <= b for a, b in taken):
                 spans.append(Span(start, end, "NAME", kind, source))
         return spans

@@ -1,4 +1,5 @@
-"""Word lists: first names and surnames (Faker's es_ES and en_US data), cities, clinical words."""
+"""Word lists: first names and surnames (Faker's es_ES and en_US data), cities, clinical words; the towns of
+Spain and the Spanish-speaking Americas from GeoNames (CC BY 4.0; tools/gen_world_cities.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ class Gazetteer:
     places: frozenset[str] = frozenset()  # lower-cased words of city and country names
     countries: frozenset[str] = frozenset()  # lower-cased country names, as written in Faker's es/en lists
     world: frozenset[str] = frozenset()  # first names and surnames of Faker's other Latin-script locales
+    towns_es: tuple[str, ...] = ()  # towns of Spain and the Spanish-speaking Americas (GeoNames), Spanish text only
 
     def is_world_name(self, word: str) -> bool:
         """A listed name of any origin (Faker's es/en lists and its other Latin-script locales)."""
@@ -86,6 +88,12 @@ def _world_names() -> frozenset[str]:
     return _lower(words)
 
 
+def _lines(name: str) -> list[str]:
+    """The lines of a packaged list that are neither empty nor comments."""
+    text = resources.files("radbank.resources").joinpath(name).read_text("utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
 @cache
 def load_gazetteer() -> Gazetteer:
     """The packaged lists (built once per process)."""
@@ -113,6 +121,7 @@ def load_gazetteer() -> Gazetteer:
         cities={"es": tuple(sections["city_es"]), "en": tuple(sections["city_en"])},
         clinical=frozenset(w.lower() for w in sections["clinical"]),
         world=_world_names(),
+        towns_es=tuple(_lines("text_cities_geonames.txt")),
         countries=frozenset(c.lower() for c in [*SpanishAddress.countries, *EnglishAddress.countries]),
         places=_lower(
             [

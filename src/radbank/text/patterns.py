@@ -19,8 +19,9 @@ _LABELLED = r"\s*(?:n[ºo°]\.?|núm(?:ero)?\.?|number|no\.?|#|id)?\s*(?:de\s+)?
 ID_CUED = [
     (
         "licence",
+        r"(?:(?<=[^\W\d_])N[ºo°]\s?Col\b\.?|"  # glued to the name before it: "Ana Ruiz GarcíaNºCol: ..."
         r"(?i:\b(?:n[ºo°]\.?\s*(?:de\s+)?col(?:egiad[oa])?\.?|colegiad[oa]|col\.|n[ºo°]\s*col|"
-        r"licen[cs]e(?: number)?|GMC(?: number| no\.?)?|NMC(?: PIN)?|IMC(?: number| no\.?)?|NPI|DEA))",
+        r"licen[cs]e(?: number)?|GMC(?: number| no\.?)?|NMC(?: PIN)?|IMC(?: number| no\.?)?|NPI|DEA)))",
     ),
     (
         "mrn",
@@ -66,7 +67,8 @@ EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"')\]]+[^\s<>\"')\].,;:]")
 _EXT = r"(?:[ \t]*(?:,[ \t]*)?(?:ext\.?|extn\.?|extensi[oó]n|x)[ \t]*\d{1,5})?"
 PHONE = re.compile(
-    r"(?<![\w+])(?:\+34[\s.-]?|0034[\s.-]?)?[6789]\d{2}(?:[\s.-]?\d{3}[\s.-]?\d{3}|(?:[\s.-]\d{2}){3})" + _EXT + r"\b"
+    r"(?<![\w+])(?:\+34[\s.-]?|0034[\s.-]?)?(?:[6789]\d{2}(?:[\s.-]?\d{3}[\s.-]?\d{3}|(?:[\s.-]\d{2}){3}|[\s.-]\d{6})"
+    r"|[89]\d[\s.-]\d{3}(?:[\s.-]\d{2}){2})" + _EXT + r"\b"
     r"|(?<![\w+])(?:\+1[\s.-]?|001[\s.-]?|1[\s.-])?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}" + _EXT + r"\b"
     r"|(?<![\w+])(?:\+|00)[1-9]\d{0,2}[\s.-]?(?:\(0?\d{1,4}\)[\s.-]?)?\d{1,4}(?:[\s.-]?\d{2,4}){1,4}" + _EXT + r"\b"
     r"|(?<![\w+])\(?0\d{1,4}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,4}" + _EXT + r"\b"  # UK/Irish trunk-prefixed numbers
@@ -87,7 +89,10 @@ ADDRESS_ES = re.compile(
     rf"\b(?:{STREET_ES})[ \t]+(?:(?:de|del|la|las|los|el|dels|d')[ \t]+)*[{UP}0-9][\w'’.-]*(?:[ \t]+(?:(?:de|del|la|"
     rf"las|los|y|el)[ \t]+)*[{UP}][\w'’.-]*){{0,5}}"
     + _STREET_NUMBER
-    + r"|\b(?:calle|avenida|plaza|paseo|carrer|camino|avda\.)[ \t]+(?:[\w'’.-]+[ \t]+){0,4}?(?:n[ºo°]\.?[ \t]*)?\d+"
+    + r"|\b(?i:calle|avenida|plaza|paseo|carrer|camino|avda\.|av\.|c/\.?)[ \t]*"
+    + r"(?:(?!(?i:y|a|en|con|por|que|se|hace|desde|hasta|tras|durante|un|una|unos|unas|hacia|sin)\b)"
+    + r"[\w'’.-]+[ \t]+){0,4}?"
+    + r"(?:n[ºo°]\.?[ \t]*)?\d+"
     + _STREET_NUMBER
 )
 
@@ -165,8 +170,15 @@ _INST_ES = (
     r"Complejo Hospitalario|Consorcio Hospital(?:ario)?|Consorci Hospital(?:ari)?|Instituto|Fundaci[oó]n?|"
     r"Sanatorio|Residencia|Mutua|Hospital Universitario|Departamento de Salud|Servicio de Urgencias del|"
     r"Centre de Salut|Hospital Universitari|Universidad|Universitat|Facultad|Laboratorios?|Asociaci[oó]n|"
-    r"Sociedad|Fundaci[oó]|Instituci[oó]n"
+    r"Sociedad|Fundaci[oó]|Instituci[oó]n|Centro(?! de Salud)|Escuela|Xarxa|Palacio|Juzgados?|"
+    r"Complejo (?:Asistencial|Universitario)"
 )
+# hospital abbreviations ("H. U. Costa Azul")
+_INST_ES_MORE = r"H\.[ \t]?[UGC]\.(?:[ \t]?[UGC]\.)?"
+# lower-case words inside an institution's name ("Hospital universitario Costa Azul") and a quoted name
+_INST_INSIDE = r"universitari[oa]|general|cl[ií]nico|provincial|comarcal|regional|militar|materno|infantil"
+_STREET_TYPE = rf"(?:{STREET_ES})(?!\w)"  # a street's type ends an institution's name
+_QUOTED = rf"[\"“«][{UP}0-9][^\"”»\n]{{0,40}}[\"”»]"  # a quoted name: capitalised or a number first
 _INST_EN = (
     r"Hospital|Medical Center|Medical Centre|Clinic|Health Center|Health Centre|Health System|Infirmary|"
     r"Memorial|Children's Hospital|Cancer Center|Health|Nursing Home|Care Home|Rehabilitation Center|"
@@ -175,8 +187,14 @@ _INST_EN = (
 )
 _CONNECT = r"(?:de|del|la|las|los|el|y|i|d'|de la|DE|DEL|LA|LAS|LOS|EL|Y|I|D'|DE LA)"
 INSTITUTION_ES = re.compile(
-    rf"\b(?:{_INST_ES}|{_INST_ES.upper()})"
-    rf"(?:[ \t]+(?:{_CONNECT}[ \t]+)*(?:[{UP}][\w'’-]{{0,3}}\.|[{UP}][\w'’-]*|\d+)){{1,7}}"
+    rf"\b(?:{_INST_ES}|{_INST_ES.upper()}|{_INST_ES_MORE})"
+    rf"(?:[ \t]+(?:(?:{_CONNECT}|{_INST_INSIDE})[ \t]+)*(?!{_STREET_TYPE})"
+    rf"(?:[{UP}][\w'’-]{{0,3}}\.|[{UP}][\w'’-]*|\d+)){{1,7}}"
+    rf"(?:[ \t]+{_QUOTED})?"
+    # a hospital's acronym before its quoted name: 'HGM "Costa Azul"'
+    rf"|\bH[A-Z]{{1,4}}[ \t]+{_QUOTED}"
+    # "el hospital Virgen del Mar": the lower-case word needs a capitalised name after it
+    rf"|\bhospital(?:[ \t]+(?:(?:{_CONNECT}|{_INST_INSIDE})[ \t]+)*[{UP}][\w'’-]*){{1,7}}"
 )
 INSTITUTION_EN = re.compile(
     rf"\b(?:(?:St\.?|Saint|Mount|Mt\.?|ST\.?|SAINT)[ \t]+)?(?:[{UP}][\w'’.-]*[ \t]+){{1,4}}"
@@ -195,6 +213,27 @@ AGE_OF_PERSON = re.compile(
     r"(?:d[ií]as|semanas|meses)(?=\s+de\s+(?:edad|vida))|"
     r"[-\s]?years?[-\s]old|[-\s]?year-old|yo\b|y/o|y\.o\.))"
 )
+
+
+_ZIP_ES = r"(?:0[1-9]|[1-4]\d|5[0-2])\d{3}"
+_ZIP_BEFORE_TOWN = re.compile(rf"(?<![\d.,/-])\(?(?P<zip>{_ZIP_ES})\)?[ \t]*[,.-]?[ \t]*\(?$")
+_ZIP_AFTER_TOWN = re.compile(rf"[ \t]*[,.(-]?[ \t]*(?P<zip>{_ZIP_ES})(?![\d,/]\d|\d)")
+_BESIDE = 12  # characters a postal code may stand from its town
+
+
+def postal_beside_towns(text: str, towns: list[Span]) -> list[Span]:
+    """Spanish postal codes written right before or after a found town ("28006, Madrid", "08005-Barcelona",
+    "(27003) Lugo", "Barcelona 08017"): a five-digit number there is the town's code, not a lab value."""
+    spans = []
+    for town in towns:
+        before = _ZIP_BEFORE_TOWN.search(text[max(0, town.start - _BESIDE) : town.start])
+        if before:
+            offset = max(0, town.start - _BESIDE)
+            spans.append(Span(offset + before.start("zip"), offset + before.end("zip"), "ZIP", "postal"))
+        after = _ZIP_AFTER_TOWN.match(text, town.end)
+        if after:
+            spans.append(Span(after.start("zip"), after.end("zip"), "ZIP", "postal"))
+    return spans
 
 
 def _geo_pattern(names: list[str]) -> re.Pattern[str]:
