@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from radbank.cli import main
+from radbank.text.evaluate import kinship_only, removal
 from radbank.text.meddocan import merge_spans, official_scores
+from radbank.text.spans import Span
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = next(
@@ -165,3 +167,35 @@ def test_meddocan_training_slice_scores(tmp_path: Path) -> None:
     assert ev.official is not None
     assert ev.official.subtask2_strict.f1 >= 0.85
     assert ev.removed["ALL"].recall >= 0.9
+
+
+def _relative(text: str, value: str) -> dict[str, object]:
+    start = text.index(value)
+    return {"start": start, "end": start + len(value), "label": "NAME", "meddocan": "FAMILIARES_SUJETO_ASISTENCIA"}
+
+
+def test_removal_counts_a_kinship_word_alone_in_its_own_row() -> None:
+    text = "Acude con su madre. Avisar a su madre Teresa Ruiz."
+    rows = removal(text, [_relative(text, "madre")], [])
+    assert ("KINSHIP", False) in rows
+
+
+def test_removal_counts_a_kinship_word_alone_in_all() -> None:
+    text = "Acude con su madre."
+    assert ("ALL", False) in removal(text, [_relative(text, "madre")], [])
+
+
+def test_removal_counts_a_relative_with_a_name_outside_kinship() -> None:
+    text = "Avisar a su madre Teresa Ruiz."
+    rows = removal(text, [_relative(text, "madre Teresa Ruiz")], [Span(18, 29, "NAME", "relative")])
+    assert ("ALL-KINSHIP", True) in rows
+
+
+def test_a_lower_case_kinship_phrase_is_kinship_only() -> None:
+    text = "Hijo de una prima hermana de su pareja."
+    assert kinship_only(_relative(text, "Hijo de una prima hermana"), "Hijo de una prima hermana")
+
+
+def test_a_relative_span_with_a_name_is_not_kinship_only() -> None:
+    text = "padres Ana Vidal y Juan"
+    assert not kinship_only(_relative(text, text), text)

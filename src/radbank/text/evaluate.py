@@ -23,6 +23,9 @@ from radbank.text.spans import Span
 
 IDENTIFYING = ("NAME", "ID", "DATE", "PHONE", "EMAIL", "URL", "ADDRESS", "ZIP", "CITY", "INSTITUTION")
 """The labels whose removal `removed` counts (the issue's identifying spans; not age, sex, country)."""
+KINSHIP = "KINSHIP"
+"""The `removed` row of relatives' spans that hold no name ("su madre", "dos hermanos"): MEDDOCAN labels them
+FAMILIARES_SUJETO_ASISTENCIA, radbank keeps them as family history. `ALL` counts them; `ALL-KINSHIP` does not."""
 
 TOKEN = re.compile(r"\w+", re.U)
 
@@ -121,18 +124,35 @@ def removed_text(text: str, pred: list[Span]) -> str:
     return "".join(out) + text[last:]
 
 
-def _score_removal(ev: Evaluation, text: str, gold: list[dict[str, Any]], pred: list[Span]) -> None:
-    """A gold identifying span is removed when its text no longer appears (as a whole word) in the output."""
+def removal(text: str, gold: list[dict[str, Any]], pred: list[Span]) -> list[tuple[str, bool]]:
+    """(row, removed) for every identifying gold span and each `removed` row it counts in: a span is removed
+    when its text no longer appears (as a whole word) in the output."""
     output = removed_text(text, pred)
+    out = []
     for g in gold:
-        if g["label"] not in IDENTIFYING:
-            continue
-        value = text[g["start"] : g["end"]].strip()
-        gone = re.search(rf"(?<!\w){re.escape(value)}(?!\w)", output) is None
-        for label in (g["label"], "ALL"):
-            scores = _get(ev.removed, label)
-            scores.tp += gone
-            scores.fn += not gone
+        if g["label"] in IDENTIFYING:
+            value = text[g["start"] : g["end"]].strip()
+            gone = re.search(rf"(?<!\w){re.escape(value)}(?!\w)", output) is None
+            out += [(row, gone) for row in removal_rows(g, value)]
+    return out
+
+
+def _score_removal(ev: Evaluation, text: str, gold: list[dict[str, Any]], pred: list[Span]) -> None:
+    for row, gone in removal(text, gold, pred):
+        scores = _get(ev.removed, row)
+        scores.tp += gone
+        scores.fn += not gone
+
+
+def kinship_only(gold: dict[str, Any], value: str) -> bool:
+    """A relatives' span with no name in it: every word after the first is lower case ("Hijo de una prima")."""
+    words = re.findall(r"[^\W\d_]+", value)
+    return gold.get("meddocan") == "FAMILIARES_SUJETO_ASISTENCIA" and all(w.islower() for w in words[1:])
+
+
+def removal_rows(gold: dict[str, Any], value: str) -> tuple[str, ...]:
+    """The `removed` rows an identifying gold span counts in: its label, ALL, and KINSHIP or ALL-KINSHIP."""
+    return (gold["label"], "ALL", KINSHIP if kinship_only(gold, value) else "ALL-KINSHIP")
 
 
 def _score_tokens(ev: Evaluation, text: str, gold: list[dict[str, Any]], pred: list[Any]) -> None:
