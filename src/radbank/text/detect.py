@@ -23,6 +23,7 @@ from radbank.text.eponyms import only_eponym_words, protected_spans
 from radbank.text.form_fields import field_addresses, field_names
 from radbank.text.gazetteer import Gazetteer, load_gazetteer
 from radbank.text.guidelines import to_guidelines
+from radbank.text.kinship import keep_kinship
 from radbank.text.makers import maker_spans
 from radbank.text.names import ROLE_WORDS, NameRules
 from radbank.text.ner import NerFn
@@ -68,7 +69,7 @@ class Detector:
         protected = protected_spans(text)
         rules = [s for s in self.candidates(text, lang) if self._keep(text, s, protected)]
         model = [s for s in (self.ner(text, lang) if self.ner else []) if self._keep(text, s, protected)]
-        spans = to_guidelines(text, combine(text, model, rules), self.gaz)
+        spans = keep_kinship(text, to_guidelines(text, combine(text, model, rules), self.gaz))
         spans = sorted(spans + acronym_spans(text, spans), key=lambda s: s.start)
         spans = sorted(spans + repeated_spans(text, spans), key=lambda s: s.start)
         return self._propagate(text, spans, protected)

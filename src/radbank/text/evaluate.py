@@ -16,6 +16,7 @@ from typing import Any
 
 from radbank.text.combine import meddocan_label
 from radbank.text.detect import Detector
+from radbank.text.kinship import replaced
 from radbank.text.language import guess_language
 from radbank.text.meddocan import Counts, Official, score_document
 from radbank.text.pseudonymize import KEPT_LABELS, default_detector
@@ -117,7 +118,7 @@ def evaluate(records: list[dict[str, Any]], detector: Detector | None = None) ->
 def removed_text(text: str, pred: list[Span]) -> str:
     """The report with every found span (but kept labels) replaced by its tag, as `mode='redact'` writes it."""
     out, last = [], 0
-    for p in pred:
+    for p in (replaced(text, s) for s in pred):
         if p.label not in KEPT_LABELS:
             out += [text[last : p.start], f"[{p.label}]"]
             last = p.end

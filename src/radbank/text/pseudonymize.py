@@ -7,13 +7,14 @@ from functools import cache
 from radbank.anonymize.keys import Keyed
 from radbank.errors import RadbankError
 from radbank.text.detect import Detector
+from radbank.text.kinship import KINSHIP_LABEL, replaced
 from radbank.text.language import guess_language
 from radbank.text.spans import Span
 from radbank.text.surrogates import Surrogates
 
 NER_DEFAULT = "default"
 NER_NONE = "none"
-KEPT_LABELS = frozenset({"SEX"})  # detected (and scored) but left in the text
+KEPT_LABELS = frozenset({"SEX", KINSHIP_LABEL})  # detected (and scored) but left in the text
 
 
 @cache
@@ -56,6 +57,7 @@ def pseudonymize(
     for span in spans:
         if span.label in KEPT_LABELS:
             continue
+        span = replaced(text, span)
         out.append(text[last : span.start])
         out.append(surrogates.replace(text, span) if surrogates else f"[{span.label}]")
         last = span.end
