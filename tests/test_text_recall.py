@@ -244,3 +244,28 @@ def test_a_devices_description_before_its_maker_is_kept() -> None:
 def test_a_maker_after_a_product_may_hold_a_lower_case_word() -> None:
     text = "(Lumexa®, Farmalab iberia, Vigo, España)"
     assert maker_values(text) == ["Farmalab iberia"]
+
+
+def spans_of(text: str) -> list[tuple[str, str]]:
+    return [(text[s.start : s.end], s.label) for s in default_detector("none", "all").detect(text, "es")]
+
+
+def test_a_listed_town_made_of_listed_names_is_a_town() -> None:
+    text = "Remite: Calle Sol 12.\n45600 Talavera de la Reina (Toledo).\nRx normal."
+    assert ("Talavera de la Reina", "CITY") in spans_of(text)
+
+
+def test_a_listed_surname_after_a_postal_code_is_a_place() -> None:
+    text = "Remite: Irene Soto.\nCalle Sol 12, 30007 Heredia, Costa Rica.\nEcografía normal."
+    assert ("Heredia", "CITY") in spans_of(text)
+
+
+def test_a_name_from_listed_names_stops_before_a_country() -> None:
+    text = "Remite: Irene Soto.\nCalle Sol 12, 30007 Heredia, Costa Rica.\nEcografía normal."
+    assert ("Costa Rica", "COUNTRY") in spans_of(text)
+
+
+def test_a_found_town_is_removed_where_the_report_repeats_it() -> None:
+    out = redact("Procede de Heredia, Costa Rica.\nEn Heredia le hicieron una TC.")
+    assert gone("Heredia", out)
+

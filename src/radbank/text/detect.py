@@ -47,6 +47,38 @@ _DURATION = re.compile(r"mes|month|week|d[ií]a")
 ABBREVIATION = 3  # a place in capitals this short is an abbreviation (CT, US)
 
 
+_AFTER_ZIP = re.compile(r"[ \t]*[,.\-]?[ \t]*")
+_BEFORE_COUNTRY = re.compile(r"[ \t]*[,(][ \t]*")
+
+
+def places_in_addresses(text: str, spans: list[Span]) -> list[Span]:
+    """A name found only because its words are listed names is a place where an address puts one: right after
+    a postal code ("40140 Heredia") or right before a country ("Heredia, Costa Rica")."""
+    out = list(spans)
+    for i, span in enumerate(spans):
+        if span.label != "NAME" or span.source != "gazetteer":
+            continue
+        before, after = spans[i - 1] if i else None, spans[i + 1] if i + 1 < len(spans) else None
+        after_zip = before is not None and before.label == "ZIP" and _AFTER_ZIP.fullmatch(text[before.end : span.start])
+        before_country = (
+            after is not None and after.label == "COUNTRY" and _BEFORE_COUNTRY.fullmatch(text[span.end : after.start])
+        )
+        if after_zip or before_country:
+            out[i] = Span(span.start, span.end, "CITY", "city", span.source)
+    return out
+
+
+def _before_place(text: str, start: int, end: int, places: list[Span]) -> int:
+    """The end of a name found from listed names, cut before a listed place it runs into ("Heredia, Costa" of
+    "Heredia, Costa Rica"); the start (no name) when it opens with a listed place ("Talavera de la Reina")."""
+    for p in places:
+        if p.start <= start < p.end:
+            return start
+        if start < p.start < end:
+            end = min(end, start + len(text[start : p.start].rstrip(" \t,;(")))
+    return end
+
+
 class Detector:
     """Rules + gazetteers + an optional NER model. `detect(text, lang)` -> non-overlapping spans.
 
@@ -70,6 +102,7 @@ class Detector:
         rules = [s for s in self.candidates(text, lang) if self._keep(text, s, protected)]
         model = [s for s in (self.ner(text, lang) if self.ner else []) if self._keep(text, s, protected)]
         spans = keep_kinship(text, to_guidelines(text, combine(text, model, rules), self.gaz))
+        spans = places_in_addresses(text, spans)
         spans = sorted(spans + acronym_spans(text, spans), key=lambda s: s.start)
         spans = sorted(spans + repeated_spans(text, spans), key=lambda s: s.start)
         return self._propagate(text, spans, protected)
@@ -88,8 +121,11 @@ class Detector:
         spans += towns + (postal_beside_towns(text, towns) if lang == "es" else [])
         taken = [(s.start, s.end) for s in spans if s.label in ("INSTITUTION", "ADDRESS", "EMAIL", "URL")]
         found = self.names.find(text) + [(start, end, "person", "cue") for start, end in field_names(text)]
+        places = [s for s in spans if s.label in ("CITY", "COUNTRY")]
         for start, end, kind, source in found:
-            if not any(a <= start and end <= b for a, b in taken):
+            if source == "gazetteer":
+                end = _before_place(text, start, end, places)
+            if end > start and not any(a <= start and end <= b for a, b in taken):
                 spans.append(Span(start, end, "NAME", kind, source))
         return spans
 

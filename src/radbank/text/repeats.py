@@ -2,6 +2,7 @@
 
 - the value of a found ID, phone or fax number or postal code (five digits or more) elsewhere in the report,
   also glued to a prefix ("NHC: 204518" found, "CIPA: nhc-204518" too);
+- a found town or city's name wherever else the report writes it;
 - an institution's acronym in parentheses right after it ("Hospital Costa Azul (HCA)"), and that acronym
   wherever else the report writes it ("ingresó en el HCA").
 Names spread the same way in names.py (`NameRules.propagate`).
@@ -15,11 +16,17 @@ from radbank.text.ner import COMMON_CAPS
 from radbank.text.spans import Span
 
 MIN_DIGITS = 5  # a shorter number repeats by chance (doses, sizes, years)
+MIN_PLACE = 4  # letters of a place name that spreads (not "Río")
 _ACRONYM = re.compile(r"[ \t]*\((?P<acronym>[A-Z](?=[A-Z0-9-]*[A-Z])[A-Z0-9-]{1,9})\)")
 
 
 def _overlaps(start: int, end: int, spans: list[Span]) -> bool:
     return any(s.start < end and start < s.end for s in spans)
+
+
+def _place_name(span: Span, value: str) -> bool:
+    """A town or city written with a capital, long enough not to repeat by chance."""
+    return span.label == "CITY" and len(value) >= MIN_PLACE and value[:1].isupper() and value.lower() not in COMMON_CAPS
 
 
 def acronym_spans(text: str, spans: list[Span]) -> list[Span]:
@@ -39,7 +46,7 @@ def repeated_spans(text: str, spans: list[Span]) -> list[Span]:
         value = text[s.start : s.end]
         if s.label in ("ID", "PHONE", "ZIP") and sum(ch.isdigit() for ch in value) >= MIN_DIGITS:
             pattern = rf"(?<![\d]){re.escape(value)}(?![\d])"
-        elif s.source == "acronym":
+        elif s.source == "acronym" or _place_name(s, value):
             pattern = rf"(?<![\w-]){re.escape(value)}(?![\w-])"
         else:
             continue
