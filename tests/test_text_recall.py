@@ -8,11 +8,13 @@ import re
 
 import pytest
 
+from radbank.text.detect import is_measurement
 from radbank.text.form_fields import field_addresses, field_names
 from radbank.text.gazetteer import load_gazetteer
 from radbank.text.makers import maker_spans
 from radbank.text.patterns import INSTITUTION_ES
 from radbank.text.pseudonymize import default_detector, pseudonymize
+from radbank.text.spans import Span
 from radbank.text.towns import TownFinder
 
 
@@ -269,3 +271,23 @@ def test_a_found_town_is_removed_where_the_report_repeats_it() -> None:
     out = redact("Procede de Heredia, Costa Rica.\nEn Heredia le hicieron una TC.")
     assert gone("Heredia", out)
 
+
+
+def number_span(text: str, value: str) -> Span:
+    start = text.index(value)
+    return Span(start, start + len(value), "DATE", "FECHAS", "ner")
+
+
+def test_a_number_with_a_unit_is_a_measurement() -> None:
+    text = "La pieza pesó 5786 gramos."
+    assert is_measurement(text, number_span(text, "5786"))
+
+
+def test_a_number_after_a_model_cue_is_a_product_code() -> None:
+    text = "Prótesis anatómica (modelo 20636, Polytech)."
+    assert is_measurement(text, number_span(text, "20636"))
+
+
+def test_a_postal_code_before_a_town_is_no_measurement() -> None:
+    text = "Calle Sol 12, 20636 Mendaro."
+    assert not is_measurement(text, number_span(text, "20636"))

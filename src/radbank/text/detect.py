@@ -45,6 +45,12 @@ AGES = ("over89", "all")
 _AGE_NUMBER = re.compile(r"\d+")
 _DURATION = re.compile(r"mes|month|week|d[ií]a")
 ABBREVIATION = 3  # a place in capitals this short is an abbreviation (CT, US)
+_NUMBER = re.compile(r"\d[\d.,]*")
+_UNIT_AFTER = re.compile(
+    r"[ \t]*(?:gramos|gr|g|kg|mg|mcg|µg|ng|ml|cc|cm3?|mm3?|mmHg|U/L|UI|U|mEq|mmol|%|/mm3|/µl|/ul|células|"
+    r"grams|units|copias|copies)(?![\w/])"
+)
+_MODEL_BEFORE = re.compile(r"(?i:\b(?:modelo|model|ref\.?|referencia|lote|lot|serie|talla|size)[ \t]*[:#nº]*[ \t]*)$")
 
 
 _AFTER_ZIP = re.compile(r"[ \t]*[,.\-]?[ \t]*")
@@ -77,6 +83,14 @@ def _before_place(text: str, start: int, end: int, places: list[Span]) -> int:
         if start < p.start < end:
             end = min(end, start + len(text[start : p.start].rstrip(" \t,;(")))
     return end
+
+
+def is_measurement(text: str, span: Span) -> bool:
+    """A bare number with a unit after it ("5786 gramos") or a model/lot cue before it ("modelo 20636"): a
+    quantity or a product code, not a date or a postal code."""
+    if not _NUMBER.fullmatch(text[span.start : span.end]):
+        return False
+    return bool(_UNIT_AFTER.match(text, span.end) or _MODEL_BEFORE.search(text[max(0, span.start - 20) : span.start]))
 
 
 class Detector:
@@ -139,6 +153,8 @@ class Detector:
             return number is not None and int(number.group(0)) > OLDEST_KEPT_AGE and not _DURATION.search(value)
         if span.source == "ner" and span.kind in ("ORG", "FAC", "GPE"):
             return self._keep_english_place(value, span)
+        if span.label in ("DATE", "ZIP", "CITY") and is_measurement(text, span):
+            return False
         inside_eponym = any(a < span.end and span.start < b for a, b in protected)
         if span.label != "NAME":
             return not ((span.source == "ner" or span.label == "CITY") and inside_eponym)
