@@ -272,7 +272,6 @@ def test_a_found_town_is_removed_where_the_report_repeats_it() -> None:
     assert gone("Heredia", out)
 
 
-
 def number_span(text: str, value: str) -> Span:
     start = text.index(value)
     return Span(start, start + len(value), "DATE", "FECHAS", "ner")
@@ -291,3 +290,17 @@ def test_a_number_after_a_model_cue_is_a_product_code() -> None:
 def test_a_postal_code_before_a_town_is_no_measurement() -> None:
     text = "Calle Sol 12, 20636 Mendaro."
     assert not is_measurement(text, number_span(text, "20636"))
+
+
+def test_an_institution_stops_at_the_end_of_its_sentence() -> None:
+    assert institutions("Remitido desde la Clínica San Juan. Presenta fiebre.") == ["Clínica San Juan"]
+
+
+def test_an_institution_goes_on_over_a_listed_abbreviation() -> None:
+    assert institutions("Ingresa en el Hospital Gral. Universitario de Elda.") == [
+        "Hospital Gral. Universitario de Elda"
+    ]
+
+
+def test_a_road_and_its_kilometre_is_an_address() -> None:
+    assert gone("187", redact("Centro Médico Sur. A7, km. 187.\n29602 Marbella."))

@@ -96,6 +96,12 @@ ADDRESS_ES = re.compile(
     + _STREET_NUMBER
 )
 
+# a road and its kilometre: "A7, km. 187", "N-340 km 12,5", "Ctra. de Valencia km 3"
+ROAD_KM = re.compile(
+    rf"\b(?:[A-Z]{{1,3}}-?\d{{1,4}}|(?:Ctra\.?|Carretera|Autov[ií]a|Autopista)[ \t]+[^\n,;]{{1,40}}?)"
+    r",?[ \t]*(?:km|Km|KM|kil[oó]metro)\.?[ \t]*\d+(?:[.,]\d+)?"
+)
+
 
 def _usps_suffixes() -> str:
     """USPS street suffixes (as Faker's en_US data lists them), with the usual abbreviations and UK ones."""
@@ -178,6 +184,11 @@ _INST_ES_MORE = r"H\.[ \t]?[UGC]\.(?:[ \t]?[UGC]\.)?"
 # lower-case words inside an institution's name ("Hospital universitario Costa Azul") and a quoted name
 _INST_INSIDE = r"universitari[oa]|general|cl[ií]nico|provincial|comarcal|regional|militar|materno|infantil"
 _STREET_TYPE = rf"(?:{STREET_ES})(?!\w)"  # a street's type ends an institution's name
+# a full stop inside an institution's name only after an initial or a listed abbreviation: "Hospital Gral.
+# Universitario", "Hospital Univ. Dr. Peset", not "Clínica San Juan. Presenta"
+_INST_ABBREVIATION = (
+    rf"(?:[{UP}]|Gral|Univ|Dr|Dra|Sr|Sra|Sta|Sto|Ntra|Nra|Sr[ao]|Hosp|Inst|Fund|Prof|Dpto|Serv|Cto|Cdad|Mª)\."
+)
 _QUOTED = rf"[\"“«][{UP}0-9][^\"”»\n]{{0,40}}[\"”»]"  # a quoted name: capitalised or a number first
 _INST_EN = (
     r"Hospital|Medical Center|Medical Centre|Clinic|Health Center|Health Centre|Health System|Infirmary|"
@@ -189,7 +200,7 @@ _CONNECT = r"(?:de|del|la|las|los|el|y|i|d'|de la|DE|DEL|LA|LAS|LOS|EL|Y|I|D'|DE
 INSTITUTION_ES = re.compile(
     rf"\b(?:{_INST_ES}|{_INST_ES.upper()}|{_INST_ES_MORE})"
     rf"(?:[ \t]+(?:(?:{_CONNECT}|{_INST_INSIDE})[ \t]+)*(?!{_STREET_TYPE})"
-    rf"(?:[{UP}][\w'’-]{{0,3}}\.|[{UP}][\w'’-]*|\d+)){{1,7}}"
+    rf"(?:{_INST_ABBREVIATION}|[{UP}][\w'’-]*|\d+)){{1,7}}"
     rf"(?:[ \t]+{_QUOTED})?"
     # a hospital's acronym before its quoted name: 'HGM "Costa Azul"'
     rf"|\bH[A-Z]{{1,4}}[ \t]+{_QUOTED}"
@@ -333,6 +344,7 @@ def place_spans(text: str, lang: str) -> list[Span]:
     spans += [Span(m.start(), m.end(), "ADDRESS", "street") for m in street.finditer(text)]
     if lang == "es":
         spans += list(_value_spans(STREET_BEFORE_ZIP, text, "ADDRESS", "street"))
+        spans += [Span(m.start(), m.end(), "ADDRESS", "street") for m in ROAD_KM.finditer(text)]
     for m in ZIP.finditer(text):
         group = "value" if m.group("value") else "v2" if m.group("v2") else "v3"
         spans.append(Span(m.start(group), m.end(group), "ZIP", "postal"))
