@@ -304,3 +304,15 @@ def test_an_institution_goes_on_over_a_listed_abbreviation() -> None:
 
 def test_a_road_and_its_kilometre_is_an_address() -> None:
     assert gone("187", redact("Centro Médico Sur. A7, km. 187.\n29602 Marbella."))
+
+
+def test_a_hospitals_acronym_before_its_name_is_an_institution() -> None:
+    assert institutions("Ingresó en el HGU Gregorio Marañón por disnea.") == ["HGU Gregorio Marañón"]
+
+
+def test_an_abbreviated_hospital_word_before_its_kind_is_an_institution() -> None:
+    assert institutions("Remitido del H. Clínico San Carlos.") == ["H. Clínico San Carlos"]
+
+
+def test_hounsfield_units_are_no_institution() -> None:
+    assert institutions("Densidad de 40 HU en fase venosa. HU. Se observa") == []

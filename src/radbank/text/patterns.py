@@ -180,7 +180,12 @@ _INST_ES = (
     r"Complejo (?:Asistencial|Universitario)"
 )
 # hospital abbreviations ("H. U. Costa Azul")
-_INST_ES_MORE = r"H\.[ \t]?[UGC]\.(?:[ \t]?[UGC]\.)?"
+_INST_ES_MORE = (
+    r"H\.[ \t]?[UGC]\.(?:[ \t]?[UGC]\.)?"
+    # "H. Clínico San Carlos"; a hospital's acronym before its name: "HU La Paz", "HGU Gregorio Marañón"
+    r"|H\.(?=[ \t]+(?:Cl[ií]nico|General|Universitario|Provincial|Comarcal|Materno|Infantil)\b)"
+    r"|(?:HU|HUV|HGU|HGUA|HCU|HCUV|HG|HC|CHU|HUC|HUP|HUS|HUM|HUN)(?=[ \t]+(?:(?:de|del|la|el)[ \t]+)?[A-ZÁÉÍÓÚÑ][a-záéíóúñ])"
+)
 # lower-case words inside an institution's name ("Hospital universitario Costa Azul") and a quoted name
 _INST_INSIDE = r"universitari[oa]|general|cl[ií]nico|provincial|comarcal|regional|militar|materno|infantil"
 _STREET_TYPE = rf"(?:{STREET_ES})(?!\w)"  # a street's type ends an institution's name
