@@ -316,3 +316,15 @@ def test_an_abbreviated_hospital_word_before_its_kind_is_an_institution() -> Non
 
 def test_hounsfield_units_are_no_institution() -> None:
     assert institutions("Densidad de 40 HU en fase venosa. HU. Se observa") == []
+
+
+def test_a_four_digit_code_in_brackets_after_a_town_is_its_postal_code() -> None:
+    assert gone("5000", redact("Av. Colón 12, Córdoba (5000), Argentina."))
+
+
+def test_a_short_code_after_a_postal_cue_is_removed() -> None:
+    assert gone("X500", redact("Localidad: Córdoba.\nCP: X500.\n"))
+
+
+def test_a_dose_in_brackets_after_a_town_is_kept() -> None:
+    assert "500 mg" in redact("Trasladado a Córdoba (500 mg de paracetamol cada 8 horas).")

@@ -167,7 +167,7 @@ STREET_BEFORE_ZIP = re.compile(
 )
 ZIP = re.compile(
     r"(?i:\b(?:C\.?P\.?|c[oó]digo postal|zip(?: code)?)[:\s]*)"
-    r"(?P<value>\d{5}(?:-\d{3,4})?|[A-Z]?\d{4}(?:[A-Z]{3})?)\b"
+    r"(?P<value>\d{5}(?:-\d{3,4})?|[A-Z]?\d{3,4}(?:[A-Z]{3})?)\b"
     r"|\b(?P<v2>(?:0[1-9]|[1-4]\d|5[0-2])\d{3})(?=\s+[" + UP + r"])"
     r"|(?<=\b[A-Z]{2}\s)(?P<v3>\d{5}(?:-\d{4})?)\b"
 )
@@ -233,7 +233,10 @@ AGE_OF_PERSON = re.compile(
 
 _ZIP_ES = r"(?:0[1-9]|[1-4]\d|5[0-2])\d{3}"
 _ZIP_BEFORE_TOWN = re.compile(rf"(?<![\d.,/-])\(?(?P<zip>{_ZIP_ES})\)?[ \t]*[,.-]?[ \t]*\(?$")
-_ZIP_AFTER_TOWN = re.compile(rf"[ \t]*[,.(-]?[ \t]*(?P<zip>{_ZIP_ES})(?![\d,/]\d|\d)")
+_ZIP_AFTER_TOWN = re.compile(
+    rf"[ \t]*[,.(-]?[ \t]*(?P<zip>{_ZIP_ES})(?![\d,/]\d|\d)"
+    r"|[ \t]*\((?P<zip4>[A-Z]?\d{4}(?:[A-Z]{3})?)\)"  # a four-digit code in brackets: "Córdoba (5000)" (Argentina)
+)
 _BESIDE = 12  # characters a postal code may stand from its town
 
 
@@ -248,7 +251,8 @@ def postal_beside_towns(text: str, towns: list[Span]) -> list[Span]:
             spans.append(Span(offset + before.start("zip"), offset + before.end("zip"), "ZIP", "postal"))
         after = _ZIP_AFTER_TOWN.match(text, town.end)
         if after:
-            spans.append(Span(after.start("zip"), after.end("zip"), "ZIP", "postal"))
+            group = "zip" if after.group("zip") else "zip4"
+            spans.append(Span(after.start(group), after.end(group), "ZIP", "postal"))
     return spans
 
 
