@@ -8,10 +8,10 @@ import re
 
 import pytest
 
-from radbank.text.detect import is_measurement
 from radbank.text.form_fields import field_addresses, field_names
 from radbank.text.gazetteer import load_gazetteer
 from radbank.text.makers import maker_spans
+from radbank.text.measurements import is_measurement
 from radbank.text.patterns import INSTITUTION_ES
 from radbank.text.pseudonymize import default_detector, pseudonymize
 from radbank.text.spans import Span

@@ -25,6 +25,7 @@ from radbank.text.gazetteer import Gazetteer, load_gazetteer
 from radbank.text.guidelines import to_guidelines
 from radbank.text.kinship import keep_kinship
 from radbank.text.makers import maker_spans
+from radbank.text.measurements import is_measurement
 from radbank.text.names import ROLE_WORDS, NameRules
 from radbank.text.ner import NerFn
 from radbank.text.patterns import (
@@ -39,58 +40,12 @@ from radbank.text.patterns import (
 )
 from radbank.text.repeats import acronym_spans, repeated_spans
 from radbank.text.spans import Span
-from radbank.text.towns import TownFinder
+from radbank.text.towns import TownFinder, before_place, places_in_addresses
 
 AGES = ("over89", "all")
 _AGE_NUMBER = re.compile(r"\d+")
 _DURATION = re.compile(r"mes|month|week|d[ií]a")
 ABBREVIATION = 3  # a place in capitals this short is an abbreviation (CT, US)
-_NUMBER = re.compile(r"\d[\d.,]*")
-_UNIT_AFTER = re.compile(
-    r"[ \t]*(?:gramos|gr|g|kg|mg|mcg|µg|ng|ml|cc|cm3?|mm3?|mmHg|U/L|UI|U|mEq|mmol|%|/mm3|/µl|/ul|células|"
-    r"grams|units|copias|copies)(?![\w/])"
-)
-_MODEL_BEFORE = re.compile(r"(?i:\b(?:modelo|model|ref\.?|referencia|lote|lot|serie|talla|size)[ \t]*[:#nº]*[ \t]*)$")
-
-
-_AFTER_ZIP = re.compile(r"[ \t]*[,.\-]?[ \t]*")
-_BEFORE_COUNTRY = re.compile(r"[ \t]*[,(][ \t]*")
-
-
-def places_in_addresses(text: str, spans: list[Span]) -> list[Span]:
-    """A name found only because its words are listed names is a place where an address puts one: right after
-    a postal code ("40140 Heredia") or right before a country ("Heredia, Costa Rica")."""
-    out = list(spans)
-    for i, span in enumerate(spans):
-        if span.label != "NAME" or span.source != "gazetteer":
-            continue
-        before, after = spans[i - 1] if i else None, spans[i + 1] if i + 1 < len(spans) else None
-        after_zip = before is not None and before.label == "ZIP" and _AFTER_ZIP.fullmatch(text[before.end : span.start])
-        before_country = (
-            after is not None and after.label == "COUNTRY" and _BEFORE_COUNTRY.fullmatch(text[span.end : after.start])
-        )
-        if after_zip or before_country:
-            out[i] = Span(span.start, span.end, "CITY", "city", span.source)
-    return out
-
-
-def _before_place(text: str, start: int, end: int, places: list[Span]) -> int:
-    """The end of a name found from listed names, cut before a listed place it runs into ("Heredia, Costa" of
-    "Heredia, Costa Rica"); the start (no name) when it opens with a listed place ("Talavera de la Reina")."""
-    for p in places:
-        if p.start <= start < p.end:
-            return start
-        if start < p.start < end:
-            end = min(end, start + len(text[start : p.start].rstrip(" \t,;(")))
-    return end
-
-
-def is_measurement(text: str, span: Span) -> bool:
-    """A bare number with a unit after it ("5786 gramos") or a model/lot cue before it ("modelo 20636"): a
-    quantity or a product code, not a date or a postal code."""
-    if not _NUMBER.fullmatch(text[span.start : span.end]):
-        return False
-    return bool(_UNIT_AFTER.match(text, span.end) or _MODEL_BEFORE.search(text[max(0, span.start - 20) : span.start]))
 
 
 class Detector:
@@ -138,7 +93,7 @@ class Detector:
         places = [s for s in spans if s.label in ("CITY", "COUNTRY")]
         for start, end, kind, source in found:
             if source == "gazetteer":
-                end = _before_place(text, start, end, places)
+                end = before_place(text, start, end, places)
             if end > start and not any(a <= start and end <= b for a, b in taken):
                 spans.append(Span(start, end, "NAME", kind, source))
         return spans

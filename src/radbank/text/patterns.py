@@ -98,7 +98,7 @@ ADDRESS_ES = re.compile(
 
 # a road and its kilometre: "A7, km. 187", "N-340 km 12,5", "Ctra. de Valencia km 3"
 ROAD_KM = re.compile(
-    rf"\b(?:[A-Z]{{1,3}}-?\d{{1,4}}|(?:Ctra\.?|Carretera|Autov[ií]a|Autopista)[ \t]+[^\n,;]{{1,40}}?)"
+    r"\b(?:[A-Z]{1,3}-?\d{1,4}|(?:Ctra\.?|Carretera|Autov[ií]a|Autopista)[ \t]+[^\n,;]{1,40}?)"
     r",?[ \t]*(?:km|Km|KM|kil[oó]metro)\.?[ \t]*\d+(?:[.,]\d+)?"
 )
 
@@ -184,7 +184,8 @@ _INST_ES_MORE = (
     r"H\.[ \t]?[UGC]\.(?:[ \t]?[UGC]\.)?"
     # "H. Clínico San Carlos"; a hospital's acronym before its name: "HU La Paz", "HGU Gregorio Marañón"
     r"|H\.(?=[ \t]+(?:Cl[ií]nico|General|Universitario|Provincial|Comarcal|Materno|Infantil)\b)"
-    r"|(?:HU|HUV|HGU|HGUA|HCU|HCUV|HG|HC|CHU|HUC|HUP|HUS|HUM|HUN)(?=[ \t]+(?:(?:de|del|la|el)[ \t]+)?[A-ZÁÉÍÓÚÑ][a-záéíóúñ])"
+    r"|(?:HU|HUV|HGU|HGUA|HCU|HCUV|HG|HC|CHU|HUC|HUP|HUS|HUM|HUN)"
+    r"(?=[ \t]+(?:(?:de|del|la|el)[ \t]+)?[A-ZÁÉÍÓÚÑ][a-záéíóúñ])"
 )
 # lower-case words inside an institution's name ("Hospital universitario Costa Azul") and a quoted name
 _INST_INSIDE = r"universitari[oa]|general|cl[ií]nico|provincial|comarcal|regional|militar|materno|infantil"

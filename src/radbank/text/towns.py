@@ -1,11 +1,16 @@
 """Finding the names of a long town list in a text by their first word (a dictionary look-up per capitalised
 word), as fast as a list of a few hundred names in one regular expression and as exact: a name is taken only
-where it stands as whole words ("Elda", not "Eldana"), the longest name first where several begin there."""
+where it stands as whole words ("Elda", not "Eldana"), the longest name first where several begin there.
+
+Also where a place and a name made of listed names meet: a listed town is no name ("Talavera de la Reina"), a
+name stops before a listed place, and a name from the lists where an address puts a town is a town."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+
+from radbank.text.spans import Span
 
 _WORD = re.compile(r"(?<![\w.])[^\W\d_][\w'’]*")
 
@@ -33,3 +38,35 @@ class TownFinder:
                     out.append((m.start(), end))
                     break
         return out
+
+
+_AFTER_ZIP = re.compile(r"[ \t]*[,.\-]?[ \t]*")
+_BEFORE_COUNTRY = re.compile(r"[ \t]*[,(][ \t]*")
+
+
+def places_in_addresses(text: str, spans: list[Span]) -> list[Span]:
+    """A name found only because its words are listed names is a place where an address puts one: right after
+    a postal code ("40140 Heredia") or right before a country ("Heredia, Costa Rica")."""
+    out = list(spans)
+    for i, span in enumerate(spans):
+        if span.label != "NAME" or span.source != "gazetteer":
+            continue
+        before, after = spans[i - 1] if i else None, spans[i + 1] if i + 1 < len(spans) else None
+        after_zip = before is not None and before.label == "ZIP" and _AFTER_ZIP.fullmatch(text[before.end : span.start])
+        before_country = (
+            after is not None and after.label == "COUNTRY" and _BEFORE_COUNTRY.fullmatch(text[span.end : after.start])
+        )
+        if after_zip or before_country:
+            out[i] = Span(span.start, span.end, "CITY", "city", span.source)
+    return out
+
+
+def before_place(text: str, start: int, end: int, places: list[Span]) -> int:
+    """The end of a name found from listed names, cut before a listed place it runs into ("Heredia, Costa" of
+    "Heredia, Costa Rica"); the start (no name) when it opens with a listed place ("Talavera de la Reina")."""
+    for p in places:
+        if p.start <= start < p.end:
+            return start
+        if start < p.start < end:
+            end = min(end, start + len(text[start : p.start].rstrip(" \t,;(")))
+    return end
