@@ -141,3 +141,30 @@ def test_surrogate_forms() -> None:
     assert shifted == "March 15th"
     new, _ = pseudonymize("Patient:  Juan   García López  came.", "en", KEY, patient="p")
     assert re.fullmatch(r"Patient:  \S+   \S+ \S+  came\.", new), new
+
+
+def rules_only(text: str, lang: str = "en") -> list[str]:
+    return [text[s.start : s.end] for s in default_detector("none", "over89").detect(text, lang)]
+
+
+def test_the_cue_of_a_numeric_month_and_day_stays_outside_the_date() -> None:
+    assert rules_only("Patient seen on 2/03 for pain.") == ["2/03"]
+
+
+def test_a_month_and_two_digit_year_after_compared_with_is_a_date() -> None:
+    assert rules_only("Compared with 8/79 the QRS complex is wider.") == ["8/79"]
+
+
+def test_a_murmurs_grade_is_no_date() -> None:
+    assert rules_only("A 2/6 systolic murmur with 2/6 radiation.") == []
+
+
+def test_a_numeric_month_and_day_surrogate_keeps_its_cue_and_form() -> None:
+    new, _ = pseudonymize("Patient seen on 2/03 for pain.", "en", KEY, patient="p")
+    assert re.fullmatch(r"Patient seen on \d{1,2}/\d\d for pain\.", new), new
+
+
+def test_a_month_and_two_digit_year_surrogate_writes_a_year() -> None:
+    new, _ = pseudonymize("Compared with 8/79 the QRS complex is wider.", "en", KEY, patient="p")
+    written = re.search(r"with \d{1,2}/(\d\d) the", new)
+    assert written is not None and int(written.group(1)) > 31, new

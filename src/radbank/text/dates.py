@@ -100,7 +100,7 @@ PATTERNS = [
     (
         "m_d_numeric",
         re.compile(
-            r"(?i:\b(?:on|in|since|from|until|dated|el|del|desde|hasta)\s+)"
+            r"(?i:\b(?:on|in|since|from|until|dated|compared\s+(?:with|to)|versus|vs\.?|el|del|desde|hasta)\s+)"
             r"(?P<m>0?[1-9]|1[0-2])/(?P<d>\d{2})\b(?![/.-]?\d)"
         ),
     ),
@@ -147,10 +147,23 @@ def find_dates(text: str, lang: str) -> list[FoundDate]:
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue
             day = _parse(m, form, lang)
-            if day is not None:
-                found.append(FoundDate(m.start(), m.end(), day, form, m))
+            if day is not None:  # the date without the preposition that cues a numeric month/day ("on 2/03")
+                found.append(FoundDate(m.start("m") if form == "m_d_numeric" else m.start(), m.end(), day, form, m))
                 taken.append((m.start(), m.end()))
     return sorted(found, key=lambda f: f.start)
+
+
+_BARE_MONTH_DAY = re.compile(r"(?P<m>0?[1-9]|1[0-2])/(?P<d>\d{2})")
+
+
+def dates_in_span(value: str, form: str, lang: str) -> list[FoundDate]:
+    """The dates of a found date's text alone; a numeric month/day was found after its cue ("on 2/03"), which
+    the span leaves out, so it is read bare."""
+    m = _BARE_MONTH_DAY.fullmatch(value) if form == "m_d_numeric" else None
+    day = _parse(m, form, lang) if m else None
+    if m and day:
+        return [FoundDate(0, len(value), day, form, m)]
+    return find_dates(value, lang)
 
 
 def _year(text: str) -> int:
@@ -218,6 +231,8 @@ def write_like(found: FoundDate, day: dt.date, lang: str) -> str:
         a_is_day = int(g["a"]) == found.date.day and int(g["b"]) == found.date.month
         first, second = (day.day, day.month) if a_is_day else (day.month, day.day)
         values = {"a": first, "b": second}
+    elif found.form == "m_d_numeric" and int(g["d"]) > MAX_DAY:  # month / two-digit year ("with 8/79")
+        values = {"d": day.year % 100, "m": day.month}
     else:
         values = {"d": day.day, "m": day.month}
     replacements = []
@@ -231,7 +246,7 @@ def write_like(found: FoundDate, day: dt.date, lang: str) -> str:
         replacements.append((m.start("year"), m.end("year"), year))
     if g.get("month"):
         replacements.append((m.start("month"), m.end("month"), _month_like(g["month"], day.month, lang)))
-    text, offset = m.group(0), m.start()
+    text, offset = m.string[found.start : found.end], found.start
     for start, end, new in sorted(replacements, reverse=True):
         text = text[: start - offset] + new + text[end - offset :]
     return text

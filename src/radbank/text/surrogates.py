@@ -18,7 +18,7 @@ from functools import cache
 from faker import Faker
 
 from radbank.anonymize.keys import Keyed
-from radbank.text.dates import find_dates, write_like
+from radbank.text.dates import dates_in_span, write_like
 from radbank.text.gazetteer import load_gazetteer
 from radbank.text.ids import make_dni, make_ssn
 from radbank.text.spans import Span
@@ -87,7 +87,7 @@ class Surrogates:
         return re.sub(r"[^\W\d_]+(?:['’-][^\W\d_]+)*\.?", word, value)
 
     def _date(self, value: str, span: Span) -> str:
-        found = find_dates(value, self.lang)
+        found = dates_in_span(value, span.kind, self.lang)
         if not found:
             return self._shape(value, "DATE")
         f = found[0]
