@@ -92,3 +92,17 @@ def test_a_relatives_name_is_replaced_and_the_kinship_word_kept() -> None:
     text = "Se informa a su marido Anselmo Ibarra de los resultados."
     out, _ = pseudonymize(text, "es", mode="redact", detector=default_detector("default", "all"))
     assert out == "Se informa a su marido [NAME] de los resultados."
+
+
+def test_a_lower_case_name_after_a_kinship_word_is_no_kinship_alone() -> None:
+    assert not kinship_words("madre maría lópez")
+
+
+def test_a_model_span_of_a_kinship_word_and_a_lower_case_name_stays_a_name() -> None:
+    text = "avisar a la madre maría lópez por teléfono."
+    [span] = keep_kinship(text, [model_span(text, "madre maría lópez", "NAME", "FAMILIARES_SUJETO_ASISTENCIA")])
+    assert span.label == "NAME"
+
+
+def test_a_side_after_a_kinship_word_is_kinship() -> None:
+    assert kinship_words("Primo de rama paterna")

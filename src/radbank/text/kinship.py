@@ -26,16 +26,31 @@ KINSHIP_WORD = re.compile(
     r"(?:mother|father|parents?|son|daughter|child(?:ren)?)|aunt|uncle|cousins?|niece|nephew|family|relatives?|"
     r"twins?|step(?:mother|father|son|daughter))"
 )
+# the words a relatives' mention holds besides kinship words: function words, counts, sides and ranks
+_AROUND = frozenset(
+    re.findall(
+        r"\w+",
+        "de del la el los las lo un una unos unas su sus mi mis tu y e o u con sin por para a al en otro otra otros "
+        "otras ambos ambas sendos sendas dos tres cuatro cinco seis siete ocho nueve diez once doce primer primera "
+        "primero segundo segunda tercer tercera mayor menor mayores menores materno materna maternos maternas paterno "
+        "paterna paternos paternas político política políticos políticas gemelo gemela gemelos gemelas mellizo melliza "
+        "varón varones mujer mujeres sano sana sanos sanas fallecido fallecida biológico biológica adoptivo adoptiva "
+        "rama línea paciente the a an his her their my our your of and or both two three four five older younger elder "
+        "eldest maternal paternal twin other another late deceased",
+    )
+)
 _MISREAD = ("NAME", "EMAIL", "INSTITUTION", "OTHER")  # labels a model gives kinship words
 _WORD = re.compile(r"[^\W\d_]+")
 _PREFIX = re.compile(rf"(?:{KINSHIP_WORD.pattern}\b[ \t]*(?:de[ \t]+)?)+")
 
 
 def kinship_words(value: str) -> bool:
-    """True when `value` names a relative without a name: a kinship word, and no capitalised word after the
-    first ("Hijo de una prima hermana", "dos hermanos"; not "madre Teresa")."""
-    words = _WORD.findall(value)
-    return bool(words) and all(w.islower() for w in words[1:]) and any(KINSHIP_WORD.fullmatch(w) for w in words)
+    """True when `value` names a relative without a name: kinship words and nothing but function words,
+    counts and sides around them ("Hijo de una prima hermana", "dos hermanos", "abuelo materno"). Any other word
+    ("madre Teresa", "madre maría lópez" written in lower case) leaves the span a name, replaced."""
+    words = [w.lower() for w in _WORD.findall(value)]
+    kin = [bool(KINSHIP_WORD.fullmatch(w)) for w in words]
+    return any(kin) and all(k or w in _AROUND for w, k in zip(words, kin, strict=True))
 
 
 def kinship_prefix(value: str) -> int:
