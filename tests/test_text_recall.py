@@ -15,7 +15,7 @@ from radbank.text.measurements import is_measurement
 from radbank.text.patterns import INSTITUTION_ES
 from radbank.text.pseudonymize import default_detector, pseudonymize
 from radbank.text.spans import Span
-from radbank.text.towns import TownFinder
+from radbank.text.towns import TownFinder, outside_places
 
 
 def redact(text: str) -> str:
@@ -328,3 +328,11 @@ def test_a_short_code_after_a_postal_cue_is_removed() -> None:
 
 def test_a_dose_in_brackets_after_a_town_is_kept() -> None:
     assert "500 mg" in redact("Trasladado a Córdoba (500 mg de paracetamol cada 8 horas).")
+
+
+def test_a_name_that_opens_with_a_listed_town_keeps_the_rest_a_name() -> None:
+    text = "Remite: Elda Martínez Ruiz.\n45600 Talavera de la Reina (Toledo)."
+    start = text.index("Elda")
+    places = [Span(start, start + 4, "CITY", "city")]
+    kept = outside_places(text, start, start + len("Elda Martínez Ruiz"), places)
+    assert text[kept[0] : kept[1]] == "Martínez Ruiz"

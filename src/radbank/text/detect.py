@@ -40,7 +40,7 @@ from radbank.text.patterns import (
 )
 from radbank.text.repeats import acronym_spans, repeated_spans
 from radbank.text.spans import Span
-from radbank.text.towns import TownFinder, before_place, places_in_addresses
+from radbank.text.towns import TownFinder, outside_places, places_in_addresses
 
 AGES = ("over89", "all")
 _AGE_NUMBER = re.compile(r"\d+")
@@ -93,7 +93,7 @@ class Detector:
         places = [s for s in spans if s.label in ("CITY", "COUNTRY")]
         for start, end, kind, source in found:
             if source == "gazetteer":
-                end = before_place(text, start, end, places)
+                start, end = outside_places(text, start, end, places)
             if end > start and not any(a <= start and end <= b for a, b in taken):
                 spans.append(Span(start, end, "NAME", kind, source))
         return spans

@@ -61,12 +61,16 @@ def places_in_addresses(text: str, spans: list[Span]) -> list[Span]:
     return out
 
 
-def before_place(text: str, start: int, end: int, places: list[Span]) -> int:
-    """The end of a name found from listed names, cut before a listed place it runs into ("Heredia, Costa" of
-    "Heredia, Costa Rica"); the start (no name) when it opens with a listed place ("Talavera de la Reina")."""
-    for p in places:
-        if p.start <= start < p.end:
-            return start
-        if start < p.start < end:
-            end = min(end, start + len(text[start : p.start].rstrip(" \t,;(")))
-    return end
+def outside_places(text: str, start: int, end: int, places: list[Span]) -> tuple[int, int]:
+    """The part of a name found from listed names that no listed place covers: "Heredia" of "Heredia, Costa"
+    ("Costa Rica" follows), nothing of "Talavera de la Reina" (a town), "Martínez Ruiz" of "Elda Martínez Ruiz"
+    when "Elda" is a listed town (the rest of the name stays a name)."""
+    for p in sorted(places, key=lambda p: p.start):
+        if p.end <= start or p.start >= end:
+            continue
+        if p.start <= start:  # a place opens the name: the name starts after it
+            rest = text[p.end : end]
+            start = min(end, p.end + len(rest) - len(rest.lstrip(" \t,;()")))
+        else:  # a place inside the name: the name ends before it
+            end = start + len(text[start : p.start].rstrip(" \t,;("))
+    return (start, end) if start < end and text[start].isupper() else (start, start)
