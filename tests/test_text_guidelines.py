@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from radbank.text.combine import meddocan_label
+from radbank.text.combine import combine, meddocan_label
 from radbank.text.english import english_entity, needs_english_model
 from radbank.text.gazetteer import load_gazetteer
 from radbank.text.guidelines import field_label, relabel, to_guidelines, trim
@@ -214,3 +214,25 @@ def test_a_postal_code_territory_gets_a_postal_code_surrogate() -> None:
     text = "Localidad/ Provincia: Teruel.\nCP: 44002.\n"
     out, _ = pseudonymize(text, "es", Keyed(bytes(range(32))), detector=default_detector("default", "all"))
     assert re.search(r"CP: \d{5}\.", out) is not None
+
+
+def test_a_full_numeric_date_wins_over_a_model_span_that_runs_into_it() -> None:
+    text = "Paciente Rosa Vidal Mira, 03/04/2020."
+    model = [Span(9, 32, "ADDRESS", "CALLE", "ner")]  # "Rosa Vidal Mira, 03/04/"
+    rules = [Span(26, 36, "DATE", "numeric", "rules")]
+    assert [(text[s.start : s.end], s.label) for s in combine(text, model, rules)] == [
+        ("Rosa Vidal Mira", "ADDRESS"),
+        ("03/04/2020", "DATE"),
+    ]
+
+
+def test_a_street_of_listed_names_without_a_number_is_a_person() -> None:
+    text = "Paciente Rosa Vidal Mira, ingresada."
+    span = relabel(text, Span(9, 24, "ADDRESS", "CALLE", "ner"), load_gazetteer())
+    assert span.kind == "NOMBRE_SUJETO_ASISTENCIA"
+
+
+def test_a_street_with_its_number_stays_a_street() -> None:
+    text = "Domicilio en Rosa Vidal 12."
+    span = relabel(text, Span(13, 26, "ADDRESS", "CALLE", "ner"), load_gazetteer())
+    assert span.kind == "CALLE"

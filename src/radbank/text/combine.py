@@ -33,11 +33,37 @@ def combine(text: str, model: list[Span], rules: list[Span]) -> list[Span]:
         if is_placeholder(text[r.start : r.end]):
             continue
         hits = [m for m in chosen if m.start < r.end and r.start < m.end]
+        if r.kind in FULL_DATES and any(_crosses(m, r) for m in hits):  # "Rosa Vidal, 03/04/" + "03/04/2020"
+            chosen = [m for m in chosen if m not in hits] + [p for m in hits for p in _outside(text, m, r)]
+            hits = [m for m in chosen if m.start < r.end and r.start < m.end]
         if hits and r.label in STRUCTURED and all(r.start <= m.start and m.end <= r.end for m in hits):
             chosen = [m for m in chosen if m not in hits] + [_structured(r, hits)]  # the pattern knows better
         else:
             leftovers += _uncovered(text, r, hits) if hits else [r]
     return sorted(chosen + resolve_overlaps(leftovers), key=lambda s: s.start)
+
+
+FULL_DATES = frozenset({"numeric", "iso"})
+"""Dates written in full in digits ("03/04/2020", "2020-04-03"): their rule spans also win over a model span of
+another label that runs into them."""
+
+
+def _crosses(model: Span, rule: Span) -> bool:
+    """A model span of another label that crosses a rule span's edge (one end in, one out)."""
+    inside = (rule.start <= model.start < rule.end) != (rule.start < model.end <= rule.end)
+    return model.label != rule.label and inside
+
+
+def _outside(text: str, model: Span, rule: Span) -> list[Span]:
+    """A model span cut back to its part outside a rule span it crosses, when that part holds a word; a span
+    that does not cross it stays as it is."""
+    if not _crosses(model, rule):
+        return [model]
+    start, end = (model.start, rule.start) if model.start < rule.start else (rule.end, model.end)
+    core = re.search(r"\w(?:.*\w)?", text[start:end], re.S)
+    if core is None:
+        return []
+    return [Span(start + core.start(), start + core.end(), model.label, model.kind, model.source)]
 
 
 def _structured(rule: Span, hits: list[Span]) -> Span:

@@ -106,6 +106,7 @@ _NUMBERED = frozenset(
         "EDAD_SUJETO_ASISTENCIA",
     }
 )
+NAME_WORDS = 2  # a first name and a surname at least
 _WORDY = frozenset({"NOMBRE_SUJETO_ASISTENCIA", "NOMBRE_PERSONAL_SANITARIO", "PAIS", "CALLE"})
 _STREET = re.compile(r"(?i:calle|c/|avda?\.?|avenida|plaza|paseo|camino|carretera|ronda|v[ií]a|traves[ií]a)\b")
 
@@ -129,8 +130,19 @@ def relabel(text: str, span: Span, gaz: Gazetteer) -> Span:
     field = field_label(text, span.start)
     if field is not None and field != kind and _fits(field, value):
         return _with(span, field)
-    label = _institution(value, kind) or _place(value, kind, gaz) or _number(text, span)
+    label = _institution(value, kind) or _place(value, kind, gaz) or _number(text, span) or _person(value, kind, gaz)
     return _with(span, label) if label else span
+
+
+def _person(value: str, kind: str, gaz: Gazetteer) -> str | None:
+    """A "street" without a number or a street's word, of capitalised words that open with a listed first name
+    and hold another listed name, is a person ("Paciente Rosa Vidal Mira")."""
+    words = re.findall(r"[^\W\d_]+", value)
+    if kind != "CALLE" or any(ch.isdigit() for ch in value) or _STREET.match(value) or len(words) < NAME_WORDS:
+        return None
+    listed = sum(gaz.is_name_word(w) for w in words)
+    named = words[0].lower() in gaz.first and all(w[0].isupper() for w in words) and listed >= NAME_WORDS
+    return "NOMBRE_SUJETO_ASISTENCIA" if named else None
 
 
 def _institution(value: str, kind: str) -> str | None:
