@@ -131,7 +131,8 @@ def test_mr_sidecar_holds_bids_fields_in_seconds_and_nothing_else(release: Path)
 
 
 def test_tables_and_labels_name_the_volumes(release: Path) -> None:
-    scans = pd.read_csv(next(release.glob("sub-*/ses-*/*_scans.tsv")), sep="\t", dtype=str)
+    tables = sorted(release.glob("sub-*/ses-*/*_scans.tsv"))  # every session's table: glob order is the disk's
+    scans = pd.concat([pd.read_csv(p, sep="\t", dtype=str) for p in tables], ignore_index=True)
     mr = scans[scans["filename"].str.startswith("mim-mr/anat/")]
     assert len(mr) == 2
     assert set(mr["modality"]) == {"MR"}
