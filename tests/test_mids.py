@@ -137,7 +137,7 @@ def test_export_layout_sidecars_and_codes(exported: Path, deid_set: dict[str, Pa
     assert set(curated.loc[curated["label"] == "Pneumothorax", "umls_cui"]) == {"C2073565"}  # PadChest's concept
     nlp = findings[findings["source"] == "report-nlp"]
     assert set(nlp["umls_cui"]) == {"C2073565"}  # "Neumotórax derecho" coded from the Spanish report
-    report = next((exported / LABELS).glob("sub-*/ses-*/*_report.txt")).read_text()
+    report = "\n".join(p.read_text() for p in sorted((exported / LABELS).glob("sub-*/ses-*/*_report.txt")))
     assert "García" not in report and "Juan" not in report and "[NAME]" in report  # redacted by default
     table = pd.read_csv(exported / LABELS / "labels.tsv", sep="\t", dtype=str)
     assert list(table.columns) == [
