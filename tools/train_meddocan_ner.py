@@ -1,14 +1,12 @@
 #!/usr/bin/env python3
 """Train radbank's Spanish de-identification NER (spaCy 3.8, MEDDOCAN's labels) and ship it in the package.
 
-    python tools/train_meddocan_ner.py ../shared/data/meddocan/train [--max-epochs 12]
+    python tools/train_meddocan_ner.py ../shared/data/meddocan/train [--max-epochs 10]
 
 Reads the brat training partition, keeps every 10th case (by sorted file name) aside as the development
 slice that picks the best checkpoint, trains `tools/meddocan_ner.cfg` on the other 90% with spaCy's trainer
-(CPU, seed 0; a rerun gives the same checkpoint byte for byte), and writes the best pipeline, with MEDDOCAN's
-licence and attribution, to `src/radbank/text/models/meddocan_es/`. MEDDOCAN's dev and test partitions are
-never read here. The shipped pipeline: window 2 of the tok2vec encoder (each layer sees two tokens either
-side), best at epoch 11 of 12 (development-slice entity F1 0.946; window 1 peaked at 0.930).
+(CPU, seed 0), and writes the best pipeline, with MEDDOCAN's licence and attribution, to
+`src/radbank/text/models/meddocan_es/`. MEDDOCAN's dev and test partitions are never read here.
 """
 
 from __future__ import annotations
