@@ -168,3 +168,11 @@ def test_a_month_and_two_digit_year_surrogate_writes_a_year() -> None:
     new, _ = pseudonymize("Compared with 8/79 the QRS complex is wider.", "en", KEY, patient="p")
     written = re.search(r"with \d{1,2}/(\d\d) the", new)
     assert written is not None and int(written.group(1)) > 31, new
+
+
+@pytest.mark.parametrize("code", ["w3r9", "w0wa", "pvg8", "q0ma", "r5n5"])
+def test_a_finding_before_an_odd_code_stays(code: str) -> None:
+    # a wider-window Spanish model read "Neumotórax" here as a town or a street in 37 of 300 such codes
+    text = f"Paciente Juan García Pérez. Neumotórax derecho {code}."
+    out, _ = pseudonymize(text, "es", mode="redact", detector=default_detector("default", "all"))
+    assert "Neumotórax derecho" in out
