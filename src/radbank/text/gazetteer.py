@@ -4,7 +4,7 @@ Spain and the Spanish-speaking Americas from GeoNames (CC BY 4.0; tools/gen_worl
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
 
@@ -35,8 +35,9 @@ class Gazetteer:
         low = word.lower().strip(".,")
         return low in self.places and not self.is_name_word(low)
 
-    @property
+    @cached_property
     def first(self) -> frozenset[str]:
+        """Every listed first name (built once: name rules look words up in it one by one)."""
         return self.first_female | self.first_male
 
     def is_name_word(self, word: str) -> bool:
