@@ -17,6 +17,7 @@ from radbank.text.brat import MEDDOCAN_TO_RADBANK
 from radbank.text.spans import Span, resolve_overlaps
 
 PLACEHOLDER = re.compile(r"\[\*\*.*?\*\*\]|\[(?:REDACTED|redacted|Redacted)\]|\*{3,}|\b[Xx]{2,}\b|_{3,}")
+_CORE = re.compile(r"\w(?:.*\w)?", re.S)  # from the first word character to the last
 _ONLY_PLACEHOLDERS = re.compile(rf"(?:\s|[,.;:()\-]|{PLACEHOLDER.pattern})*")
 
 
@@ -60,10 +61,8 @@ def _outside(text: str, model: Span, rule: Span) -> list[Span]:
     if not _crosses(model, rule):
         return [model]
     start, end = (model.start, rule.start) if model.start < rule.start else (rule.end, model.end)
-    core = re.search(r"\w(?:.*\w)?", text[start:end], re.S)
-    if core is None:
-        return []
-    return [Span(start + core.start(), start + core.end(), model.label, model.kind, model.source)]
+    core = _word_core(text, start, end)
+    return [Span(*core, model.label, model.kind, model.source)] if core else []
 
 
 def _structured(rule: Span, hits: list[Span]) -> Span:
@@ -78,12 +77,17 @@ def _uncovered(text: str, rule: Span, hits: list[Span]) -> list[Span]:
     and "Calle Mayor, 18" by a rule leave "18" to remove too."""
     out, cursor = [], rule.start
     for m in [*sorted(hits, key=lambda s: s.start), Span(rule.end, rule.end, rule.label)]:
-        piece = text[cursor : m.start]
-        core = re.search(r"\w(?:.*\w)?", piece, re.S)
-        if core and _identifying(core.group(0)):
-            out.append(Span(cursor + core.start(), cursor + core.end(), rule.label, rule.kind, rule.source))
+        core = _word_core(text, cursor, m.start)
+        if core and _identifying(text[core[0] : core[1]]):
+            out.append(Span(*core, rule.label, rule.kind, rule.source))
         cursor = max(cursor, m.end)
     return out
+
+
+def _word_core(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The offsets of `text[start:end]` from its first to its last word character; None when it holds none."""
+    core = _CORE.search(text, start, end)
+    return (core.start(), core.end()) if core else None
 
 
 _DEPARTMENT = re.compile(r"(?i:servicio|departamento|unidad|secci[oó]n|[aá]rea|planta|consulta)s?\b")
