@@ -76,6 +76,7 @@ _Y = r"(?P<year>(?:19|20)\d{2})"
 _D = r"(?P<d>[0-3]?\d)(?P<suf>st|nd|rd|th|º)?"
 _DE = r"\s+(?:de\s+|d['’]\s*)"
 _TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+_MONTH_SLASH_DAY = r"(?P<m>0?[1-9]|1[0-2])/(?P<d>\d{2})"  # "2/03", "8/79": a day or a two-digit year
 _WEEKDAY = "|".join(w for names in WEEKDAYS.values() for w in names)
 # a month named alone is a date element too: English months capitalised (not the verbs May and March), Spanish
 # and Catalan months in any case
@@ -101,7 +102,7 @@ PATTERNS = [
         "m_d_numeric",
         re.compile(
             r"(?i:\b(?:on|in|since|from|until|dated|compared\s+(?:with|to)|versus|vs\.?|el|del|desde|hasta)\s+)"
-            r"(?P<m>0?[1-9]|1[0-2])/(?P<d>\d{2})\b(?![/.-]?\d)"
+            rf"{_MONTH_SLASH_DAY}\b(?![/.-]?\d)"
         ),
     ),
     ("weekday", re.compile(rf"\b(?P<weekday>{_WEEKDAY})\b", re.I)),
@@ -153,7 +154,7 @@ def find_dates(text: str, lang: str) -> list[FoundDate]:
     return sorted(found, key=lambda f: f.start)
 
 
-_BARE_MONTH_DAY = re.compile(r"(?P<m>0?[1-9]|1[0-2])/(?P<d>\d{2})")
+_BARE_MONTH_DAY = re.compile(_MONTH_SLASH_DAY)
 
 
 def dates_in_span(value: str, form: str, lang: str) -> list[FoundDate]:
