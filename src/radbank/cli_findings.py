@@ -7,6 +7,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from radbank.cli_text import add_max_bytes
+
 
 def cmd_label_reports(args: argparse.Namespace) -> int:
     from radbank.findings.table import LabelOptions, label_reports
@@ -40,12 +42,6 @@ def add_parsers(sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> 
         help="tables: the column naming each report (default: report_id or id, else the row number)",
     )
     p.add_argument("--workers", type=int, default=0, help="processes (0 = all cores)")
-    p.add_argument(
-        "--max-bytes",
-        type=int,
-        default=5 * 1024 * 1024,
-        dest="max_bytes",
-        help="larger report files are skipped (default 5 MiB)",
-    )
+    add_max_bytes(p)
     common(p)
     p.set_defaults(func=cmd_label_reports)

@@ -49,6 +49,17 @@ def cmd_eval_deid(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_max_bytes(p: argparse.ArgumentParser) -> None:
+    """`--max-bytes`: the report size limit of `anonymize text` and `label-reports` (text.batch.MAX_BYTES)."""
+    p.add_argument(
+        "--max-bytes",
+        type=int,
+        default=5 * 1024 * 1024,
+        dest="max_bytes",
+        help="larger report files are skipped (default 5 MiB)",
+    )
+
+
 def add_parsers(sub: Any, anon_sub: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
     """Register the text commands on the main parser's sub-parsers."""
     p = anon_sub.add_parser("text", help="pseudonymise free-text reports (names, dates, IDs... -> surrogates)")
@@ -73,13 +84,7 @@ def add_parsers(sub: Any, anon_sub: Any, common: Callable[[argparse.ArgumentPars
         help="column/field with the patient ID: consistent surrogates and date shifts per patient "
         "(the column is emptied in the output)",
     )
-    p.add_argument(
-        "--max-bytes",
-        type=int,
-        default=5 * 1024 * 1024,
-        dest="max_bytes",
-        help="larger report files are skipped (default 5 MiB)",
-    )
+    add_max_bytes(p)
     p.add_argument("--ner", default="default", help=NER_HELP)
     p.add_argument("--ages", choices=["over89", "all"], default="over89", help=AGES_HELP)
     common(p)
